@@ -1,0 +1,88 @@
+"""Dependencies that make route signatures read like prose."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from server.config import Settings
+from server.models import User
+from server.services import auth as auth_service
+from server.services.auth import Unauthenticated
+from server.services.boundary_cache import ReferenceCache, ReferenceSnapshot
+from sync.errors import NotPermitted
+from sync.lifecycle import Actor
+from sync.vocabulary import Role
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    engine: Engine = request.app.state.engine
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_now(request: Request) -> datetime:
+    """The server's clock; tests replace ``app.state.clock``."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def get_current_user(
+    session: SessionDep, now: NowDep, authorization: Annotated[str | None, Header()] = None
+) -> User:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthenticated("请先登录 / sign in first")
+    user = auth_service.user_for_token(session, authorization[7:].strip(), now)
+    if user is None:
+        raise Unauthenticated("登录已失效，请重新登录 / session expired: sign in again")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_actor(user: CurrentUser) -> Actor:
+    return auth_service.actor_of(user)
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def get_reference(request: Request, session: SessionDep) -> ReferenceSnapshot:
+    cache: ReferenceCache = request.app.state.reference_cache
+    return cache.get(session)
+
+
+ReferenceDep = Annotated[ReferenceSnapshot, Depends(get_reference)]
+
+
+def require_role(*roles: Role) -> Callable[[Actor], Actor]:
+    def _check(actor: CurrentActor) -> Actor:
+        if actor.role not in roles:
+            raise NotPermitted(
+                f"需要角色 {'/'.join(r.value for r in roles)} / needs role "
+                f"{' or '.join(r.value for r in roles)}",
+                code="role_not_allowed",
+            )
+        return actor
+
+    return _check
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

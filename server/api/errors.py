@@ -1,0 +1,60 @@
+"""The one place domain errors become HTTP responses."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from server.services.auth import BadCredentials, Unauthenticated
+from sync.errors import (
+    DomainError,
+    EditConflict,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    RuleViolation,
+)
+
+STATUS_FOR: tuple[tuple[type[DomainError], int], ...] = (
+    (BadCredentials, 401),
+    (Unauthenticated, 401),
+    (InvalidInput, 422),
+    (NotPermitted, 403),
+    (NotFound, 404),
+    (RuleViolation, 409),
+    (EditConflict, 409),
+)
+
+
+def http_status(error: DomainError) -> int:
+    for kind, status in STATUS_FOR:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(status_code=http_status(exc), content={"detail": exc.as_dict()})
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": ("body",), "msg": "invalid"}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": {
+                    "code": "invalid_input",
+                    "field": ".".join(loc) or "body",
+                    "reason": first.get("msg", "invalid"),
+                    "errors": [
+                        {"field": ".".join(str(p) for p in e.get("loc", ())), "reason": e["msg"]}
+                        for e in errors
+                    ],
+                }
+            },
+        )

@@ -1,0 +1,36 @@
+"""Typed settings, read from the environment by a factory (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEV_SECRET = "yixian-development-secret"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    photo_dir: Path
+    secret: str
+    token_ttl_hours: int = 24 * 30
+    environment: str = "development"
+    max_photo_bytes: int = 20 * 1024 * 1024
+
+    def check(self) -> None:
+        if self.environment == "production" and self.secret == DEV_SECRET:
+            raise RuntimeError("YIXIAN_SECRET must be set outside development")
+
+
+def settings_from_env(var_dir: Path | None = None) -> Settings:
+    base = var_dir or Path(os.environ.get("YIXIAN_VAR_DIR", "var"))
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{base / 'yixian.db'}"
+    settings = Settings(
+        database_url=url,
+        photo_dir=Path(os.environ.get("YIXIAN_PHOTO_DIR", str(base / "photos"))),
+        secret=os.environ.get("YIXIAN_SECRET", DEV_SECRET),
+        environment=os.environ.get("YIXIAN_ENV", "development"),
+    )
+    settings.check()
+    return settings

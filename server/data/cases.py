@@ -1,0 +1,139 @@
+"""Queries for cases, their events and suspensions. The only place cases meet SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_
+from sqlmodel import Session, col, select
+
+from server.models import Case, CaseEvent, CaseSuspension
+from sync.vocabulary import TERMINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: str | None = None
+    department: str | None = None  # first contact, lead or assisting
+    category: str | None = None
+    town: str | None = None
+    overdue_at: datetime | None = None  # open, not suspended, due before this instant
+    due_before: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lat, min_lon, max_lat, max_lon
+    visible_to_department: str | None = None  # None: everything (supervisors)
+    reporter_user_id: str | None = None  # inspectors also see what they reported
+
+
+def get_case(session: Session, case_id: str, *, for_update: bool = False) -> Case | None:
+    stmt = select(Case).where(Case.id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def add_case(session: Session, case: Case) -> None:
+    session.add(case)
+
+
+def next_event_seq(session: Session, case_id: str) -> int:
+    current = session.exec(
+        select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case_id)
+    ).one()
+    return int(current or 0) + 1
+
+
+def add_event(session: Session, event: CaseEvent) -> None:
+    session.add(event)
+
+
+def events_of(session: Session, case_id: str) -> list[CaseEvent]:
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq))
+    return list(session.exec(stmt))
+
+
+def suspensions_of(session: Session, case_id: str) -> list[CaseSuspension]:
+    stmt = (
+        select(CaseSuspension)
+        .where(CaseSuspension.case_id == case_id)
+        .order_by(col(CaseSuspension.start))
+    )
+    return list(session.exec(stmt))
+
+
+def add_suspension(session: Session, suspension: CaseSuspension) -> None:
+    session.add(suspension)
+
+
+def open_suspension(session: Session, case_id: str) -> CaseSuspension | None:
+    stmt = select(CaseSuspension).where(
+        CaseSuspension.case_id == case_id, col(CaseSuspension.end).is_(None)
+    )
+    return session.exec(stmt).first()
+
+
+def assisting_codes_key(codes: Sequence[str]) -> str:
+    """The delimited form stored in ``Case.assisting_codes``: ",sw,zj,"."""
+    return "," + "".join(f"{c}," for c in codes)
+
+
+def _department_clause(department: str) -> ColumnElement[bool]:
+    return or_(
+        col(Case.first_contact_department) == department,
+        col(Case.lead_department) == department,
+        col(Case.assisting_codes).contains(f",{department},"),
+    )
+
+
+def list_cases(
+    session: Session,
+    flt: CaseFilter,
+    *,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Case]:
+    """Newest first; keyset pagination on (created_at, id)."""
+    stmt = select(Case)
+    conds: list[ColumnElement[bool]] = []
+    if flt.visible_to_department is not None:
+        vis = _department_clause(flt.visible_to_department)
+        if flt.reporter_user_id is not None:
+            vis = or_(vis, col(Case.reporter_user_id) == flt.reporter_user_id)
+        conds.append(vis)
+    if flt.status:
+        conds.append(col(Case.status) == flt.status)
+    if flt.department:
+        conds.append(_department_clause(flt.department))
+    if flt.category:
+        conds.append(col(Case.category) == flt.category)
+    if flt.town:
+        conds.append(col(Case.town_code) == flt.town)
+    if flt.overdue_at is not None:
+        conds.append(col(Case.due_at) < flt.overdue_at)
+        conds.append(col(Case.status).not_in([s.value for s in TERMINAL_STATUSES]))
+        conds.append(col(Case.suspended) == False)  # noqa: E712
+    if flt.due_before is not None:
+        conds.append(col(Case.due_at) < flt.due_before)
+    if flt.bbox is not None:
+        min_lat, min_lon, max_lat, max_lon = flt.bbox
+        conds.append(and_(col(Case.lat) >= min_lat, col(Case.lat) <= max_lat))
+        conds.append(and_(col(Case.lon) >= min_lon, col(Case.lon) <= max_lon))
+    if after is not None:
+        created, case_id = after
+        conds.append(
+            or_(
+                col(Case.created_at) < created,
+                and_(col(Case.created_at) == created, col(Case.id) < case_id),
+            )
+        )
+    if conds:
+        stmt = stmt.where(and_(*conds))
+    stmt = stmt.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit)
+    return list(session.exec(stmt))
+
+
+def cases_by_ids(session: Session, ids: Sequence[str]) -> list[Case]:
+    if not ids:
+        return []
+    return list(session.exec(select(Case).where(col(Case.id).in_(list(ids)))))

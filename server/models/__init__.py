@@ -1,0 +1,19 @@
+"""SQLModel tables, one module per area. Importing this package registers every table."""
+
+from server.models.boundary import BoundaryEntryRow, BoundaryVersionRow
+from server.models.cases import Case, CaseEvent, CaseSuspension
+from server.models.reference import Department, SiteRow, TownRow
+from server.models.users import AuthToken, User
+
+__all__ = [
+    "AuthToken",
+    "BoundaryEntryRow",
+    "BoundaryVersionRow",
+    "Case",
+    "CaseEvent",
+    "CaseSuspension",
+    "Department",
+    "SiteRow",
+    "TownRow",
+    "User",
+]

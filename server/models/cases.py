@@ -1,0 +1,88 @@
+"""Cases, their append-only event history, and suspension periods."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from server.models.types import JSONType, UTCDateTime
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case_record"
+    __table_args__ = (
+        Index("ix_case_created_id", "created_at", "id"),
+        Index("ix_case_lead_status", "lead_department", "status"),
+        Index("ix_case_first_contact", "first_contact_department"),
+        Index("ix_case_due", "due_at"),
+    )
+    id: str = Field(primary_key=True, max_length=36)  # UUID, may be generated offline
+    number: str = Field(unique=True, max_length=40)
+    status: str = Field(max_length=20, index=True)
+    category: str = Field(max_length=60, index=True)
+    matter: str | None = Field(default=None, max_length=100)
+    description: str = Field(max_length=4000)
+    source: str = Field(default="inspection", max_length=20)
+    lat: float | None = None
+    lon: float | None = None
+    town_code: str | None = Field(default=None, max_length=40, index=True)
+    site_code: str | None = Field(default=None, max_length=60)
+    first_contact_department: str = Field(foreign_key="department.code", max_length=40)
+    reporter_user_id: str = Field(max_length=36)
+    lead_department: str | None = Field(default=None, max_length=40)
+    assisting: list[Any] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    assisting_codes: str = Field(default=",", max_length=400)  # ",sw,zj," for portable lookups
+    legal_basis: str | None = Field(default=None, max_length=1000)
+    list_version: int | None = None
+    time_amount: int | None = None
+    time_unit: str | None = Field(default=None, max_length=20)
+    assigned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    suspended: bool = False
+    disputed: bool = False
+    handler_user_ids: list[Any] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False)
+    )
+    rework_count: int = 0
+    return_count: int = 0
+    duplicate_of: str | None = Field(default=None, max_length=36)
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    version: int = 1  # bumped on every change: optimistic concurrency and sync
+
+
+class CaseEvent(SQLModel, table=True):
+    """One state change: who, when, where, what, under which list version. Never updated."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    case_id: str = Field(foreign_key="case_record.id", index=True, max_length=36)
+    seq: int
+    kind: str = Field(max_length=40)  # past tense: CaseCreated, CaseAssigned, ...
+    actor_user_id: str = Field(max_length=36)
+    actor_department: str = Field(max_length=40)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    lat: float | None = None
+    lon: float | None = None
+    list_version: int | None = None
+    status_after: str = Field(max_length=20)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class CaseSuspension(SQLModel, table=True):
+    __tablename__ = "case_suspension"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case_record.id", index=True, max_length=36)
+    start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    end: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    reason: str = Field(max_length=1000)

@@ -1,0 +1,50 @@
+"""The boundary list, towns and sites held in memory, reloaded when a new version is published."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from server.data import boundary as boundary_data
+from server.data import reference as reference_data
+from sync.boundary_types import BoundaryVersion, Site, Town
+
+
+@dataclass(frozen=True)
+class ReferenceSnapshot:
+    versions: tuple[BoundaryVersion, ...]
+    towns: tuple[Town, ...]
+    sites: tuple[Site, ...]
+    departments: frozenset[str]
+    latest_version: int | None
+
+
+class ReferenceCache:
+    """One per app. ``invalidate`` after publishing a version or changing towns/sites."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snapshot: ReferenceSnapshot | None = None
+
+    def get(self, session: Session) -> ReferenceSnapshot:
+        # A cheap check keeps several server processes consistent after a publish elsewhere.
+        latest = boundary_data.latest_version_number(session)
+        snap = self._snapshot
+        if snap is not None and snap.latest_version == latest:
+            return snap
+        with self._lock:
+            if self._snapshot is None or self._snapshot.latest_version != latest:
+                self._snapshot = ReferenceSnapshot(
+                    versions=tuple(boundary_data.load_versions(session)),
+                    towns=tuple(reference_data.load_towns(session)),
+                    sites=tuple(reference_data.load_sites(session)),
+                    departments=frozenset(reference_data.department_codes(session)),
+                    latest_version=latest,
+                )
+            return self._snapshot
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._snapshot = None

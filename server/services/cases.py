@@ -1,0 +1,402 @@
+"""Case use cases: each one validates with the shared rules and appends its event in the
+caller's transaction. The caller (a route or the sync handler) commits once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from server.data import cases as cases_data
+from server.models import Case, CaseEvent, CaseSuspension
+from server.services.boundary_cache import ReferenceSnapshot
+from sync.assignment import propose_assignment
+from sync.boundary import locate
+from sync.boundary_types import AssistingDuty, Point, TimeLimit
+from sync.errors import InvalidInput, NotFound, NotPermitted
+from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED
+from sync.geo import validate_point
+from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
+from sync.visibility import can_see_case
+from sync.vocabulary import CaseStatus, Role, TimeUnit
+from sync.workcalendar import Suspension, compute_deadline
+
+CASE_SOURCES = ("inspection", "hotline", "o2o", "counter", "street", "joint_session")
+MAX_DESCRIPTION = 4000
+
+
+@dataclass(frozen=True)
+class NewCase:
+    id: str
+    category: str
+    description: str
+    source: str = "inspection"
+    point: Point | None = None
+    town_code: str | None = None
+    site_code: str | None = None
+    first_contact_department: str | None = None  # default: the actor's department
+    recorded_at: datetime | None = None  # when the device recorded it (default: now)
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    reason: str = ""
+    note: str = ""
+    duplicate_of: str | None = None
+    where: Point | None = None
+    photos: tuple[str, ...] = ()
+    # assign only: an override of the proposal (needs override_reason)
+    lead_department: str | None = None
+    assisting: tuple[AssistingDuty, ...] | None = None
+    override_reason: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def case_number(case_id: str, created_at: datetime) -> str:
+    return f"YX{created_at:%y%m%d}-{case_id.replace('-', '')[:6].upper()}"
+
+
+def facts_of(case: Case) -> CaseFacts:
+    return CaseFacts(
+        status=CaseStatus(case.status),
+        first_contact_department=case.first_contact_department,
+        reporter_user_id=case.reporter_user_id,
+        lead_department=case.lead_department,
+        assisting_departments=frozenset(a["department_code"] for a in case.assisting),
+        handler_user_ids=frozenset(case.handler_user_ids),
+        suspended=case.suspended,
+    )
+
+
+def visible(case: Case, actor: Actor) -> bool:
+    return can_see_case(
+        role=actor.role,
+        department=actor.department,
+        user_id=actor.user_id,
+        first_contact_department=case.first_contact_department,
+        lead_department=case.lead_department,
+        assisting_departments=[a["department_code"] for a in case.assisting],
+        reporter_user_id=case.reporter_user_id,
+    )
+
+
+def get_visible_case(
+    session: Session, case_id: str, actor: Actor, *, for_update: bool = False
+) -> Case:
+    case = cases_data.get_case(session, case_id, for_update=for_update)
+    if case is None or not visible(case, actor):
+        raise NotFound(f"案件 {case_id} 不存在或无权查看 / case {case_id} not found")
+    return case
+
+
+def _append_event(
+    session: Session,
+    case: Case,
+    *,
+    kind: str,
+    actor: Actor,
+    now: datetime,
+    where: Point | None,
+    data: dict[str, Any],
+    seq: int | None = None,
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case.id,
+        seq=seq if seq is not None else cases_data.next_event_seq(session, case.id),
+        kind=kind,
+        actor_user_id=actor.user_id,
+        actor_department=actor.department,
+        at=now,
+        lat=where.lat if where else None,
+        lon=where.lon if where else None,
+        list_version=case.list_version,
+        status_after=case.status,
+        data=data,
+    )
+    cases_data.add_event(session, event)
+    return event
+
+
+def _check_text(field_name: str, value: str, *, required: bool, limit: int) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(field_name, "不能为空 / must not be empty")
+    if len(value) > limit:
+        raise InvalidInput(field_name, f"不能超过 {limit} 字 / at most {limit} characters")
+    return value
+
+
+def create_case(
+    session: Session, *, actor: Actor, new: NewCase, ref: ReferenceSnapshot, now: datetime
+) -> Case:
+    if actor.role == Role.ADMIN:
+        raise NotPermitted("管理员不登记案件 / administrators do not record cases")
+    description = _check_text("description", new.description, required=True, limit=MAX_DESCRIPTION)
+    if not any(e.category == new.category for v in ref.versions for e in v.entries):
+        raise InvalidInput("category", f"未知的事项类别 {new.category!r} / unknown category")
+    if new.source not in CASE_SOURCES:
+        raise InvalidInput("source", f"应为 {', '.join(CASE_SOURCES)} 之一 / must be one of these")
+    if new.point is not None:
+        validate_point(new.point, "location")
+    if new.town_code is not None and all(t.code != new.town_code for t in ref.towns):
+        raise InvalidInput("town_code", f"未知的乡镇/街道 {new.town_code!r} / unknown town")
+    if new.site_code is not None and all(s.code != new.site_code for s in ref.sites):
+        raise InvalidInput("site_code", f"未知的点位 {new.site_code!r} / unknown site")
+    first_contact = new.first_contact_department or actor.department
+    if first_contact not in ref.departments:
+        raise InvalidInput("first_contact_department", "未知的部门 / unknown department")
+    if cases_data.get_case(session, new.id) is not None:
+        raise InvalidInput(
+            "id", "案件编号已存在 / a case with this id already exists", code="duplicate_id"
+        )
+    town_code = new.town_code
+    site_code = new.site_code
+    if new.point is not None and (town_code is None or site_code is None):
+        place = locate(
+            point=new.point,
+            town_code=town_code,
+            site_code=site_code,
+            towns=ref.towns,
+            sites=ref.sites,
+        )
+        town_code = town_code or place.town_code
+        site_code = site_code or (place.site.code if place.site else None)
+    recorded_at = new.recorded_at or now
+    case = Case(
+        id=new.id,
+        number=case_number(new.id, recorded_at),
+        status=CaseStatus.DISCOVERED.value,
+        category=new.category,
+        description=description,
+        source=new.source,
+        lat=new.point.lat if new.point else None,
+        lon=new.point.lon if new.point else None,
+        town_code=town_code,
+        site_code=site_code,
+        first_contact_department=first_contact,
+        reporter_user_id=actor.user_id,
+        created_at=recorded_at,
+        updated_at=now,
+    )
+    cases_data.add_case(session, case)
+    _append_event(
+        session,
+        case,
+        kind=CASE_CREATED,
+        actor=actor,
+        now=now,
+        where=new.point,
+        seq=1,
+        data={
+            "category": new.category,
+            "description": description,
+            "source": new.source,
+            "first_contact_department": first_contact,
+            "recorded_at": recorded_at.isoformat(),
+        },
+    )
+    return case
+
+
+def _suspensions(session: Session, case: Case) -> list[Suspension]:
+    return [
+        Suspension(start=s.start, end=s.end, reason=s.reason)
+        for s in cases_data.suspensions_of(session, case.id)
+    ]
+
+
+def _assign(
+    session: Session, case: Case, inp: ActionInput, ref: ReferenceSnapshot, now: datetime
+) -> dict[str, Any]:
+    point = Point(case.lat, case.lon) if case.lat is not None and case.lon is not None else None
+    proposal = propose_assignment(
+        versions=ref.versions,
+        towns=ref.towns,
+        sites=ref.sites,
+        category=case.category,
+        recorded_at=case.created_at,
+        assigned_at=now,
+        point=point,
+        town_code=case.town_code,
+        site_code=case.site_code,
+    )
+    lead = proposal.lead_department
+    assisting = proposal.assisting
+    overridden = False
+    if inp.lead_department is not None and inp.lead_department != proposal.lead_department:
+        if inp.lead_department not in ref.departments:
+            raise InvalidInput("lead_department", "未知的部门 / unknown department")
+        lead, overridden = inp.lead_department, True
+    if inp.assisting is not None and tuple(inp.assisting) != proposal.assisting:
+        for i, duty in enumerate(inp.assisting):
+            if duty.department_code not in ref.departments:
+                raise InvalidInput(
+                    f"assisting[{i}].department_code", "未知的部门 / unknown department"
+                )
+        assisting, overridden = tuple(inp.assisting), True
+    if overridden and not inp.override_reason.strip():
+        raise InvalidInput(
+            "override_reason", "改变清单建议的部门须说明理由 / overriding the list needs a reason"
+        )
+    if any(a.department_code == lead for a in assisting):
+        raise InvalidInput("assisting", "主办部门不能同时是协办部门 / lead cannot also assist")
+    case.lead_department = lead
+    case.assisting = [{"department_code": a.department_code, "duty": a.duty} for a in assisting]
+    case.assisting_codes = cases_data.assisting_codes_key([a.department_code for a in assisting])
+    case.matter = proposal.matter
+    case.legal_basis = proposal.legal_basis
+    case.list_version = proposal.list_version
+    case.time_amount = proposal.time_limit.amount
+    case.time_unit = proposal.time_limit.unit.value
+    case.assigned_at = now
+    case.due_at = proposal.deadline.due_at
+    return {
+        "lead_department": lead,
+        "lead_duty": proposal.lead_duty,
+        "assisting": case.assisting,
+        "list_version": proposal.list_version,
+        "legal_basis": proposal.legal_basis,
+        "due_at": proposal.deadline.due_at.isoformat(),
+        "deadline_note": proposal.deadline.note,
+        "proposed_lead": proposal.lead_department,
+        "override_reason": inp.override_reason.strip() or None,
+    }
+
+
+def _recompute_due(session: Session, case: Case, now: datetime) -> None:
+    if case.assigned_at is None or case.time_amount is None or case.time_unit is None:
+        return
+    deadline = compute_deadline(
+        assigned_at=case.assigned_at,
+        limit=TimeLimit(case.time_amount, TimeUnit(case.time_unit)),
+        suspensions=_suspensions(session, case),
+        now=now,
+    )
+    case.due_at = deadline.due_at
+
+
+def apply_action(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: str,
+    action: Action,
+    inp: ActionInput,
+    ref: ReferenceSnapshot,
+    now: datetime,
+) -> Case:
+    case = get_visible_case(session, case_id, actor, for_update=True)
+    if inp.where is not None:
+        validate_point(inp.where, "where")
+    note = _check_text("note", inp.note, required=False, limit=MAX_DESCRIPTION)
+    new_status = decide(
+        facts_of(case),
+        action,
+        actor,
+        now=now,
+        request=Request(reason=inp.reason, duplicate_of=inp.duplicate_of),
+    )
+    data: dict[str, Any] = {
+        "from": case.status,
+        "reason": inp.reason.strip() or None,
+        "note": note or None,
+        "photos": list(inp.photos),
+        **inp.extra,
+    }
+    if action == Action.ASSIGN:
+        data.update(_assign(session, case, inp, ref, now))
+    elif action == Action.RETURN:
+        data["returned_by"] = case.lead_department
+        case.lead_department = None
+        case.assisting = []
+        case.assisting_codes = ","
+        case.assigned_at = None
+        case.due_at = None
+        case.return_count += 1
+    elif action in (Action.ACCEPT, Action.START_HANDLING, Action.REPORT_BACK):
+        if actor.user_id not in case.handler_user_ids:
+            case.handler_user_ids = [*case.handler_user_ids, actor.user_id]
+    elif action == Action.CLOSE:
+        case.closed_at = now
+    elif action in (Action.SEND_BACK, Action.REOPEN):
+        case.rework_count += 1
+        case.closed_at = None
+    elif action == Action.MERGE:
+        target = cases_data.get_case(session, inp.duplicate_of or "")
+        if target is None or target.id == case.id:
+            raise InvalidInput(
+                "duplicate_of", "合并目标案件不存在 / the target case does not exist"
+            )
+        case.duplicate_of = target.id
+    elif action == Action.SUSPEND:
+        cases_data.add_suspension(
+            session, CaseSuspension(case_id=case.id, start=now, reason=inp.reason.strip())
+        )
+        case.suspended = True
+    elif action == Action.RESUME:
+        open_s = cases_data.open_suspension(session, case.id)
+        if open_s is not None:
+            open_s.end = now
+            session.add(open_s)
+            session.flush()
+        case.suspended = False
+        _recompute_due(session, case, now)
+        data["due_at"] = case.due_at.isoformat() if case.due_at else None
+    elif action == Action.RAISE_DISPUTE:
+        case.disputed = True
+    case.status = new_status.value
+    case.updated_at = now
+    case.version += 1
+    session.add(case)
+    _append_event(
+        session,
+        case,
+        kind=EVENT_FOR_ACTION[action],
+        actor=actor,
+        now=now,
+        where=inp.where,
+        data=data,
+    )
+    return case
+
+
+def add_note(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: str,
+    note: str,
+    photos: Sequence[str],
+    where: Point | None,
+    now: datetime,
+) -> Case:
+    """A progress note (with photos) by anyone who can see the case. Not a transition."""
+    case = get_visible_case(session, case_id, actor, for_update=True)
+    text = _check_text("note", note, required=not photos, limit=MAX_DESCRIPTION)
+    if where is not None:
+        validate_point(where, "where")
+    case.updated_at = now
+    case.version += 1
+    session.add(case)
+    _append_event(
+        session,
+        case,
+        kind=NOTE_ADDED,
+        actor=actor,
+        now=now,
+        where=where,
+        data={"note": text or None, "photos": list(photos)},
+    )
+    return case
+
+
+def is_overdue(case: Case, now: datetime) -> bool:
+    return (
+        case.due_at is not None
+        and not case.suspended
+        and case.status not in (CaseStatus.CLOSED, CaseStatus.CANCELLED, CaseStatus.MERGED)
+        and case.due_at < now
+    )

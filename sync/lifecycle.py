@@ -1,0 +1,305 @@
+"""The case lifecycle: one declared table of transitions, with named validators that say why not.
+
+    discovered ─assign→ assigned ─accept→ accepted ─start_handling→ handling
+         ↑                  │                                        │    ↑
+         └──────return──────┘                              report_back    send_back (rework)
+                                                                     ↓    │
+                                     closed ←─close── handled ───────────┘
+    closed ─reopen→ handling (a problem reported again: rework)
+    any open state ─cancel→ cancelled, ─merge→ merged (duplicate)
+    suspend / resume / raise_dispute keep the status (the clock pauses / work never stops)
+
+Each transition names the roles that may make it and, per role, how the actor's department must
+relate to the case (first contact, lead, assisting, the reporter, or any). ``decide`` applies the
+table; it is pure and takes ``now``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sync.errors import InvalidInput, NotPermitted, TransitionNotAllowed
+from sync.vocabulary import OPEN_STATUSES, CaseStatus, Party, Role
+
+
+class Action(StrEnum):
+    ASSIGN = "assign"  # 交办
+    ACCEPT = "accept"  # 签收
+    RETURN = "return"  # 退回 (to the first-contact department)
+    START_HANDLING = "start_handling"  # 开始处置
+    REPORT_BACK = "report_back"  # 反馈
+    CLOSE = "close"  # 核查通过, 结案
+    SEND_BACK = "send_back"  # 核查不通过, 返工
+    REOPEN = "reopen"  # 结案后问题复发, 返工
+    CANCEL = "cancel"  # 撤销
+    MERGE = "merge"  # 合并为重复
+    SUSPEND = "suspend"  # 中止 (the clock pauses)
+    RESUME = "resume"  # 恢复
+    RAISE_DISPUTE = "raise_dispute"  # 异议 (work goes on)
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    role: Role
+    department: str
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the rules need to know about a case."""
+
+    status: CaseStatus
+    first_contact_department: str
+    reporter_user_id: str
+    lead_department: str | None = None
+    assisting_departments: frozenset[str] = frozenset()
+    handler_user_ids: frozenset[str] = frozenset()  # users who accepted, handled or reported back
+    suspended: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the actor supplies with the action."""
+
+    reason: str = ""
+    duplicate_of: str | None = None
+
+
+Validator = Callable[[CaseFacts, Actor, Request], None]
+
+
+def needs_reason(case: CaseFacts, actor: Actor, request: Request) -> None:
+    if not request.reason.strip():
+        raise InvalidInput("reason", "必须说明理由 / a reason is required")
+
+
+def verifier_is_not_a_handler(case: CaseFacts, actor: Actor, request: Request) -> None:
+    if actor.user_id in case.handler_user_ids:
+        raise TransitionNotAllowed(
+            "核查人不能是处置人 / the verifier cannot be someone who handled the case",
+            code="verifier_is_handler",
+        )
+
+
+def not_suspended(case: CaseFacts, actor: Actor, request: Request) -> None:
+    if case.suspended:
+        raise TransitionNotAllowed("案件已中止 / the case is already suspended", code="suspended")
+
+
+def is_suspended(case: CaseFacts, actor: Actor, request: Request) -> None:
+    if not case.suspended:
+        raise TransitionNotAllowed("案件未中止 / the case is not suspended", code="not_suspended")
+
+
+def names_the_duplicate(case: CaseFacts, actor: Actor, request: Request) -> None:
+    if not request.duplicate_of:
+        raise InvalidInput("duplicate_of", "须指明合并到的案件 / name the case this duplicates")
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset[CaseStatus]
+    target: CaseStatus | None  # None: the status stays
+    who: Mapping[Role, frozenset[Party]]
+    validators: tuple[Validator, ...] = field(default=())
+
+
+def _parties(*parties: Party) -> frozenset[Party]:
+    return frozenset(parties)
+
+
+_ANY = _parties(Party.ANY)
+_LEAD = _parties(Party.LEAD)
+_ACTIVE = frozenset({CaseStatus.ASSIGNED, CaseStatus.ACCEPTED, CaseStatus.HANDLING})
+_OVERSIGHT: Mapping[Role, frozenset[Party]] = {Role.SUPERVISOR: _ANY, Role.COORDINATOR: _ANY}
+_VERIFIERS: Mapping[Role, frozenset[Party]] = {
+    Role.SUPERVISOR: _ANY,
+    Role.INSPECTOR: _parties(Party.REPORTER),
+}
+
+TRANSITIONS: Mapping[Action, Transition] = {
+    t.action: t
+    for t in (
+        Transition(
+            Action.ASSIGN,
+            frozenset({CaseStatus.DISCOVERED}),
+            CaseStatus.ASSIGNED,
+            {
+                Role.INSPECTOR: _parties(Party.REPORTER),
+                Role.HANDLER: _parties(Party.FIRST_CONTACT),
+                **_OVERSIGHT,
+            },
+        ),
+        Transition(
+            Action.ACCEPT,
+            frozenset({CaseStatus.ASSIGNED}),
+            CaseStatus.ACCEPTED,
+            {Role.HANDLER: _LEAD},
+        ),
+        Transition(
+            Action.RETURN,
+            frozenset({CaseStatus.ASSIGNED}),
+            CaseStatus.DISCOVERED,
+            {Role.HANDLER: _LEAD},
+            (needs_reason,),
+        ),
+        Transition(
+            Action.START_HANDLING,
+            frozenset({CaseStatus.ACCEPTED}),
+            CaseStatus.HANDLING,
+            {Role.HANDLER: _LEAD},
+        ),
+        Transition(
+            Action.REPORT_BACK,
+            frozenset({CaseStatus.HANDLING}),
+            CaseStatus.HANDLED,
+            {Role.HANDLER: _LEAD},
+        ),
+        Transition(
+            Action.CLOSE,
+            frozenset({CaseStatus.HANDLED}),
+            CaseStatus.CLOSED,
+            _VERIFIERS,
+            (verifier_is_not_a_handler,),
+        ),
+        Transition(
+            Action.SEND_BACK,
+            frozenset({CaseStatus.HANDLED}),
+            CaseStatus.HANDLING,
+            _VERIFIERS,
+            (needs_reason, verifier_is_not_a_handler),
+        ),
+        Transition(
+            Action.REOPEN,
+            frozenset({CaseStatus.CLOSED}),
+            CaseStatus.HANDLING,
+            {Role.SUPERVISOR: _ANY},
+            (needs_reason,),
+        ),
+        Transition(
+            Action.CANCEL,
+            OPEN_STATUSES,
+            CaseStatus.CANCELLED,
+            _OVERSIGHT,
+            (needs_reason,),
+        ),
+        Transition(
+            Action.MERGE,
+            OPEN_STATUSES,
+            CaseStatus.MERGED,
+            {**_OVERSIGHT, Role.INSPECTOR: _parties(Party.REPORTER)},
+            (names_the_duplicate,),
+        ),
+        Transition(
+            Action.SUSPEND,
+            _ACTIVE,
+            None,
+            _OVERSIGHT,
+            (needs_reason, not_suspended),
+        ),
+        Transition(
+            Action.RESUME,
+            _ACTIVE,
+            None,
+            _OVERSIGHT,
+            (is_suspended,),
+        ),
+        Transition(
+            Action.RAISE_DISPUTE,
+            _ACTIVE,
+            None,
+            {Role.HANDLER: _parties(Party.LEAD, Party.ASSISTING)},
+            (needs_reason,),
+        ),
+    )
+}
+
+
+def parties_of(case: CaseFacts, actor: Actor) -> frozenset[Party]:
+    """How the actor relates to the case (always includes ``Party.ANY``)."""
+    found = {Party.ANY}
+    if actor.department == case.first_contact_department:
+        found.add(Party.FIRST_CONTACT)
+    if case.lead_department is not None and actor.department == case.lead_department:
+        found.add(Party.LEAD)
+    if actor.department in case.assisting_departments:
+        found.add(Party.ASSISTING)
+    if actor.user_id == case.reporter_user_id:
+        found.add(Party.REPORTER)
+    return frozenset(found)
+
+
+def _describe(parties: frozenset[Party]) -> str:
+    names = {
+        Party.FIRST_CONTACT: "首问部门 first-contact department",
+        Party.LEAD: "主办部门 lead department",
+        Party.ASSISTING: "协办部门 assisting department",
+        Party.REPORTER: "案件登记人 the reporter",
+        Party.ANY: "任何部门 any department",
+    }
+    return " / ".join(names[p] for p in sorted(parties))
+
+
+def decide(
+    case: CaseFacts,
+    action: Action,
+    actor: Actor,
+    *,
+    now: datetime,
+    request: Request | None = None,
+) -> CaseStatus:
+    """The status after ``action``, or a typed error saying why the action is refused.
+
+    Order of checks: the lifecycle (409), then the actor's role and relation to the case (403),
+    then the action's validators (422 for missing input, 409 for a rule).
+    """
+    del now  # no rule depends on the time yet; kept so callers always pass it
+    transition = TRANSITIONS[action]
+    if case.status not in transition.sources:
+        raise TransitionNotAllowed(
+            f"案件状态为 {case.status.value}，不能执行 {action.value} / "
+            f"cannot {action.value} a case that is {case.status.value}",
+            code="wrong_status",
+        )
+    allowed = transition.who.get(actor.role)
+    if allowed is None:
+        raise NotPermitted(
+            f"角色 {actor.role.value} 不能执行 {action.value} / "
+            f"a {actor.role.value} may not {action.value} a case",
+            code="role_not_allowed",
+        )
+    if not allowed & parties_of(case, actor):
+        raise NotPermitted(
+            f"只有{_describe(allowed)}可以执行 {action.value} / "
+            f"only the {_describe(allowed)} may {action.value} this case",
+            code="department_not_allowed",
+        )
+    req = request or Request()
+    for validate in transition.validators:
+        validate(case, actor, req)
+    return transition.target if transition.target is not None else case.status
+
+
+def allowed_actions(case: CaseFacts, actor: Actor, *, now: datetime) -> list[Action]:
+    """The actions the actor could take now (ignoring input a form would still ask for)."""
+    out: list[Action] = []
+    for action, transition in TRANSITIONS.items():
+        if case.status not in transition.sources:
+            continue
+        allowed = transition.who.get(actor.role)
+        if allowed is None or not allowed & parties_of(case, actor):
+            continue
+        try:
+            for validate in transition.validators:
+                if validate in (needs_reason, names_the_duplicate):
+                    continue
+                validate(case, actor, Request())
+        except (TransitionNotAllowed, InvalidInput):
+            continue
+        out.append(action)
+    return out

@@ -1,0 +1,149 @@
+"""Shared fixtures: the server on both databases, a controllable clock, demo sign-ins."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from server.app import create_app
+from server.config import Settings
+from server.db import make_engine, migrate
+from server.demo import load_demo
+from sync.clock import CHINA_TZ
+
+PG_ADMIN_URL = os.environ.get("YIXIAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_BASE = PG_ADMIN_URL.rsplit("/", 1)[0]
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=CHINA_TZ)  # a Monday, a working day
+
+
+def _pg_available() -> str | None:
+    try:
+        eng = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Backend:
+    name: str
+    template: str  # sqlite file path or PG database name
+
+    def fresh_url(self, tmp_path: Path) -> str:
+        if self.name == "sqlite":
+            target = tmp_path / "yixian.db"
+            shutil.copy(self.template, target)
+            return f"sqlite:///{target}"
+        name = f"yx_{uuid.uuid4().hex[:12]}"
+        eng = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        eng.dispose()
+        return f"{PG_BASE}/{name}"
+
+    def drop(self, url: str) -> None:
+        if self.name != "postgres":
+            return
+        name = url.rsplit("/", 1)[1]
+        eng = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+
+def _make_template(name: str, tmp_dir: Path) -> Backend:
+    if name == "sqlite":
+        path = tmp_dir / "template.db"
+        url = f"sqlite:///{path}"
+        migrate(url)
+        engine = make_engine(url)
+        load_demo(engine, now=T0, with_cases=False)
+        engine.dispose()
+        return Backend("sqlite", str(path))
+    reason = _pg_available()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL must be available when CI=true: {reason}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {reason}")
+    tname = f"yx_tmpl_{uuid.uuid4().hex[:8]}"
+    eng = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{tname}"'))
+    url = f"{PG_BASE}/{tname}"
+    migrate(url)
+    engine = make_engine(url)
+    load_demo(engine, now=T0, with_cases=False)
+    engine.dispose()
+    eng.dispose()
+    return Backend("postgres", tname)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    b = _make_template(request.param, tmp_path_factory.mktemp(f"tmpl-{request.param}"))
+    yield b
+    if b.name == "postgres":
+        eng = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{b.template}" WITH (FORCE)'))
+        eng.dispose()
+
+
+@dataclass
+class Server:
+    client: TestClient
+    clock: FakeClock
+    url: str
+    backend: Backend
+    _tokens: dict[str, str]
+
+    def login(self, username: str) -> dict[str, str]:
+        if username not in self._tokens:
+            r = self.client.post(
+                "/auth/login", json={"username": username, "password": "yixian-demo"}
+            )
+            assert r.status_code == 200, r.text
+            self._tokens[username] = r.json()["token"]
+        return {"Authorization": f"Bearer {self._tokens[username]}"}
+
+    def post(self, path: str, user: str, json: dict[str, Any] | None = None) -> Any:
+        return self.client.post(path, json=json or {}, headers=self.login(user))
+
+    def get(self, path: str, user: str, **params: Any) -> Any:
+        return self.client.get(path, params=params, headers=self.login(user))
+
+
+@pytest.fixture
+def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
+    url = backend.fresh_url(tmp_path)
+    clock = FakeClock(T0)
+    settings = Settings(database_url=url, photo_dir=tmp_path / "photos", secret="test")
+    engine = make_engine(url)
+    app = create_app(settings, engine=engine, clock=clock)
+    with TestClient(app) as client:
+        yield Server(client, clock, url, backend, {})
+    engine.dispose()
+    backend.drop(url)
