@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from server.api import auth, boundary, cases, reference
+from server.api import auth, boundary, cases, photos, reference
+from server.api import sync as sync_api
 from server.api.errors import install_error_handlers
 from server.config import Settings, settings_from_env
 from server.db import make_engine
@@ -40,7 +41,7 @@ def create_app(
     app.state.clock = clock
     app.state.reference_cache = ReferenceCache()
     install_error_handlers(app)
-    for module in (auth, reference, boundary, cases):
+    for module in (auth, reference, boundary, cases, sync_api, photos):
         app.include_router(module.router)
 
     @app.get("/health", tags=["meta"], summary="Liveness")

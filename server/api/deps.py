@@ -47,7 +47,10 @@ def get_current_user(
 ) -> User:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthenticated("请先登录 / sign in first")
-    user = auth_service.user_for_token(session, authorization[7:].strip(), now)
+    token = authorization[7:].strip()
+    user = auth_service.user_for_token(session, token, now) or auth_service.user_for_device_token(
+        session, token
+    )
     if user is None:
         raise Unauthenticated("登录已失效，请重新登录 / session expired: sign in again")
     return user

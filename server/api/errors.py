@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -28,10 +30,28 @@ STATUS_FOR: tuple[tuple[type[DomainError], int], ...] = (
 
 
 def http_status(error: DomainError) -> int:
+    if error.code == "outdated_client":
+        return 426
+    if error.code == "retry":
+        return 503
     for kind, status in STATUS_FOR:
         if isinstance(error, kind):
             return status
     return 400
+
+
+def field_path(loc: Sequence[object]) -> str:
+    """A request location as the service names fields: ("body", "entries", 0, "x") →
+    "entries[0].x" (the same spelling ``InvalidInput`` uses)."""
+    out = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header"):
+            continue
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -43,16 +63,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": ("body",), "msg": "invalid"}
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         return JSONResponse(
             status_code=422,
             content={
                 "detail": {
                     "code": "invalid_input",
-                    "field": ".".join(loc) or "body",
+                    "field": field_path(first.get("loc", ())) or "body",
                     "reason": first.get("msg", "invalid"),
                     "errors": [
-                        {"field": ".".join(str(p) for p in e.get("loc", ())), "reason": e["msg"]}
+                        {"field": field_path(e.get("loc", ())), "reason": e["msg"]}
                         for e in errors
                     ],
                 }

@@ -86,6 +86,14 @@ def _department_clause(department: str) -> ColumnElement[bool]:
     )
 
 
+def visibility_clause(department: str, reporter_user_id: str | None) -> ColumnElement[bool]:
+    """The SQL form of ``sync.visibility.can_see_case`` for a non-oversight user."""
+    vis = _department_clause(department)
+    if reporter_user_id is not None:
+        vis = or_(vis, col(Case.reporter_user_id) == reporter_user_id)
+    return vis
+
+
 def list_cases(
     session: Session,
     flt: CaseFilter,
@@ -97,10 +105,7 @@ def list_cases(
     stmt = select(Case)
     conds: list[ColumnElement[bool]] = []
     if flt.visible_to_department is not None:
-        vis = _department_clause(flt.visible_to_department)
-        if flt.reporter_user_id is not None:
-            vis = or_(vis, col(Case.reporter_user_id) == flt.reporter_user_id)
-        conds.append(vis)
+        conds.append(visibility_clause(flt.visible_to_department, flt.reporter_user_id))
     if flt.status:
         conds.append(col(Case.status) == flt.status)
     if flt.department:

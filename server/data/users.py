@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from server.models import AuthToken, User
+from server.models import AuthToken, Device, User
 
 
 def get_user_by_username(session: Session, username: str) -> User | None:
@@ -29,3 +29,11 @@ def user_for_token(session: Session, token_hash: str, now: datetime) -> User | N
     if user is None or not user.active:
         return None
     return user
+
+
+def user_for_device_token_hash(session: Session, token_hash: str) -> User | None:
+    device = session.exec(select(Device).where(Device.token_hash == token_hash)).first()
+    if device is None or device.revoked:
+        return None
+    user = session.get(User, device.user_id)
+    return user if user is not None and user.active else None

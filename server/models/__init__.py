@@ -2,7 +2,9 @@
 
 from server.models.boundary import BoundaryEntryRow, BoundaryVersionRow
 from server.models.cases import Case, CaseEvent, CaseSuspension
+from server.models.photos import Photo, PhotoLink
 from server.models.reference import Department, SiteRow, TownRow
+from server.models.sync import CommandResultRow, Device, SyncCounter
 from server.models.users import AuthToken, User
 
 __all__ = [
@@ -12,8 +14,13 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseSuspension",
+    "CommandResultRow",
     "Department",
+    "Device",
+    "Photo",
+    "PhotoLink",
     "SiteRow",
+    "SyncCounter",
     "TownRow",
     "User",
 ]

@@ -53,6 +53,7 @@ class Case(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     version: int = 1  # bumped on every change: optimistic concurrency and sync
+    change_seq: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False, index=True))
 
 
 class CaseEvent(SQLModel, table=True):

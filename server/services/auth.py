@@ -65,3 +65,8 @@ def user_for_token(session: Session, token: str, now: datetime) -> User | None:
 
 def actor_of(user: User) -> Actor:
     return Actor(user_id=user.id, role=Role(user.role), department=user.department_code)
+
+
+def user_for_device_token(session: Session, token: str) -> User | None:
+    """A registered, unrevoked device acts for the user it was registered to."""
+    return users_data.user_for_device_token_hash(session, token_hash(token))

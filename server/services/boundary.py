@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from server.data import boundary as boundary_data
 from server.data import reference as reference_data
+from sync.assignment import WHERE_THE_CASE_IS
 from sync.boundary import validate_version
 from sync.boundary_types import (
     Area,
@@ -65,7 +66,15 @@ def publish_version(
         reason=reason.strip(),
         entries=tuple(entry_from_dict(i, e) for i, e in enumerate(entries)),
     )
-    codes = reference_data.department_codes(session)
+    # "town:*" (the town office where the case is) is a valid assisting department, resolved
+    # per case at assignment; it cannot lead, since nobody could accept in its name.
+    for i, entry in enumerate(version.entries):
+        if entry.lead_department_code == WHERE_THE_CASE_IS:
+            raise InvalidInput(
+                f"entries[{i}].lead_department_code",
+                "主办部门须为具体部门 / the lead must be a named department",
+            )
+    codes = reference_data.department_codes(session) | {WHERE_THE_CASE_IS}
     validate_version(previous, version, department_codes=codes)
     boundary_data.insert_version(session, version, published_by=actor.user_id, published_at=now)
     return version

@@ -11,17 +11,25 @@ from typing import Any
 from sqlmodel import Session
 
 from server.data import cases as cases_data
+from server.data import sync as sync_data
 from server.models import Case, CaseEvent, CaseSuspension
 from server.services.boundary_cache import ReferenceSnapshot
 from sync.assignment import propose_assignment
 from sync.boundary import locate
 from sync.boundary_types import AssistingDuty, Point, TimeLimit
-from sync.errors import InvalidInput, NotFound, NotPermitted
-from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED
+from sync.errors import InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
+from sync.events import (
+    ACTION_REJECTED_EVIDENCE_KEPT,
+    CASE_CREATED,
+    EDIT_CONFLICTED,
+    EVENT_FOR_ACTION,
+    FIELDS_EDITED,
+    NOTE_ADDED,
+)
 from sync.geo import validate_point
 from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
 from sync.visibility import can_see_case
-from sync.vocabulary import CaseStatus, Role, TimeUnit
+from sync.vocabulary import TERMINAL_STATUSES, CaseStatus, Role, TimeUnit
 from sync.workcalendar import Suspension, compute_deadline
 
 CASE_SOURCES = ("inspection", "hotline", "o2o", "counter", "street", "joint_session")
@@ -120,6 +128,21 @@ def _append_event(
     return event
 
 
+def reserve_change_seq(session: Session) -> int:
+    """This transaction's change number, taken once per transaction (call it before any
+    savepoint, so a rolled-back savepoint cannot leave two transactions with one number)."""
+    key = id(session.get_transaction())
+    held = session.info.get("change_seq")
+    if held is None or held[0] != key:
+        held = (key, sync_data.next_change_seq(session))
+        session.info["change_seq"] = held
+    return int(held[1])
+
+
+def stamp_change(session: Session, case: Case) -> None:
+    case.change_seq = reserve_change_seq(session)
+
+
 def _check_text(field_name: str, value: str, *, required: bool, limit: int) -> str:
     value = value.strip()
     if required and not value:
@@ -181,6 +204,7 @@ def create_case(
         created_at=recorded_at,
         updated_at=now,
     )
+    stamp_change(session, case)
     cases_data.add_case(session, case)
     _append_event(
         session,
@@ -350,6 +374,7 @@ def apply_action(
     case.status = new_status.value
     case.updated_at = now
     case.version += 1
+    stamp_change(session, case)
     session.add(case)
     _append_event(
         session,
@@ -380,6 +405,7 @@ def add_note(
         validate_point(where, "where")
     case.updated_at = now
     case.version += 1
+    stamp_change(session, case)
     session.add(case)
     _append_event(
         session,
@@ -400,3 +426,134 @@ def is_overdue(case: Case, now: datetime) -> bool:
         and case.status not in (CaseStatus.CLOSED, CaseStatus.CANCELLED, CaseStatus.MERGED)
         and case.due_at < now
     )
+
+
+EDITABLE_FIELDS = ("description", "category")
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    field: str
+    yours: Any
+    server: Any
+
+
+def edit_case(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: str,
+    edits: dict[str, tuple[Any, Any]],
+    ref: ReferenceSnapshot,
+    now: datetime,
+) -> tuple[Case, list[FieldConflict]]:
+    """Apply field edits made against ``base`` values. A field someone else changed meanwhile
+    keeps the server's value; the conflict is recorded as an event with both values."""
+    case = get_visible_case(session, case_id, actor, for_update=True)
+    facts = facts_of(case)
+    may_edit = actor.role in (Role.SUPERVISOR, Role.COORDINATOR) or (
+        actor.user_id == case.reporter_user_id
+        or actor.department in (case.first_contact_department, case.lead_department)
+    )
+    if not may_edit:
+        raise NotPermitted(
+            "只有登记人、首问或主办部门可以修改 / only the reporter, first-contact "
+            "or lead department may edit"
+        )
+    if facts.status in TERMINAL_STATUSES:
+        raise TransitionNotAllowed(
+            "案件已办结，不能修改 / a finished case cannot be edited", code="wrong_status"
+        )
+    applied: dict[str, Any] = {}
+    conflicts: list[FieldConflict] = []
+    for name, (base, value) in edits.items():
+        if name not in EDITABLE_FIELDS:
+            raise InvalidInput(f"fields.{name}", "该字段不可修改 / this field cannot be edited")
+        if name == "description":
+            value = _check_text(
+                "fields.description", str(value or ""), required=True, limit=MAX_DESCRIPTION
+            )
+        if name == "category":
+            if facts.status != CaseStatus.DISCOVERED:
+                raise TransitionNotAllowed(
+                    "交办后不能改事项类别 / category is fixed once assigned", code="wrong_status"
+                )
+            if not any(e.category == value for v in ref.versions for e in v.entries):
+                raise InvalidInput("fields.category", "未知的事项类别 / unknown category")
+        current = getattr(case, name)
+        if current == value:
+            continue
+        if current != base:
+            conflicts.append(FieldConflict(name, value, current))
+            continue
+        setattr(case, name, value)
+        applied[name] = {"from": current, "to": value}
+    if applied or conflicts:
+        case.updated_at = now
+        case.version += 1
+        stamp_change(session, case)
+        session.add(case)
+    if applied:
+        _append_event(
+            session,
+            case,
+            kind=FIELDS_EDITED,
+            actor=actor,
+            now=now,
+            where=None,
+            data={"fields": applied},
+        )
+    if conflicts:
+        _append_event(
+            session,
+            case,
+            kind=EDIT_CONFLICTED,
+            actor=actor,
+            now=now,
+            where=None,
+            data={
+                "conflicts": [
+                    {"field": c.field, "yours": c.yours, "server": c.server} for c in conflicts
+                ]
+            },
+        )
+    return case, conflicts
+
+
+def keep_rejected_evidence(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: str,
+    action: str,
+    rejection: str,
+    note: str,
+    photos: Sequence[str],
+    where: Point | None,
+    now: datetime,
+) -> bool:
+    """A transition refused on arrival still leaves its notes and photos on the case."""
+    if not note.strip() and not photos:
+        return False
+    case = cases_data.get_case(session, case_id, for_update=True)
+    if case is None or not visible(case, actor):
+        return False
+    case.updated_at = now
+    case.version += 1
+    stamp_change(session, case)
+    session.add(case)
+    _append_event(
+        session,
+        case,
+        kind=ACTION_REJECTED_EVIDENCE_KEPT,
+        actor=actor,
+        now=now,
+        where=where,
+        data={
+            "action": action,
+            "rejected_because": rejection,
+            "note": note.strip() or None,
+            "photos": list(photos),
+        },
+    )
+    return True

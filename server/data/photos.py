@@ -1,0 +1,87 @@
+"""Queries for photos and their links to cases. The only place photos meet SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+
+from server.models import Photo, PhotoLink
+
+
+def _insert_or_ignore(session: Session, model: type[SQLModel], values: dict[str, Any]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on both databases: concurrent or replayed inserts of
+    the same key are not errors."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(postgresql.insert(model).values(**values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite.insert(model).values(**values).on_conflict_do_nothing())
+
+
+def get_photo(session: Session, sha256: str, *, for_update: bool = False) -> Photo | None:
+    stmt = select(Photo).where(Photo.sha256 == sha256).execution_options(populate_existing=True)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def insert_photo_if_absent(
+    session: Session, *, sha256: str, size: int, uploader: str, now: datetime
+) -> None:
+    _insert_or_ignore(
+        session,
+        Photo,
+        {
+            "sha256": sha256,
+            "size": size,
+            "received": 0,
+            "complete": False,
+            "created_at": now,
+            "uploader": uploader,
+        },
+    )
+
+
+def save_photo(session: Session, photo: Photo) -> None:
+    session.add(photo)
+    session.flush()
+
+
+def delete_photo(session: Session, sha256: str) -> None:
+    session.execute(delete(Photo).where(col(Photo.sha256) == sha256))
+
+
+def insert_link_if_absent(
+    session: Session, *, sha256: str, case_id: str, linked_by: str, now: datetime
+) -> None:
+    _insert_or_ignore(
+        session,
+        PhotoLink,
+        {"sha256": sha256, "case_id": case_id, "linked_by": linked_by, "linked_at": now},
+    )
+
+
+def get_link(session: Session, sha256: str, case_id: str) -> PhotoLink | None:
+    stmt = (
+        select(PhotoLink)
+        .where(PhotoLink.sha256 == sha256, PhotoLink.case_id == case_id)
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(stmt).first()
+
+
+def linked_case_ids(session: Session, sha256: str) -> list[str]:
+    stmt = select(PhotoLink.case_id).where(PhotoLink.sha256 == sha256)
+    return list(session.exec(stmt))
+
+
+def photos_of_case(session: Session, case_id: str) -> list[str]:
+    stmt = (
+        select(PhotoLink.sha256)
+        .where(PhotoLink.case_id == case_id)
+        .order_by(col(PhotoLink.linked_at), col(PhotoLink.sha256))
+    )
+    return list(session.exec(stmt))

@@ -1,0 +1,87 @@
+"""Queries for devices, command results and the change counter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from server.data.cases import visibility_clause
+from server.models import Case, CommandResultRow, Device, SyncCounter
+
+COUNTER = "changes"
+
+
+def next_change_seq(session: Session) -> int:
+    """Take the next change number. The row lock it holds until commit orders writers, so
+    change numbers follow commit order (a pull never skips a later-committed lower number)."""
+    value = session.execute(
+        text("UPDATE sync_counter SET value = value + 1 WHERE name = :n RETURNING value"),
+        {"n": COUNTER},
+    ).scalar_one()
+    return int(value)
+
+
+def epoch(session: Session) -> str:
+    row = session.get(SyncCounter, COUNTER)
+    return row.epoch if row else ""
+
+
+def current_change_seq(session: Session) -> int:
+    row = session.get(SyncCounter, COUNTER)
+    return row.value if row else 0
+
+
+def get_device(session: Session, device_id: str, *, for_update: bool = False) -> Device | None:
+    stmt = select(Device).where(Device.id == device_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def device_by_client_id(session: Session, client_id: str) -> Device | None:
+    return session.exec(select(Device).where(Device.client_id == client_id)).first()
+
+
+def device_by_token_hash(session: Session, token_hash: str) -> Device | None:
+    return session.exec(select(Device).where(Device.token_hash == token_hash)).first()
+
+
+def stored_results(session: Session, device_id: str, ids: Sequence[int]) -> list[CommandResultRow]:
+    if not ids:
+        return []
+    stmt = select(CommandResultRow).where(
+        CommandResultRow.device_id == device_id, col(CommandResultRow.command_id).in_(list(ids))
+    )
+    return list(session.exec(stmt))
+
+
+def results_after(
+    session: Session, device_id: str, after: int, limit: int
+) -> list[CommandResultRow]:
+    stmt = (
+        select(CommandResultRow)
+        .where(CommandResultRow.device_id == device_id, col(CommandResultRow.command_id) > after)
+        .order_by(col(CommandResultRow.command_id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt))
+
+
+def changed_cases(
+    session: Session,
+    *,
+    after: tuple[int, str],
+    visible_to_department: str | None,
+    reporter_user_id: str | None,
+    limit: int,
+) -> list[Case]:
+    seq, case_id = after
+    stmt = select(Case).where(
+        (col(Case.change_seq) > seq) | ((col(Case.change_seq) == seq) & (col(Case.id) > case_id))
+    )
+    if visible_to_department is not None:
+        stmt = stmt.where(visibility_clause(visible_to_department, reporter_user_id))
+    stmt = stmt.order_by(col(Case.change_seq), col(Case.id)).limit(limit)
+    return list(session.exec(stmt))

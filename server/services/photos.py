@@ -1,0 +1,345 @@
+"""Photos: resumable uploads by sha256, who may fetch them, and links to cases.
+
+The bytes live in ``photo_dir / sha[:2] / sha`` (``.part`` while incomplete). An upload is a
+series of chunks, each sent at the offset the server already holds and carrying its own
+sha256; when the last chunk lands the whole file is fsynced, hashed and kept only if the hash
+equals its name and it is a JPEG or PNG.
+
+Because the bytes on disk and the ``photo`` row must agree, the upload functions here commit
+their own transaction. ``link_photo`` does not: it runs inside its caller's transaction (the
+``POST /photos/{sha}/links`` route, or the sync ``AddPhoto`` command).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from server.data import cases as cases_data
+from server.data import photos as photos_data
+from server.models import Photo, PhotoLink
+from server.services.cases import get_visible_case, visible
+from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted, RuleViolation
+from sync.lifecycle import Actor
+
+MAX_CHUNK_BYTES = 8 * 1024 * 1024
+SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+_SHA256 = re.compile(SHA256_PATTERN)
+_HASH_BLOCK = 1024 * 1024
+
+JPEG_MAGIC = b"\xff\xd8\xff"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class PhotoTooLarge(DomainError):
+    """The photo or the chunk is larger than allowed (HTTP 413)."""
+
+    code = "too_large"
+
+
+class OffsetMismatch(RuleViolation):
+    """The chunk was sent for another offset than the one the server holds (HTTP 409)."""
+
+    code = "offset_mismatch"
+
+    def __init__(self, reason: str, *, offset: int, code: str | None = None) -> None:
+        super().__init__(reason, code=code)
+        self.offset = offset
+
+
+@dataclass(frozen=True)
+class UploadState:
+    sha256: str
+    offset: int  # bytes the server holds, contiguous from the start
+    length: int | None  # the declared total, None before the first chunk
+    complete: bool
+
+
+class PhotoStore:
+    """Where a photo's bytes live on disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def final_path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def part_path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256}.part"
+
+    def part_size(self, sha256: str) -> int:
+        try:
+            return self.part_path(sha256).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def write_chunk(self, sha256: str, offset: int, chunk: bytes) -> None:
+        """Write at ``offset`` and cut anything after the chunk (a stale longer tail)."""
+        path = self.part_path(sha256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(chunk)
+            written = 0
+            while written < len(view):
+                written += os.pwrite(fd, view[written:], offset + written)
+            os.ftruncate(fd, offset + len(chunk))
+        finally:
+            os.close(fd)
+
+    def sha256_of_part(self, sha256: str) -> tuple[str, bytes]:
+        """fsync the partial file, then hash it; also return its first bytes."""
+        digest = hashlib.sha256()
+        with self.part_path(sha256).open("rb") as fh:
+            os.fsync(fh.fileno())
+            head = fh.read(len(PNG_MAGIC))
+            digest.update(head)
+            while block := fh.read(_HASH_BLOCK):
+                digest.update(block)
+        return digest.hexdigest(), head
+
+    def publish(self, sha256: str) -> None:
+        """Move the verified partial file to its final name, durably."""
+        final = self.final_path(sha256)
+        os.replace(self.part_path(sha256), final)
+        _fsync_dir(final.parent)
+
+    def discard(self, sha256: str) -> None:
+        for path in (self.part_path(sha256), self.final_path(sha256)):
+            path.unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def check_sha256(value: str, field: str = "sha256") -> str:
+    """The canonical (lower-case hex) form of a photo's name."""
+    if not _SHA256.match(value):
+        raise InvalidInput(field, "应为 64 位十六进制 sha256 / must be 64 hex characters")
+    return value.lower()
+
+
+def content_type_of(head: bytes) -> str | None:
+    """image/jpeg or image/png from the magic bytes; None for anything else."""
+    if head.startswith(JPEG_MAGIC):
+        return "image/jpeg"
+    if head.startswith(PNG_MAGIC):
+        return "image/png"
+    return None
+
+
+def _state(photo: Photo | None, sha256: str, offset: int | None = None) -> UploadState:
+    if photo is None:
+        return UploadState(sha256=sha256, offset=0, length=None, complete=False)
+    held = photo.size if photo.complete else (photo.received if offset is None else offset)
+    return UploadState(sha256=sha256, offset=held, length=photo.size, complete=photo.complete)
+
+
+def _settle(store: PhotoStore, photo: Photo) -> bool:
+    """Make the row agree with the disk after a crash; True if it changed.
+
+    - complete but the file is gone (lost disk): start again from zero;
+    - not complete but published (crash between rename and commit): complete;
+    - the partial file is shorter than ``received`` (unsynced tail lost): trust the file.
+    """
+    final_exists = store.final_path(photo.sha256).exists()
+    if photo.complete and not final_exists:
+        photo.complete, photo.received = False, 0
+        return True
+    if not photo.complete and final_exists:
+        photo.complete, photo.received = True, photo.size
+        return True
+    if not photo.complete:
+        on_disk = store.part_size(photo.sha256)
+        if on_disk < photo.received:
+            photo.received = on_disk
+            return True
+    return False
+
+
+def upload_state(session: Session, store: PhotoStore, sha256: str) -> UploadState:
+    """What the server holds of a photo (offset 0 if it has never seen it)."""
+    sha256 = check_sha256(sha256)
+    photo = photos_data.get_photo(session, sha256)
+    if photo is not None and _settle(store, photo):
+        photos_data.save_photo(session, photo)
+        session.commit()
+    return _state(photo, sha256)
+
+
+def _check_chunk(
+    *, offset: int, length: int, chunk: bytes, chunk_sha256: str, max_bytes: int
+) -> None:
+    if length < 1:
+        raise InvalidInput("Upload-Length", "应大于 0 / must be at least 1 byte")
+    if length > max_bytes:
+        raise PhotoTooLarge(
+            f"照片不能超过 {max_bytes} 字节 / a photo may be at most {max_bytes} bytes"
+        )
+    if offset < 0:
+        raise InvalidInput("Upload-Offset", "不能为负 / must not be negative")
+    if len(chunk) > MAX_CHUNK_BYTES:
+        raise PhotoTooLarge(
+            f"每块不能超过 {MAX_CHUNK_BYTES} 字节 / a chunk may be at most {MAX_CHUNK_BYTES} bytes"
+        )
+    if not chunk:
+        raise InvalidInput("body", "分块为空 / the chunk is empty")
+    if offset + len(chunk) > length:
+        raise PhotoTooLarge(
+            "分块超出声明的长度 / the chunk goes past Upload-Length", code="chunk_past_length"
+        )
+    if hashlib.sha256(chunk).hexdigest() != check_sha256(chunk_sha256, "Chunk-Sha256"):
+        raise InvalidInput(
+            "Chunk-Sha256",
+            "分块校验不符，请重传 / the chunk's sha256 differs: send it again",
+            code="chunk_checksum_mismatch",
+        )
+    if offset == 0 and len(chunk) >= len(PNG_MAGIC) and content_type_of(chunk) is None:
+        raise InvalidInput(
+            "content", "只接受 JPEG 或 PNG / only JPEG or PNG", code="unsupported_media_type"
+        )
+
+
+def receive_chunk(
+    session: Session,
+    store: PhotoStore,
+    actor: Actor,
+    sha256: str,
+    *,
+    offset: int,
+    length: int,
+    chunk: bytes,
+    chunk_sha256: str,
+    max_bytes: int,
+    now: datetime,
+) -> UploadState:
+    """Append one chunk at ``offset``; on the last one verify and publish the photo. Commits."""
+    sha256 = check_sha256(sha256)
+    _check_chunk(
+        offset=offset, length=length, chunk=chunk, chunk_sha256=chunk_sha256, max_bytes=max_bytes
+    )
+    photos_data.insert_photo_if_absent(
+        session, sha256=sha256, size=length, uploader=actor.user_id, now=now
+    )
+    photo = photos_data.get_photo(session, sha256, for_update=True)
+    if photo is None:  # deleted between the insert and the lock: a failed upload was discarded
+        raise OffsetMismatch("请重新查询进度 / ask for the offset again", offset=0)
+    _settle(store, photo)
+    if photo.complete:  # someone finished it meanwhile: nothing to write
+        session.commit()
+        return _state(photo, sha256)
+    if photo.size != length:
+        if photo.received != 0:
+            raise OffsetMismatch(
+                f"与进行中的上传长度 {photo.size} 不符 / Upload-Length differs from the upload "
+                f"in progress ({photo.size} bytes)",
+                offset=photo.received,
+                code="length_mismatch",
+            )
+        photo.size = length
+    if offset != photo.received:
+        raise OffsetMismatch(
+            f"服务器已收到 {photo.received} 字节 / the server holds {photo.received} bytes",
+            offset=photo.received,
+        )
+    store.write_chunk(sha256, offset, chunk)
+    photo.received = offset + len(chunk)
+    if photo.received == photo.size:
+        _finish(session, store, photo)
+    photos_data.save_photo(session, photo)
+    session.commit()
+    return _state(photo, sha256)
+
+
+def _finish(session: Session, store: PhotoStore, photo: Photo) -> None:
+    digest, head = store.sha256_of_part(photo.sha256)
+    problem: InvalidInput | None = None
+    if digest != photo.sha256:
+        problem = InvalidInput(
+            "sha256",
+            "照片内容与名称的 sha256 不符，已丢弃 / the bytes do not hash to the photo's name: "
+            "discarded",
+            code="photo_hash_mismatch",
+        )
+    elif content_type_of(head) is None:
+        problem = InvalidInput(
+            "content", "只接受 JPEG 或 PNG / only JPEG or PNG", code="unsupported_media_type"
+        )
+    if problem is not None:
+        photos_data.delete_photo(session, photo.sha256)
+        session.commit()
+        store.discard(photo.sha256)
+        raise problem
+    store.publish(photo.sha256)
+    photo.complete = True
+
+
+def _may_see(session: Session, photo: Photo | None, sha256: str, actor: Actor) -> bool:
+    if photo is not None and photo.uploader == actor.user_id:
+        return True
+    case_ids = photos_data.linked_case_ids(session, sha256)
+    return any(visible(case, actor) for case in cases_data.cases_by_ids(session, case_ids))
+
+
+@dataclass(frozen=True)
+class PhotoFile:
+    path: Path
+    content_type: str
+    size: int
+
+
+def photo_for_download(
+    session: Session, store: PhotoStore, actor: Actor, sha256: str
+) -> PhotoFile:
+    """A complete photo the actor may see: its uploader, or one who may see a linked case."""
+    sha256 = check_sha256(sha256)
+    photo = photos_data.get_photo(session, sha256)
+    not_found = NotFound(f"照片 {sha256[:12]}… 不存在或无权查看 / photo not found")
+    if photo is None or not photo.complete or not _may_see(session, photo, sha256, actor):
+        raise not_found
+    path = store.final_path(sha256)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(PNG_MAGIC))
+    except FileNotFoundError:
+        raise not_found from None
+    return PhotoFile(path=path, content_type=content_type_of(head) or "image/jpeg", size=photo.size)
+
+
+def link_photo(
+    session: Session, actor: Actor, sha256: str, case_id: str, now: datetime
+) -> PhotoLink:
+    """Make a photo evidence for a case the actor may see. Idempotent; the caller commits.
+
+    The photo's bytes may not have arrived yet (the command travels first). A photo already
+    on the server can only be linked by someone who may already see it, so that knowing a hash
+    never opens a photo.
+    """
+    sha256 = check_sha256(sha256)
+    case = get_visible_case(session, case_id, actor)
+    existing = photos_data.get_link(session, sha256, case.id)
+    if existing is not None:
+        return existing
+    photo = photos_data.get_photo(session, sha256)
+    if photo is not None and not _may_see(session, photo, sha256, actor):
+        raise NotPermitted(
+            "不能关联无权查看的照片 / you may not link a photo you cannot see",
+            code="photo_not_visible",
+        )
+    photos_data.insert_link_if_absent(
+        session, sha256=sha256, case_id=case.id, linked_by=actor.user_id, now=now
+    )
+    link = photos_data.get_link(session, sha256, case.id)
+    assert link is not None
+    return link

@@ -1,0 +1,400 @@
+"""Devices, push (apply numbered commands once, in order) and pull (changes since a cursor)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from server.data import boundary as boundary_data
+from server.data import cases as cases_data
+from server.data import reference as reference_data
+from server.data import sync as sync_data
+from server.models import Case, CommandResultRow, Device, User
+from server.services import cases as case_service
+from server.services.auth import token_hash
+from server.services.boundary_cache import ReferenceSnapshot
+from sync.boundary_types import AssistingDuty, Point
+from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted
+from sync.lifecycle import Action, Actor
+from sync.protocol import (
+    Command,
+    CommandResult,
+    CommandType,
+    PullResponse,
+    PushResponse,
+    ResultStatus,
+)
+from sync.visibility import OVERSIGHT_ROLES
+
+CURSOR_PREFIX = "c1"
+
+
+# --- devices ---------------------------------------------------------------------------------
+
+
+def register_device(
+    session: Session, *, user: User, client_id: str, name: str, now: datetime
+) -> tuple[Device, str]:
+    """A device registers against the signed-in user; its token is shown once, stored hashed.
+    Registering the same client id again (a reinstalled app) replaces the token."""
+    token = secrets.token_urlsafe(32)
+    device = sync_data.device_by_client_id(session, client_id)
+    if device is not None and device.user_id != user.id:
+        raise NotPermitted("该设备已登记给其他用户 / this device belongs to another user")
+    if device is None:
+        device = Device(
+            id=str(uuid.uuid4()),
+            client_id=client_id,
+            user_id=user.id,
+            name=name,
+            token_hash=token_hash(token),
+            created_at=now,
+        )
+    else:
+        device.token_hash = token_hash(token)
+        device.revoked = False
+    session.add(device)
+    session.commit()
+    return device, token
+
+
+def revoke_device(session: Session, *, actor: Actor, device_id: str) -> Device:
+    device = sync_data.get_device(session, device_id)
+    if device is None or (device.user_id != actor.user_id and actor.role.value != "admin"):
+        raise NotFound("设备不存在 / device not found")
+    device.revoked = True
+    session.add(device)
+    session.commit()
+    return device
+
+
+# --- push ------------------------------------------------------------------------------------
+
+
+def _point(raw: Any, field: str) -> Point | None:
+    if raw is None:
+        return None
+    try:
+        return Point(float(raw["lat"]), float(raw["lon"]))
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInput(field, "应为 {lat, lon} / must be {lat, lon}") from None
+
+
+def _str(payload: dict[str, Any], key: str, default: str = "") -> str:
+    value = payload.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise InvalidInput(key, "应为文本 / must be text")
+    return value
+
+
+def _apply(
+    session: Session,
+    cmd: Command,
+    actor: Actor,
+    ref: ReferenceSnapshot,
+    now: datetime,
+    link_photo: Callable[..., None] | None,
+) -> CommandResult:
+    p = cmd.payload
+    case_id = _str(p, "case_id")
+    if not case_id:
+        raise InvalidInput("case_id", "缺少案件编号 / case_id is required")
+    if cmd.type == CommandType.CREATE_CASE:
+        recorded = p.get("recorded_at")
+        recorded_at = datetime.fromisoformat(recorded) if recorded else cmd.created_at
+        if recorded_at.tzinfo is None:
+            raise InvalidInput("recorded_at", "须带时区 / must include a time zone")
+        recorded_at = min(recorded_at, now)  # a device clock running ahead is not trusted
+        case_service.create_case(
+            session,
+            actor=actor,
+            ref=ref,
+            now=now,
+            new=case_service.NewCase(
+                id=case_id,
+                category=_str(p, "category"),
+                description=_str(p, "description"),
+                source=_str(p, "source", "inspection"),
+                point=_point(p.get("location"), "location"),
+                town_code=p.get("town_code"),
+                site_code=p.get("site_code"),
+                first_contact_department=p.get("first_contact_department"),
+                recorded_at=recorded_at,
+            ),
+        )
+        return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
+    if cmd.type == CommandType.TRANSITION_CASE:
+        try:
+            action = Action(_str(p, "action"))
+        except ValueError:
+            raise InvalidInput("action", "未知的操作 / unknown action") from None
+        assisting = p.get("assisting")
+        inp = case_service.ActionInput(
+            reason=_str(p, "reason"),
+            note=_str(p, "note"),
+            where=_point(p.get("where"), "where"),
+            photos=tuple(p.get("photos") or ()),
+            duplicate_of=p.get("duplicate_of"),
+            lead_department=p.get("lead_department"),
+            assisting=tuple(
+                AssistingDuty(a["department_code"], a.get("duty", "")) for a in assisting
+            )
+            if assisting is not None
+            else None,
+            override_reason=_str(p, "override_reason"),
+            extra={"device_at": cmd.created_at.isoformat()},
+        )
+        case_service.apply_action(
+            session, actor=actor, case_id=case_id, action=action, inp=inp, ref=ref, now=now
+        )
+        return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
+    if cmd.type == CommandType.ADD_NOTE:
+        case_service.add_note(
+            session,
+            actor=actor,
+            case_id=case_id,
+            note=_str(p, "note"),
+            photos=list(p.get("photos") or ()),
+            where=_point(p.get("where"), "where"),
+            now=now,
+        )
+        return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
+    if cmd.type == CommandType.EDIT_CASE:
+        fields = p.get("fields") or {}
+        if not isinstance(fields, dict) or not fields:
+            raise InvalidInput("fields", "没有要修改的字段 / nothing to edit")
+        edits = {k: (v.get("base"), v.get("value")) for k, v in fields.items()}
+        _, conflicts = case_service.edit_case(
+            session, actor=actor, case_id=case_id, edits=edits, ref=ref, now=now
+        )
+        if conflicts:
+            return CommandResult(
+                id=cmd.id,
+                status=ResultStatus.CONFLICT,
+                case_id=case_id,
+                code="edit_conflict",
+                reason="其他人已修改，保留了服务器上的值 / changed meanwhile by someone else: "
+                "the server's value was kept",
+                detail={
+                    "conflicts": [
+                        {"field": c.field, "yours": c.yours, "server": c.server} for c in conflicts
+                    ]
+                },
+            )
+        return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
+    if cmd.type == CommandType.ADD_PHOTO:
+        if link_photo is None:
+            raise InvalidInput("type", "服务器不支持照片 / photos not enabled")
+        link_photo(session=session, actor=actor, sha256=_str(p, "sha256"), case_id=case_id, now=now)
+        return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
+    raise InvalidInput("type", "未知的命令 / unknown command")
+
+
+def _rejected(cmd: Command, error: DomainError) -> CommandResult:
+    detail = error.as_dict()
+    return CommandResult(
+        id=cmd.id,
+        status=ResultStatus.REJECTED,
+        code=error.code,
+        reason=error.reason,
+        case_id=cmd.payload.get("case_id"),
+        detail=detail,
+    )
+
+
+def _row(device_id: str, cmd: Command, result: CommandResult, now: datetime) -> CommandResultRow:
+    return CommandResultRow(
+        device_id=device_id,
+        command_id=cmd.id,
+        command_type=cmd.type.value,
+        status=result.status.value,
+        code=result.code,
+        reason=result.reason,
+        case_id=result.case_id,
+        detail=result.detail,
+        device_created_at=cmd.created_at,
+        applied_at=now,
+    )
+
+
+def result_of(row: CommandResultRow) -> CommandResult:
+    return CommandResult(
+        id=row.command_id,
+        status=ResultStatus(row.status),
+        code=row.code,
+        reason=row.reason,
+        case_id=row.case_id,
+        detail=row.detail,
+    )
+
+
+def push(
+    session: Session,
+    *,
+    device_id: str,
+    actor: Actor,
+    commands: list[Command],
+    ref: ReferenceSnapshot,
+    now: datetime,
+    link_photo: Callable[..., None] | None = None,
+) -> PushResponse:
+    """Apply a batch in one transaction (the caller commits). Ids already applied are answered
+    with their stored result; a gap stops the batch; the device's last applied id moves in the
+    same transaction as the effects."""
+    device = sync_data.get_device(session, device_id, for_update=True)
+    if device is None:
+        raise NotFound("设备不存在 / device not found")
+    # Take this transaction's change number before any savepoint, so a rolled-back command
+    # can never leave two transactions with one number.
+    case_service.reserve_change_seq(session)
+    commands = sorted(commands, key=lambda c: c.id)
+    done = sync_data.stored_results(
+        session, device.id, [c.id for c in commands if c.id <= device.last_applied]
+    )
+    results: list[CommandResult] = [result_of(r) for r in done]
+    stopped: int | None = None
+    for cmd in commands:
+        if cmd.id <= device.last_applied:
+            continue
+        if cmd.id != device.last_applied + 1:
+            stopped = cmd.id
+            break
+        savepoint = session.begin_nested()
+        try:
+            result = _apply(session, cmd, actor, ref, now, link_photo)
+            session.flush()
+            savepoint.commit()
+        except DomainError as error:
+            savepoint.rollback()
+            result = _rejected(cmd, error)
+            _keep_evidence(session, cmd, actor, error, now)
+        except (ValidationError, KeyError, TypeError, ValueError) as error:
+            savepoint.rollback()
+            result = _rejected(cmd, InvalidInput("payload", f"格式错误 / malformed: {error}"))
+        session.add(_row(device.id, cmd, result, now))
+        device.last_applied = cmd.id
+        results.append(result)
+    device.last_seen_at = now
+    session.add(device)
+    return PushResponse(last_applied=device.last_applied, results=results, stopped_at_gap=stopped)
+
+
+def _keep_evidence(
+    session: Session, cmd: Command, actor: Actor, error: DomainError, now: datetime
+) -> None:
+    if cmd.type != CommandType.TRANSITION_CASE:
+        return
+    p = cmd.payload
+    try:
+        where = _point(p.get("where"), "where")
+    except InvalidInput:
+        where = None
+    savepoint = session.begin_nested()
+    try:
+        case_service.keep_rejected_evidence(
+            session,
+            actor=actor,
+            case_id=str(p.get("case_id", "")),
+            action=str(p.get("action")),
+            rejection=error.reason,
+            note=str(p.get("note") or ""),
+            photos=[str(x) for x in p.get("photos") or ()],
+            where=where,
+            now=now,
+        )
+        session.flush()
+        savepoint.commit()
+    except DomainError:
+        savepoint.rollback()
+
+
+# --- pull ------------------------------------------------------------------------------------
+
+
+def _encode_cursor(epoch: str, seq: int, case_id: str, list_version: int | None) -> str:
+    return f"{CURSOR_PREFIX}:{epoch}:{seq}:{case_id}:{list_version or 0}"
+
+
+def _decode_cursor(cursor: str | None, epoch: str) -> tuple[int, str, int] | None:
+    if not cursor:
+        return None
+    parts = cursor.split(":")
+    if len(parts) != 5 or parts[0] != CURSOR_PREFIX or parts[1] != epoch:
+        return None
+    try:
+        return int(parts[2]), parts[3], int(parts[4])
+    except ValueError:
+        return None
+
+
+def case_snapshot(session: Session, case: Case) -> dict[str, Any]:
+    data = case.model_dump(mode="json")
+    data["events"] = [
+        e.model_dump(mode="json", exclude={"id"}) for e in cases_data.events_of(session, case.id)
+    ]
+    return data
+
+
+def reference_snapshot(session: Session) -> dict[str, Any]:
+    return {
+        "departments": [d.model_dump() for d in reference_data.list_departments(session)],
+        "towns": [t.model_dump() for t in reference_data.list_town_rows(session)],
+        "sites": [s.model_dump() for s in reference_data.list_site_rows(session)],
+        "boundary_versions": [
+            {
+                **v.model_dump(mode="json"),
+                "entries": [
+                    e.model_dump(exclude={"id", "version_number", "area_towns_key"})
+                    for e in boundary_data.entry_rows(session, v.number)
+                ],
+            }
+            for v in boundary_data.list_version_rows(session)
+        ],
+    }
+
+
+def pull(
+    session: Session,
+    *,
+    device: Device,
+    actor: Actor,
+    cursor: str | None,
+    results_after: int,
+    limit: int,
+) -> PullResponse:
+    epoch = sync_data.epoch(session)
+    decoded = _decode_cursor(cursor, epoch)
+    reset = decoded is None
+    seq, last_id, known_version = decoded if decoded else (0, "", 0)
+    oversight = actor.role in OVERSIGHT_ROLES
+    rows = sync_data.changed_cases(
+        session,
+        after=(seq, last_id),
+        visible_to_department=None if oversight else actor.department,
+        reporter_user_id=None if oversight else actor.user_id,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    latest_version = boundary_data.latest_version_number(session) or 0
+    reference = reference_snapshot(session) if reset or latest_version != known_version else None
+    if rows:
+        seq, last_id = rows[-1].change_seq, rows[-1].id
+    results = sync_data.results_after(session, device.id, results_after, 1000)
+    return PullResponse(
+        cursor=_encode_cursor(epoch, seq, last_id, latest_version),
+        reset=reset,
+        more=more,
+        cases=[case_snapshot(session, c) for c in rows],
+        reference=reference,
+        last_applied=device.last_applied,
+        results=[result_of(r) for r in results],
+    )

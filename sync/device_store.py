@@ -1,0 +1,311 @@
+"""The device's local SQLite (via SQLModel): its copy of cases, the outbox, photos, sync state.
+
+Every local change is written in the same transaction as its outbox command, so a phone that
+dies at any instant has either both or neither. Tables live in their own registry: a process
+that also runs the server (tests) keeps the two schemas apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, Engine, Text, event
+from sqlalchemy.orm import registry
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+from sync.protocol import Command, CommandResult, CommandType, PullResponse
+
+
+class DeviceModel(SQLModel, registry=registry()):
+    pass
+
+
+class OutboxCommand(DeviceModel, table=True):
+    __tablename__ = "outbox"
+    id: int = Field(primary_key=True)  # 1, 2, 3… per device
+    type: str
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    created_at: str
+    case_id: str | None = Field(default=None, index=True)
+    status: str = Field(default="pending", index=True)  # pending|applied|rejected|conflict
+    code: str | None = None
+    reason: str | None = None
+    seen: bool = False  # the user has seen a rejection/conflict
+
+
+class LocalCase(DeviceModel, table=True):
+    __tablename__ = "local_case"
+    id: str = Field(primary_key=True)
+    status: str = Field(index=True)
+    category: str
+    lat: float | None = None
+    lon: float | None = None
+    due_at: str | None = Field(default=None, index=True)
+    updated_at: str = Field(index=True)
+    data: str = Field(sa_column=Column(Text, nullable=False))  # the snapshot, JSON
+    from_server: bool = False
+
+
+class LocalPhoto(DeviceModel, table=True):
+    __tablename__ = "local_photo"
+    sha256: str = Field(primary_key=True)
+    path: str
+    size: int
+    case_id: str = Field(index=True)
+    uploaded: bool = Field(default=False, index=True)
+
+
+class Meta(DeviceModel, table=True):
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+def _utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+class DeviceStore:
+    """One per device (one per browser session in web mode)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(
+            f"sqlite:///{self.path}", connect_args={"check_same_thread": False, "timeout": 30}
+        )
+
+        @event.listens_for(self.engine, "connect")
+        def _pragmas(conn: Any, _rec: Any) -> None:
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")  # a phone may lose power: durability first
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+            conn.isolation_level = None
+
+        @event.listens_for(self.engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        DeviceModel.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+            session.commit()
+
+    # --- meta ------------------------------------------------------------------------------
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        with Session(self.engine) as s:
+            row = s.get(Meta, key)
+            return row.value if row else default
+
+    def set(self, key: str, value: str, session: Session | None = None) -> None:
+        if session is None:
+            with self.transaction() as s:
+                s.merge(Meta(key=key, value=value))
+        else:
+            session.merge(Meta(key=key, value=value))
+
+    # --- outbox ----------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        type_: CommandType,
+        payload: dict[str, Any],
+        *,
+        now: datetime,
+        local_change: Callable[[Session], None] | None = None,
+    ) -> int:
+        """Write the local change and its numbered command in one transaction."""
+        with self.transaction() as s:
+            last = s.exec(select(OutboxCommand.id).order_by(col(OutboxCommand.id).desc())).first()
+            applied = int((s.get(Meta, "last_applied") or Meta(key="", value="0")).value)
+            next_id = max(last or 0, applied) + 1
+            s.add(
+                OutboxCommand(
+                    id=next_id,
+                    type=type_.value,
+                    payload=json.dumps(payload, ensure_ascii=False),
+                    created_at=_utc_iso(now),
+                    case_id=payload.get("case_id"),
+                )
+            )
+            if local_change is not None:
+                local_change(s)
+            return next_id
+
+    def pending(self, limit: int) -> list[Command]:
+        with Session(self.engine) as s:
+            rows = s.exec(
+                select(OutboxCommand)
+                .where(OutboxCommand.status == "pending")
+                .order_by(col(OutboxCommand.id))
+                .limit(limit)
+            ).all()
+            return [
+                Command(
+                    id=r.id,
+                    type=CommandType(r.type),
+                    payload=json.loads(r.payload),
+                    created_at=datetime.fromisoformat(r.created_at),
+                )
+                for r in rows
+            ]
+
+    def pending_count(self) -> int:
+        with Session(self.engine) as s:
+            return len(
+                s.exec(select(OutboxCommand.id).where(OutboxCommand.status == "pending")).all()
+            )
+
+    def record_results(self, results: list[CommandResult], last_applied: int) -> None:
+        with self.transaction() as s:
+            for r in results:
+                row = s.get(OutboxCommand, r.id)
+                if row is None:
+                    continue
+                row.status = r.status.value
+                row.code = r.code
+                row.reason = r.reason
+                s.add(row)
+            current = int((s.get(Meta, "last_applied") or Meta(key="", value="0")).value)
+            if last_applied > current:
+                s.merge(Meta(key="last_applied", value=str(last_applied)))
+                # everything up to last_applied has a server result, even if the reply was lost
+                for row in s.exec(
+                    select(OutboxCommand).where(
+                        OutboxCommand.status == "pending", col(OutboxCommand.id) <= last_applied
+                    )
+                ).all():
+                    row.status = "applied?"  # applied on the server; its result comes by pull
+                    s.add(row)
+
+    def problems(self) -> list[OutboxCommand]:
+        """Rejected or conflicting commands: what the user must see (同步问题)."""
+        with Session(self.engine) as s:
+            return list(
+                s.exec(
+                    select(OutboxCommand)
+                    .where(col(OutboxCommand.status).in_(["rejected", "conflict"]))
+                    .order_by(col(OutboxCommand.id))
+                ).all()
+            )
+
+    def commands(self) -> list[OutboxCommand]:
+        with Session(self.engine) as s:
+            return list(s.exec(select(OutboxCommand).order_by(col(OutboxCommand.id))).all())
+
+    # --- cases -----------------------------------------------------------------------------
+
+    def put_local_case(
+        self, session: Session, snapshot: dict[str, Any], *, from_server: bool
+    ) -> None:
+        session.merge(
+            LocalCase(
+                id=snapshot["id"],
+                status=snapshot["status"],
+                category=snapshot["category"],
+                lat=snapshot.get("lat"),
+                lon=snapshot.get("lon"),
+                due_at=snapshot.get("due_at"),
+                updated_at=snapshot.get("updated_at") or "",
+                data=json.dumps(snapshot, ensure_ascii=False),
+                from_server=from_server,
+            )
+        )
+
+    def case(self, case_id: str) -> dict[str, Any] | None:
+        with Session(self.engine) as s:
+            row = s.get(LocalCase, case_id)
+            return json.loads(row.data) if row else None
+
+    def cases(
+        self, *, limit: int = 50, offset: int = 0, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        with Session(self.engine) as s:
+            stmt = select(LocalCase)
+            if status:
+                stmt = stmt.where(LocalCase.status == status)
+            stmt = stmt.order_by(col(LocalCase.updated_at).desc()).offset(offset).limit(limit)
+            return [json.loads(r.data) for r in s.exec(stmt).all()]
+
+    def case_ids(self) -> list[str]:
+        with Session(self.engine) as s:
+            return list(s.exec(select(LocalCase.id)).all())
+
+    def apply_pull(self, response: PullResponse) -> None:
+        """Replace local copies with the server's, except cases with commands still pending."""
+        with self.transaction() as s:
+            if response.reset:
+                pending_ids = set(
+                    s.exec(
+                        select(OutboxCommand.case_id).where(OutboxCommand.status == "pending")
+                    ).all()
+                )
+                for row in s.exec(select(LocalCase).where(col(LocalCase.from_server))).all():
+                    if row.id not in pending_ids:
+                        s.delete(row)
+            pending_ids = set(
+                s.exec(select(OutboxCommand.case_id).where(OutboxCommand.status == "pending")).all()
+            )
+            for snap in response.cases:
+                if snap["id"] in pending_ids:
+                    continue
+                self.put_local_case(s, snap, from_server=True)
+            for r in response.results:
+                cmd = s.get(OutboxCommand, r.id)
+                if cmd is not None and cmd.status in ("pending", "applied?"):
+                    cmd.status, cmd.code, cmd.reason = r.status.value, r.code, r.reason
+                    s.add(cmd)
+            if response.reference is not None:
+                s.merge(
+                    Meta(key="reference", value=json.dumps(response.reference, ensure_ascii=False))
+                )
+            s.merge(Meta(key="cursor", value=response.cursor))
+            s.merge(
+                Meta(
+                    key="last_applied",
+                    value=str(
+                        max(
+                            response.last_applied,
+                            int((s.get(Meta, "last_applied") or Meta(key="", value="0")).value),
+                        )
+                    ),
+                )
+            )
+            if response.results:
+                s.merge(Meta(key="results_after", value=str(response.results[-1].id)))
+
+    # --- photos ----------------------------------------------------------------------------
+
+    def add_photo(
+        self, session: Session, *, sha256: str, path: str, size: int, case_id: str
+    ) -> None:
+        session.merge(LocalPhoto(sha256=sha256, path=path, size=size, case_id=case_id))
+
+    def photos_to_upload(self) -> list[LocalPhoto]:
+        with Session(self.engine) as s:
+            return list(
+                s.exec(
+                    select(LocalPhoto).where(LocalPhoto.uploaded == False)  # noqa: E712
+                ).all()
+            )
+
+    def mark_uploaded(self, sha256: str) -> None:
+        with self.transaction() as s:
+            row = s.get(LocalPhoto, sha256)
+            if row is not None:
+                row.uploaded = True
+                s.add(row)

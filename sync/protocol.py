@@ -1,0 +1,119 @@
+"""The sync protocol: numbered commands up, changes down. Shared by the server and the device.
+
+A device keeps an outbox of commands numbered 1, 2, 3… (per device). ``POST /sync/push`` applies
+a batch in one transaction: an id already applied is answered with its stored result; a gap
+stops the batch; every command gets a stored result (applied, rejected with the rule's reason,
+or conflict). ``POST /sync/pull`` returns the changes since a cursor that the user may see.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROTOCOL_VERSION = 1
+MIN_PROTOCOL_VERSION = 1
+PROTOCOL_HEADER = "X-Yixian-Protocol"
+MAX_BATCH = 500
+PULL_PAGE = 200
+
+
+class CommandType(StrEnum):
+    CREATE_CASE = "CreateCase"
+    EDIT_CASE = "EditCase"
+    TRANSITION_CASE = "TransitionCase"
+    ADD_NOTE = "AddNote"
+    ADD_PHOTO = "AddPhoto"
+
+
+class ResultStatus(StrEnum):
+    APPLIED = "applied"
+    REJECTED = "rejected"  # the rules refused it: the reason reaches the user
+    CONFLICT = "conflict"  # applied in part: someone else changed a field meanwhile
+
+
+class PointMsg(BaseModel):
+    lat: float
+    lon: float
+
+
+class FieldEdit(BaseModel):
+    base: Any = None  # the value the device saw when the user edited
+    value: Any = None
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": 1,
+                "type": "CreateCase",
+                "created_at": "2026-11-02T09:00:00+08:00",
+                "payload": {
+                    "case_id": "6f1c2a4e-8a51-4e37-9c53-2b8f8f0b8d11",
+                    "category": "waterlogging",
+                    "description": "路口积水",
+                    "location": {"lat": 35.735, "lon": 116.483},
+                },
+            }
+        }
+    )
+    id: int = Field(ge=1)
+    type: CommandType
+    created_at: datetime  # the device's clock: kept as evidence, never trusted for order
+    payload: dict[str, Any]
+
+
+class PushRequest(BaseModel):
+    protocol: int = PROTOCOL_VERSION
+    commands: list[Command] = Field(max_length=MAX_BATCH)
+
+
+class CommandResult(BaseModel):
+    id: int
+    status: ResultStatus
+    code: str | None = None
+    reason: str | None = None
+    case_id: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+class PushResponse(BaseModel):
+    last_applied: int
+    results: list[CommandResult]
+    stopped_at_gap: int | None = None  # the first id not applied because an earlier one is missing
+
+
+class PullRequest(BaseModel):
+    protocol: int = PROTOCOL_VERSION
+    cursor: str | None = None
+    results_after: int = 0  # the device's newest command id whose result it has shown
+    limit: int = Field(default=PULL_PAGE, ge=1, le=PULL_PAGE)
+
+
+class PullResponse(BaseModel):
+    cursor: str
+    reset: bool  # the cursor was unknown or expired: the device must replace its copy
+    more: bool  # another page follows: pull again with the new cursor
+    cases: list[dict[str, Any]]  # case snapshots, each with its "events"
+    reference: dict[str, Any] | None = None  # departments, towns, sites, boundary versions
+    last_applied: int
+    results: list[CommandResult]
+
+
+class DeviceRegistration(BaseModel):
+    client_id: str = Field(min_length=8, max_length=64)
+    name: str = Field(default="", max_length=100)
+
+
+class DeviceToken(BaseModel):
+    device_id: str
+    device_token: str
+    last_applied: int
+
+
+def is_outdated(protocol: int) -> bool:
+    return protocol < MIN_PROTOCOL_VERSION
