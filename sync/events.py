@@ -28,3 +28,15 @@ EVENT_FOR_ACTION: Mapping[Action, str] = {
     Action.RESUME: "CaseResumed",
     Action.RAISE_DISPUTE: "DisputeRaised",
 }
+
+# Workflow (lead/assisting, disputes, rulings, joint sessions, escalation) — see DOMAIN.md.
+ASSIST_TASK_CREATED = "AssistTaskCreated"  # data: {department, duty, due_at}
+ASSIST_TASK_REPORTED = "AssistTaskReported"  # data: {department, note, photos}
+ASSISTING_RATED = "AssistingRated"  # data: {department, rating (1–5), comment}
+CONSULTATION_CALLED = "ConsultationCalled"  # data: {dispute_id, departments, due_at}
+DISPUTE_ESCALATED = "DisputeEscalated"  # data: {dispute_id, stage, due_at}
+DISPUTE_RULED = "DisputeRuled"  # data: {dispute_id, responsible_department, lost_by: [...],
+#                                   new_list_version | None, minute_id}
+RULING_REFUSED = "RulingRefused"  # data: {department, reason}
+CASE_ESCALATED = "CaseEscalated"  # data: {level: reminder|supervisor|leadership}
+REPEAT_REPORTED = "RepeatReported"  # data: {new_report: {...}} — reopened as rework
