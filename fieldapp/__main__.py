@@ -1,0 +1,3 @@
+from fieldapp.main import run
+
+run()

@@ -1,0 +1,162 @@
+"""HTTP calls from the field app to the Yixian server.
+
+Blocking (``requests``) with a timeout on every call: the UI runs them off the event loop
+(``asyncio.to_thread``). Failures become typed errors the view-models turn into messages:
+
+    ApiError
+    ├── ServerUnreachable   – no connection (offline, wrong address, server down)
+    │   └── ServerTimeout   – connected or trying, but no answer in time
+    ├── Rejected            – the server answered 4xx with {"detail": {"code", "reason"}}
+    └── ServerFault         – 5xx, or an answer that is not the agreed JSON
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+class ApiError(Exception):
+    """Base of every error of a call to the server."""
+
+
+class ServerUnreachable(ApiError):
+    def __init__(self, url: str, cause: str) -> None:
+        super().__init__(f"cannot reach {url}: {cause}")
+        self.url = url
+        self.cause = cause
+
+
+class ServerTimeout(ServerUnreachable):
+    pass
+
+
+class Rejected(ApiError):
+    """A 4xx answer. ``code`` is the server's stable key, ``reason`` its explanation."""
+
+    def __init__(self, status: int, code: str, reason: str) -> None:
+        super().__init__(f"{status} {code}: {reason}")
+        self.status = status
+        self.code = code
+        self.reason = reason
+
+
+class ServerFault(ApiError):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"{status}: {reason}")
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: str
+    username: str
+    display_name: str
+    role: str
+    department_code: str | None
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    user: UserInfo
+
+
+class AuthApi(Protocol):
+    """What the sign-in view-model needs from a client (a fake in unit tests)."""
+
+    def login(self, username: str, password: str) -> LoginResult: ...
+
+
+def normalize_base_url(url: str) -> str:
+    """``url`` without surrounding spaces or trailing slashes."""
+    return url.strip().rstrip("/")
+
+
+class ApiClient:
+    """One server. ``token`` is sent as a bearer token once signed in."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = normalize_base_url(base_url)
+        self.token = token
+        self.timeout_s = timeout_s
+        self._http = session or requests.Session()
+
+    def login(self, username: str, password: str) -> LoginResult:
+        body = self._request(
+            "POST", "/auth/login", json={"username": username, "password": password}
+        )
+        try:
+            user = body["user"]
+            return LoginResult(
+                token=str(body["token"]),
+                user=UserInfo(
+                    id=str(user["id"]),
+                    username=str(user["username"]),
+                    display_name=str(user.get("display_name") or user["username"]),
+                    role=str(user["role"]),
+                    department_code=(
+                        None
+                        if user.get("department_code") is None
+                        else str(user["department_code"])
+                    ),
+                ),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ServerFault(200, f"login answer lacks {exc}") from exc
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        url = self.base_url + path
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            response = self._http.request(
+                method, url, headers=headers, timeout=self.timeout_s, **kwargs
+            )
+        except requests.Timeout as exc:
+            raise ServerTimeout(url, f"no answer within {self.timeout_s:g} s") from exc
+        except (requests.ConnectionError, requests.exceptions.InvalidURL) as exc:
+            raise ServerUnreachable(url, type(exc).__name__) from exc
+        except requests.RequestException as exc:  # MissingSchema, InvalidSchema...
+            raise ServerUnreachable(url, str(exc)) from exc
+        return _decode(response)
+
+
+def _decode(response: requests.Response) -> dict[str, Any]:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    status = response.status_code
+    if 400 <= status < 500:
+        code, reason = _detail(body, fallback=response.reason or "")
+        raise Rejected(status, code, reason)
+    if status >= 500:
+        _, reason = _detail(body, fallback=response.reason or "")
+        raise ServerFault(status, reason)
+    if not isinstance(body, dict):
+        raise ServerFault(status, "answer is not a JSON object")
+    return body
+
+
+def _detail(body: Any, *, fallback: str) -> tuple[str, str]:
+    """(code, reason) from FastAPI-style ``{"detail": {...}}`` or ``{"detail": "text"}``."""
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, dict):
+        return str(detail.get("code") or "error"), str(detail.get("reason") or fallback)
+    if isinstance(detail, str):
+        return "error", detail
+    return "error", fallback

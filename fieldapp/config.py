@@ -1,0 +1,59 @@
+"""The field app's settings, read once from the environment at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = 8550
+DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the app cannot use; says which and why."""
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    host: str
+    port: int
+    server_url: str  # the API server this device syncs with (editable at sign-in)
+    data_dir: Path  # the device's local storage (SQLite, photos, outbox)
+    assets_dir: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AppConfig:
+        env = os.environ if env is None else env
+        raw_port = env.get("YIXIAN_APP_PORT", str(DEFAULT_PORT))
+        try:
+            port = int(raw_port)
+        except ValueError:
+            raise ConfigError(f"YIXIAN_APP_PORT={raw_port!r} is not a port number") from None
+        if not 0 < port < 65536:
+            raise ConfigError(f"YIXIAN_APP_PORT={port} is outside 1..65535")
+        server_url = env.get("YIXIAN_SERVER_URL", DEFAULT_SERVER_URL).strip().rstrip("/")
+        if not server_url.startswith(("http://", "https://")):
+            raise ConfigError(f"YIXIAN_SERVER_URL={server_url!r} must start with http(s)://")
+        # On a phone Flet sets FLET_APP_STORAGE_DATA to the app's private storage.
+        data_dir = Path(
+            env.get("YIXIAN_DATA_DIR")
+            or env.get("FLET_APP_STORAGE_DATA")
+            or Path.home() / ".local" / "share" / "yixian"
+        )
+        return cls(
+            host=env.get("YIXIAN_APP_HOST", "127.0.0.1"),
+            port=port,
+            server_url=server_url,
+            data_dir=data_dir,
+            assets_dir=REPO_ROOT / "assets",
+        )
+
+
+def ensure_secret_key(env: MutableMapping[str, str]) -> None:
+    """Flet refuses uploads without FLET_SECRET_KEY; set a random one for this run if absent."""
+    if not env.get("FLET_SECRET_KEY"):
+        env["FLET_SECRET_KEY"] = secrets.token_urlsafe(32)

@@ -1,0 +1,75 @@
+"""Settings: language, server, who is signed in, where the token is kept, sign out."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from fieldapp.app_context import use_app
+from fieldapp.i18n import Lang, label_for
+from fieldapp.screens.common import heading, screen_column, set_language
+from fieldapp.theme import TOUCH_TARGET
+
+LOGIN_ROUTE = "/login"
+
+
+@ft.component
+def SettingsScreen() -> ft.Control:
+    env = use_app()
+    state, services = env.state, env.services
+    lang = state.lang
+
+    async def choose_language(e: ft.Event[ft.SegmentedButton]) -> None:
+        chosen = e.control.selected[0] if e.control.selected else lang.value
+        await set_language(env, Lang(chosen))
+
+    async def sign_out() -> None:
+        await services.token_store.clear()
+        state.sign_out()
+        await ft.context.page.push_route(LOGIN_ROUTE)
+
+    user = state.session.user if state.session else None
+    storage_key = (
+        "settings.storage.secure"
+        if state.token_storage == "secure"
+        else ("settings.storage.memory")
+    )
+    return screen_column(
+        [
+            heading(env.t("settings.title")),
+            ft.Text(env.t("settings.language"), weight=ft.FontWeight.W_600),
+            ft.SegmentedButton(
+                selected=[lang.value],
+                allow_empty_selection=False,
+                allow_multiple_selection=False,
+                show_selected_icon=False,
+                on_change=choose_language,
+                segments=[
+                    ft.Segment(value=option.value, label=ft.Text(env.t(f"lang.{option.value}")))
+                    for option in Lang
+                ],
+            ),
+            ft.ListTile(
+                leading=ft.Icon(ft.Icons.PERSON_OUTLINE),
+                title=ft.Text(env.t("settings.account")),
+                subtitle=ft.Text(
+                    f"{user.display_name}（{label_for('role', user.role, lang)}）" if user else "—"
+                ),
+            ),
+            ft.ListTile(
+                leading=ft.Icon(ft.Icons.DNS_OUTLINED),
+                title=ft.Text(env.t("settings.server")),
+                subtitle=ft.Text(state.server_url),
+            ),
+            ft.ListTile(
+                leading=ft.Icon(ft.Icons.KEY_OUTLINED),
+                title=ft.Text(env.t("settings.secure_storage")),
+                subtitle=ft.Text(env.t(storage_key)),
+            ),
+            ft.OutlinedButton(
+                content=env.t("settings.sign_out"),
+                icon=ft.Icons.LOGOUT,
+                on_click=sign_out,
+                height=TOUCH_TARGET,
+            ),
+        ]
+    )

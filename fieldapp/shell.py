@@ -1,0 +1,165 @@
+"""The app shell: session start-up, routing, and the signed-in layout with a NavigationBar.
+
+Routes (``ROUTES``)::
+
+    /login            LoginScreen (its own View, no navigation bar)
+    /                 -> /home
+    /home             HomeScreen      ┐
+    /new              NewCaseScreen   │ inside AppLayout: one View with the
+    /case/:case_id    CaseScreen      │ NavigationBar, shown only when signed in
+    /settings         SettingsScreen  ┘
+
+A later screen plugs in by adding a ``ft.Route`` to ``SIGNED_IN_ROUTES`` (and, for a tab, a
+``NavTab`` to ``NAV_TABS``). Screens reach shared state with ``use_app()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import flet as ft
+
+from fieldapp.app_context import AppEnv, provide_app, use_app
+from fieldapp.i18n import Lang, t
+from fieldapp.screens.common import LANG_PREF_KEY, Redirect
+from fieldapp.screens.home import HomeScreen
+from fieldapp.screens.login import LoginScreen
+from fieldapp.screens.placeholders import CaseScreen, NewCaseScreen
+from fieldapp.screens.settings import SettingsScreen
+from fieldapp.theme import PAGE_PADDING
+
+LOGIN_ROUTE = "/login"
+HOME_ROUTE = "/home"
+
+
+@dataclass(frozen=True)
+class NavTab:
+    route: str
+    label_key: str
+    icon: ft.IconData
+    selected_icon: ft.IconData
+
+
+NAV_TABS: tuple[NavTab, ...] = (
+    NavTab(HOME_ROUTE, "nav.home", ft.Icons.HOME_OUTLINED, ft.Icons.HOME),
+    NavTab("/new", "nav.new", ft.Icons.ADD_LOCATION_ALT_OUTLINED, ft.Icons.ADD_LOCATION_ALT),
+    NavTab("/settings", "nav.settings", ft.Icons.SETTINGS_OUTLINED, ft.Icons.SETTINGS),
+)
+
+
+def selected_tab(is_active: dict[str, bool]) -> int | None:
+    """Index of the tab whose route is active, or None (e.g. on a case page)."""
+    for index, tab in enumerate(NAV_TABS):
+        if is_active.get(tab.route):
+            return index
+    return None
+
+
+@ft.component
+def AppLayout() -> ft.View:
+    """Signed-in frame: the matched screen above a NavigationBar. Sends guests to /login."""
+    env = use_app()
+    outlet = ft.use_route_outlet()
+    signed_in = env.state.signed_in
+
+    def guard() -> None:
+        if not signed_in:
+            ft.context.page.navigate(LOGIN_ROUTE)
+
+    ft.use_effect(guard, [signed_in])
+
+    selected = selected_tab({tab.route: ft.is_route_active(tab.route) for tab in NAV_TABS})
+
+    def on_nav_change(e: ft.Event[ft.NavigationBar]) -> None:
+        ft.context.page.navigate(NAV_TABS[e.control.selected_index].route)
+
+    return ft.View(
+        route="/",  # one key for every tab: no page transition between tabs
+        can_pop=False,
+        padding=PAGE_PADDING,
+        scroll=ft.ScrollMode.AUTO,
+        controls=[outlet if signed_in else ft.ProgressRing()],
+        navigation_bar=ft.NavigationBar(
+            selected_index=selected if selected is not None else 0,
+            on_change=on_nav_change,
+            destinations=[
+                ft.NavigationBarDestination(
+                    icon=tab.icon,
+                    selected_icon=tab.selected_icon,
+                    label=env.t(tab.label_key),
+                )
+                for tab in NAV_TABS
+            ],
+        ),
+    )
+
+
+@ft.component
+def NotFound() -> ft.Control:
+    env = use_app()
+    return ft.Column(
+        [
+            ft.Text(env.t("common.not_found"), size=22),
+            ft.TextButton(
+                content=env.t("nav.home"), on_click=lambda: ft.context.page.navigate("/")
+            ),
+        ]
+    )
+
+
+@ft.component
+def RootRedirect() -> ft.Control:
+    return Redirect(HOME_ROUTE)
+
+
+SIGNED_IN_ROUTES: list[ft.Route] = [
+    ft.Route(index=True, component=RootRedirect),
+    ft.Route(path="home", component=HomeScreen),
+    ft.Route(path="new", component=NewCaseScreen),
+    ft.Route(path="case/:case_id", component=CaseScreen),
+    ft.Route(path="settings", component=SettingsScreen),
+]
+
+ROUTES: list[ft.Route] = [
+    ft.Route(path="login", component=LoginScreen),
+    ft.Route(component=AppLayout, outlet=True, children=SIGNED_IN_ROUTES),
+]
+
+
+async def restore(env: AppEnv) -> None:
+    """Load what this device remembers (language, session), then mark the state ready."""
+    state, services = env.state, env.services
+    try:
+        if services.prefs is not None:
+            stored = await services.prefs.get(LANG_PREF_KEY)
+            if stored in {lang.value for lang in Lang}:
+                state.set_lang(Lang(str(stored)))
+        session = await services.token_store.load()
+        if session is not None:
+            state.sign_in(session)
+        state.token_storage = services.token_store.kind
+    finally:
+        state.ready = True
+
+
+@ft.component
+def App(env: AppEnv) -> ft.Control | list[ft.View]:
+    """Root component, rendered with ``page.render_views(App, env)``."""
+    state, _ = ft.use_state(env.state)  # subscribes App to the observable state
+
+    async def start() -> None:
+        await restore(env)
+
+    ft.use_effect(start, [])
+
+    if not state.ready:
+        return [
+            ft.View(
+                route="/",
+                vertical_alignment=ft.MainAxisAlignment.CENTER,
+                horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+                controls=[ft.ProgressRing(), ft.Text(t("app.starting", state.lang))],
+            )
+        ]
+    # With manage_views the Router renders to one ft.View per stack level.
+    return provide_app(env, lambda: ft.Router(ROUTES, not_found=NotFound, manage_views=True))

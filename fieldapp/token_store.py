@@ -1,0 +1,117 @@
+"""Where the signed-in session (bearer token + user) is kept between app starts.
+
+``SecureTokenStore`` uses flet-secure-storage: Android Keystore / iOS Keychain on a phone.
+In web mode it works too (checked in headless Chromium, tests/browser/test_shell.py), but it
+is only obfuscation: the value sits in the browser's localStorage under
+``FletSecureStorage.yixian.session``, AES-GCM encrypted with a key stored in plain beside it
+(``FletSecureStorage``) unless ``WebOptions.wrap_key`` is set. WebCrypto needs a secure
+context (https, or a loopback address such as 127.0.0.1).
+If the secure store fails or does not answer, the app keeps the session in memory (sign in
+again at each start) and Settings says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from flet_secure_storage import SecureStorage
+
+from fieldapp.viewmodels.app_state import Session
+
+SESSION_KEY = "yixian.session"
+CALL_TIMEOUT_S = 5.0  # a platform without the plugin never answers
+log = logging.getLogger(__name__)
+
+
+class TokenStore(Protocol):
+    @property
+    def kind(self) -> str:
+        """ "secure" or "memory": shown in Settings."""
+        ...
+
+    async def load(self) -> Session | None: ...
+    async def save(self, session: Session) -> None: ...
+    async def clear(self) -> None: ...
+
+
+class MemoryTokenStore:
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self._session: Session | None = None
+
+    async def load(self) -> Session | None:
+        return self._session
+
+    async def save(self, session: Session) -> None:
+        self._session = session
+
+    async def clear(self) -> None:
+        self._session = None
+
+
+class SecureTokenStore:
+    kind = "secure"
+
+    def __init__(self, storage: SecureStorage) -> None:
+        self._storage = storage
+
+    @classmethod
+    def create(cls) -> SecureTokenStore:
+        """Construct inside the Flet ``main`` (the service registers with the current page)."""
+        return cls(SecureStorage())
+
+    async def load(self) -> Session | None:
+        text = await self._storage.get(SESSION_KEY)
+        return Session.from_json(text) if text else None
+
+    async def save(self, session: Session) -> None:
+        await self._storage.set(SESSION_KEY, session.to_json())
+
+    async def clear(self) -> None:
+        await self._storage.remove(SESSION_KEY)
+
+
+class FallbackTokenStore:
+    """The secure store while it works; memory after its first failure or timeout (logged)."""
+
+    def __init__(self, primary: TokenStore) -> None:
+        self._primary: TokenStore = primary
+        self._memory = MemoryTokenStore()
+        self._failed = False
+
+    @property
+    def kind(self) -> str:
+        return self._memory.kind if self._failed else self._primary.kind
+
+    def _fail(self, exc: Exception) -> None:
+        if not self._failed:
+            log.warning("secure storage failed (%s); keeping the session in memory", exc)
+        self._failed = True
+
+    async def load(self) -> Session | None:
+        if not self._failed:
+            try:
+                return await asyncio.wait_for(self._primary.load(), CALL_TIMEOUT_S)
+            except Exception as exc:  # a platform channel error of any kind
+                self._fail(exc)
+        return await self._memory.load()
+
+    async def save(self, session: Session) -> None:
+        if not self._failed:
+            try:
+                await asyncio.wait_for(self._primary.save(session), CALL_TIMEOUT_S)
+                return
+            except Exception as exc:
+                self._fail(exc)
+        await self._memory.save(session)
+
+    async def clear(self) -> None:
+        if not self._failed:
+            try:
+                await asyncio.wait_for(self._primary.clear(), CALL_TIMEOUT_S)
+            except Exception as exc:
+                self._fail(exc)
+        await self._memory.clear()

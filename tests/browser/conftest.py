@@ -1,0 +1,296 @@
+"""Browser-test harness: the field app in web mode, driven by headless Debian Chromium.
+
+Fixtures
+    api_server_url  module; the API server the app is pointed at. Default: a closed port
+                    (the app is offline). A test module overrides it to use a stub or
+                    the real server.
+    app_server      module; ``python -m fieldapp`` in its own process group, on a free port,
+                    with a temp ``YIXIAN_DATA_DIR``; the whole group is killed at teardown.
+    browser         module; headless ``/usr/bin/chromium`` (never ``playwright install``).
+    new_device      function; a factory of fresh phone-like pages (390×844 @2x, touch, a
+                    fixed position in 汶上县, non-loopback requests aborted). Each one is a
+                    separate browser context: its own storage, i.e. its own device.
+    page            function; one such page.
+
+Helpers
+    open_app(page, url)  load, wait for the first frame, switch on Flutter's semantics tree.
+    shot(page, name)     screenshot to tests/browser/screenshots/ (git-ignored); main screens
+                         also go to docs/screenshots/ when YIXIAN_DOCS_SCREENSHOTS=1.
+
+Run: ``.venv/bin/pytest -m browser tests/browser`` (needs chromium + fonts-noto-cjk:
+``scripts/install_browser_deps.sh``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Geolocation,
+    Locator,
+    Page,
+    Route,
+    expect,
+    sync_playwright,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("YIXIAN_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOT_DIR = REPO / "tests" / "browser" / "screenshots"
+DOCS_SCREENSHOT_DIR = REPO / "docs" / "screenshots"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+}
+WENSHANG: Geolocation = {"latitude": 35.7312, "longitude": 116.4887, "accuracy": 10.0}  # 汶上县
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+APP_START_TIMEOUT_S = 30.0
+FIRST_FRAME_TIMEOUT_MS = 60_000
+UI_TIMEOUT_MS = 15_000
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the app exited with {process.returncode} before serving:\n{log.read_text()}"
+            )
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the app did not open port {port} in {timeout} s:\n{log.read_text()}")
+
+
+@dataclass
+class RunningApp:
+    url: str
+    port: int
+    data_dir: Path
+    log: Path
+    process: subprocess.Popen[bytes]
+    started_in_s: float  # from spawn to the port accepting connections
+
+
+def start_app(
+    workdir: Path, server_url: str, extra_env: dict[str, str] | None = None
+) -> RunningApp:
+    port = free_port()
+    data_dir = workdir / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = workdir / "app.log"
+    env = {
+        **os.environ,
+        "YIXIAN_APP_PORT": str(port),
+        "YIXIAN_SERVER_URL": server_url,
+        "YIXIAN_DATA_DIR": str(data_dir),
+        "FLET_FORCE_WEB_SERVER": "1",  # never try to open a desktop browser
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+    started = time.monotonic()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fieldapp"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: teardown kills every child
+        )
+    app = RunningApp(f"http://127.0.0.1:{port}", port, data_dir, log, process, 0.0)
+    try:
+        wait_for_port(port, process, log, APP_START_TIMEOUT_S)
+    except BaseException:
+        stop_app(app)
+        raise
+    app.started_in_s = time.monotonic() - started
+    return app
+
+
+def stop_app(app: RunningApp) -> None:
+    """Terminate the app's whole process group (a child may be serving the port)."""
+    pgid = app.process.pid  # start_new_session: the group id is the leader's pid
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            app.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+        # the leader is gone; make sure no member of its group survives
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            break
+
+
+@pytest.fixture(scope="module")
+def api_server_url() -> str:
+    """A port nothing listens on: by default the app runs offline."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="module")
+def app_server(
+    api_server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
+    app = start_app(tmp_path_factory.mktemp("fieldapp"), api_server_url)
+    try:
+        yield app
+    finally:
+        stop_app(app)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} missing: run scripts/install_browser_deps.sh")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _only_loopback(route: Route) -> None:
+    if urlsplit(route.request.url).hostname in LOOPBACK_HOSTS:
+        route.continue_()
+    else:  # e.g. the Rive wasm the Flutter client asks a CDN for
+        route.abort()
+
+
+@pytest.fixture
+def new_device(browser: Browser) -> Iterator[Callable[[], Page]]:
+    contexts: list[BrowserContext] = []
+
+    def make() -> Page:
+        context = browser.new_context(
+            **PHONE,  # type: ignore[arg-type]
+            geolocation=WENSHANG,
+            permissions=["geolocation", "camera"],
+        )
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        context.route("**/*", _only_loopback)
+        contexts.append(context)
+        return context.new_page()  # one page per context: a second tab screenshots blank
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_device: Callable[[], Page]) -> Page:
+    return new_device()
+
+
+def open_app(page: Page, url: str) -> float:
+    """Load ``url``; wait for the first frame; enable the semantics tree. Returns the seconds
+    from navigation to the first frame (``#loading`` detached)."""
+    started = time.monotonic()
+    page.goto(url)
+    page.wait_for_selector("#loading", state="detached", timeout=FIRST_FRAME_TIMEOUT_MS)
+    first_frame = time.monotonic() - started
+    enable_semantics(page)
+    return first_frame
+
+
+def enable_semantics(page: Page) -> None:
+    """Flutter builds its accessibility DOM only after this hidden button is activated. It
+    sits outside the viewport, so it is clicked by a dispatched event."""
+    placeholder = page.locator("flt-semantics-placeholder")
+    placeholder.wait_for(state="attached")
+    placeholder.dispatch_event("click")
+    page.wait_for_selector("flt-semantics", state="attached")
+
+
+def settled_screenshot(page: Page, timeout_s: float = 5.0) -> bytes:
+    """A screenshot once two in a row are identical. The semantics DOM updates at once, but
+    the canvas may still show a route transition or the previous frame."""
+    deadline = time.monotonic() + timeout_s
+    previous = page.screenshot()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(150)
+        current = page.screenshot()
+        if current == previous:
+            return current
+        previous = current
+    return previous  # still moving (e.g. a progress ring): the latest frame
+
+
+def shot(page: Page, name: str, *, docs: bool = False) -> Path:
+    """Save a settled screenshot; ``docs=True`` marks a main screen shown in the README."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    page.mouse.move(0, 0)  # end any hover, so a tapped tab's tooltip fades out
+    path.write_bytes(settled_screenshot(page))
+    if docs and os.environ.get("YIXIAN_DOCS_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOT_DIR / path.name)
+    return path
+
+
+def field(page: Page, label: str) -> Locator:
+    """The text input of ``ft.TextField(label=label)``."""
+    return page.locator(f'input[aria-label="{label}"]')
+
+
+def type_into(page: Page, label: str, text: str, *, replace: bool = False) -> None:
+    """Type like a user: Flutter ignores Playwright's ``fill`` (no key events reach it)."""
+    field(page, label).click()
+    if replace:
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Backspace")
+    page.keyboard.type(text)
+
+
+def read_field(page: Page, label: str) -> str:
+    """The text in a field. Flutter fills the DOM ``<input>`` only once it has focus, so this
+    taps the field first (its value can lag behind a later programmatic change)."""
+    locator = field(page, label)
+    locator.click()
+    expect(locator).to_be_focused()
+    return locator.input_value()
