@@ -7,7 +7,11 @@ Routes (``ROUTES``)::
     /home             HomeScreen      ┐
     /new              NewCaseScreen   │ inside AppLayout: one View with the
     /case/:case_id    CaseScreen      │ NavigationBar, shown only when signed in
+    /problems         ProblemsScreen  │ (同步问题)
     /settings         SettingsScreen  ┘
+
+Signing in opens this session's device (``fieldapp.device``): its local database, photo
+shelf and background sync loop, reachable from screens with ``use_device()``.
 
 A later screen plugs in by adding a ``ft.Route`` to ``SIGNED_IN_ROUTES`` (and, for a tab, a
 ``NavTab`` to ``NAV_TABS``). Screens reach shared state with ``use_app()``.
@@ -15,16 +19,26 @@ A later screen plugs in by adding a ``ft.Route`` to ``SIGNED_IN_ROUTES`` (and, f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, replace
 
 import flet as ft
 
 from fieldapp.app_context import AppEnv, provide_app, use_app
+from fieldapp.device import (
+    DeviceContext,
+    ObservableDeviceHolder,
+    client_id_of,
+    open_device,
+    use_device,
+)
 from fieldapp.i18n import Lang, t
+from fieldapp.screens.case_detail import CaseScreen
 from fieldapp.screens.common import LANG_PREF_KEY, Redirect
 from fieldapp.screens.home import HomeScreen
 from fieldapp.screens.login import LoginScreen
-from fieldapp.screens.placeholders import CaseScreen, NewCaseScreen
+from fieldapp.screens.new_case import NewCaseScreen
+from fieldapp.screens.problems import ProblemsScreen
 from fieldapp.screens.settings import SettingsScreen
 from fieldapp.theme import PAGE_PADDING
 
@@ -67,6 +81,7 @@ def AppLayout() -> ft.View:
             ft.context.page.navigate(LOGIN_ROUTE)
 
     ft.use_effect(guard, [signed_in])
+    DeviceRunner()
 
     selected = selected_tab({tab.route: ft.is_route_active(tab.route) for tab in NAV_TABS})
 
@@ -94,6 +109,42 @@ def AppLayout() -> ft.View:
     )
 
 
+def DeviceRunner() -> None:
+    """Open this session's device once signed in (registering it, then syncing in the
+    background); close it on sign-out. Called inside ``AppLayout`` (shares its hooks)."""
+    env = use_app()
+    holder = use_device()
+    session = env.state.session
+    user_id = session.user.id if session else None
+
+    async def start() -> None:
+        current = env.state.session
+        if current is None or holder.device is not None:
+            return
+        client_id = await client_id_of(env.services.prefs)
+        device = await asyncio.to_thread(
+            open_device, env.services.config.data_dir, client_id, current.server_url
+        )
+        holder.device = device
+
+        async def remember(device_token: str) -> None:
+            latest = env.state.session
+            if latest is None:
+                return
+            updated = replace(latest, device_token=device_token)
+            await env.services.token_store.save(updated)
+            env.state.session = updated
+
+        ft.context.page.run_task(device.run, current.token, current.device_token, remember)
+
+    def stop() -> None:
+        if holder.device is not None:
+            holder.device.stop()
+            holder.device = None
+
+    ft.use_effect(start, [user_id], cleanup=stop)
+
+
 @ft.component
 def NotFound() -> ft.Control:
     env = use_app()
@@ -117,6 +168,7 @@ SIGNED_IN_ROUTES: list[ft.Route] = [
     ft.Route(path="home", component=HomeScreen),
     ft.Route(path="new", component=NewCaseScreen),
     ft.Route(path="case/:case_id", component=CaseScreen),
+    ft.Route(path="problems", component=ProblemsScreen),
     ft.Route(path="settings", component=SettingsScreen),
 ]
 
@@ -146,6 +198,7 @@ async def restore(env: AppEnv) -> None:
 def App(env: AppEnv) -> ft.Control | list[ft.View]:
     """Root component, rendered with ``page.render_views(App, env)``."""
     state, _ = ft.use_state(env.state)  # subscribes App to the observable state
+    holder, _ = ft.use_state(lambda: ObservableDeviceHolder())  # this session's device
 
     async def start() -> None:
         await restore(env)
@@ -162,4 +215,9 @@ def App(env: AppEnv) -> ft.Control | list[ft.View]:
             )
         ]
     # With manage_views the Router renders to one ft.View per stack level.
-    return provide_app(env, lambda: ft.Router(ROUTES, not_found=NotFound, manage_views=True))
+    return provide_app(
+        env,
+        lambda: DeviceContext(
+            holder, lambda: ft.Router(ROUTES, not_found=NotFound, manage_views=True)
+        ),
+    )

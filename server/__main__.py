@@ -9,11 +9,32 @@ from server.config import settings_from_env
 from server.db import make_engine, migrate
 
 
+def _escalate(url: str, now_text: str | None, every: float) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    from server.services.escalation import run_escalation
+
+    engine = make_engine(url)
+    while True:
+        now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
+        if now.tzinfo is None:
+            raise SystemExit("--now needs a time zone, e.g. 2026-11-05T10:00+08:00")
+        result = run_escalation(engine, now)
+        print(f"escalated {len(result.escalated)} levels, moved {result.disputes_moved} disputes")
+        if every <= 0:
+            return
+        time.sleep(every)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m server", description="一线 Yixian server")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="bring the database schema to the newest migration")
     sub.add_parser("load-demo", help="load the 汶上县 demo data into an empty database")
+    esc = sub.add_parser("escalate", help="run the supervision job (due soon, overdue levels)")
+    esc.add_argument("--now", help="ISO time with zone (default: the clock; for catch-up/tests)")
+    esc.add_argument("--every", type=float, default=0, help="repeat every N seconds (0: once)")
     serve = sub.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default=os.environ.get("YIXIAN_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("YIXIAN_PORT", "8000")))
@@ -29,6 +50,8 @@ def main(argv: list[str] | None = None) -> None:
 
         loaded = load_demo(make_engine(settings.database_url), now=demo_now())
         print("demo data loaded (演示数据)" if loaded else "database not empty: demo data skipped")
+    elif args.command == "escalate":
+        _escalate(settings.database_url, args.now, args.every)
     elif args.command == "serve":
         import uvicorn
 

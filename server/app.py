@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from server.api import auth, boundary, cases, photos, reference
+from server.api import auth, boundary, cases, evaluation, hotline, photos, reference, workflow
 from server.api import sync as sync_api
 from server.api.errors import install_error_handlers
 from server.config import Settings, settings_from_env
@@ -41,7 +41,17 @@ def create_app(
     app.state.clock = clock
     app.state.reference_cache = ReferenceCache()
     install_error_handlers(app)
-    for module in (auth, reference, boundary, cases, sync_api, photos):
+    for module in (
+        auth,
+        reference,
+        boundary,
+        cases,
+        sync_api,
+        photos,
+        workflow,
+        evaluation,
+        hotline,
+    ):
         app.include_router(module.router)
 
     @app.get("/health", tags=["meta"], summary="Liveness")

@@ -17,6 +17,11 @@ class Settings:
     token_ttl_hours: int = 24 * 30
     environment: str = "development"
     max_photo_bytes: int = 20 * 1024 * 1024
+    minutes_dir: Path | None = None  # meeting minutes (.docx); default: beside photo_dir
+
+    @property
+    def minutes_path(self) -> Path:
+        return self.minutes_dir or self.photo_dir.parent / "minutes"
 
     def check(self) -> None:
         if self.environment == "production" and self.secret == DEV_SECRET:
@@ -31,6 +36,9 @@ def settings_from_env(var_dir: Path | None = None) -> Settings:
         photo_dir=Path(os.environ.get("YIXIAN_PHOTO_DIR", str(base / "photos"))),
         secret=os.environ.get("YIXIAN_SECRET", DEV_SECRET),
         environment=os.environ.get("YIXIAN_ENV", "development"),
+        minutes_dir=Path(os.environ["YIXIAN_MINUTES_DIR"])
+        if os.environ.get("YIXIAN_MINUTES_DIR")
+        else None,
     )
     settings.check()
     return settings

@@ -57,6 +57,7 @@ class SyncReport:
     rejected: list[CommandResult] = field(default_factory=list)
     conflicts: list[CommandResult] = field(default_factory=list)
     photos_uploaded: int = 0
+    photos_refused: list[str] = field(default_factory=list)
     cases_pulled: int = 0
 
 
@@ -186,7 +187,7 @@ class SyncClient:
         photos = self.store.photos_to_upload()
         if not photos:
             return
-        from sync.photo_upload import upload_photo
+        from sync.photo_upload import PhotoRefused, PhotoUploadGaveUp, upload_photo
 
         progress.phase = "photos"
         progress.bytes_total = sum(p.size for p in photos)
@@ -201,9 +202,20 @@ class SyncClient:
 
             try:
                 upload_photo(
-                    self.http, self.base_url, headers, photo.path, photo.sha256, on_progress=_cb
+                    self.http,
+                    self.base_url,
+                    headers,
+                    photo.path,
+                    photo.sha256,
+                    on_progress=_cb,
+                    sleep=self.sleep,
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except PhotoRefused as exc:
+                # kept on the phone and shown under 同步问题; the other photos go on
+                self.store.mark_refused(photo.sha256, str(exc))
+                report.photos_refused.append(photo.sha256)
+                continue
+            except (requests.ConnectionError, requests.Timeout, PhotoUploadGaveUp) as exc:
                 raise Offline(f"照片上传中断，下次继续 / photo upload interrupted: {exc}") from exc
             self.store.mark_uploaded(photo.sha256)
             base_done += photo.size

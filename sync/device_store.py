@@ -58,6 +58,7 @@ class LocalPhoto(DeviceModel, table=True):
     size: int
     case_id: str = Field(index=True)
     uploaded: bool = Field(default=False, index=True)
+    refused: str | None = None  # the server refused the bytes: shown under 同步问题
 
 
 class Meta(DeviceModel, table=True):
@@ -299,9 +300,23 @@ class DeviceStore:
         with Session(self.engine) as s:
             return list(
                 s.exec(
-                    select(LocalPhoto).where(LocalPhoto.uploaded == False)  # noqa: E712
+                    select(LocalPhoto).where(
+                        LocalPhoto.uploaded == False,  # noqa: E712
+                        col(LocalPhoto.refused).is_(None),
+                    )
                 ).all()
             )
+
+    def mark_refused(self, sha256: str, reason: str) -> None:
+        with self.transaction() as s:
+            row = s.get(LocalPhoto, sha256)
+            if row is not None:
+                row.refused = reason
+                s.add(row)
+
+    def refused_photos(self) -> list[LocalPhoto]:
+        with Session(self.engine) as s:
+            return list(s.exec(select(LocalPhoto).where(col(LocalPhoto.refused).is_not(None))))
 
     def mark_uploaded(self, sha256: str) -> None:
         with self.transaction() as s:

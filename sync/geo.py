@@ -111,9 +111,34 @@ def point_in_polygon(p: Point, polygon: Sequence[Point]) -> bool:
     return inside
 
 
+_BBOXES: dict[int, tuple[Sequence[Point], tuple[float, float, float, float]]] = {}
+
+
+def _bbox(polygon: Sequence[Point]) -> tuple[float, float, float, float]:
+    """The polygon's bounding box, cached by identity (the polygon is kept alive with it)."""
+    held = _BBOXES.get(id(polygon))
+    if held is not None and held[0] is polygon:
+        return held[1]
+    eps = _EDGE_EPSILON_DEG
+    box = (
+        min(q.lat for q in polygon) - eps,
+        min(q.lon for q in polygon) - eps,
+        max(q.lat for q in polygon) + eps,
+        max(q.lon for q in polygon) + eps,
+    )
+    if len(_BBOXES) > 4096:
+        _BBOXES.clear()
+    _BBOXES[id(polygon)] = (polygon, box)
+    return box
+
+
 def town_at(p: Point, towns: Sequence[Town]) -> Town | None:
-    """The town/street whose polygon contains ``p``; on a shared border, the first one listed."""
+    """The town/street whose polygon contains ``p``; on a shared border, the first one listed.
+    A bounding box test skips the polygons that cannot contain the point."""
     for town in towns:
+        south, west, north, east = _bbox(town.polygon)
+        if not (south <= p.lat <= north and west <= p.lon <= east):
+            continue
         if point_in_polygon(p, town.polygon):
             return town
     return None

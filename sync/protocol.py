@@ -68,6 +68,26 @@ class Command(BaseModel):
 
 
 class PushRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "protocol": PROTOCOL_VERSION,
+                "commands": [
+                    {
+                        "id": 1,
+                        "type": "CreateCase",
+                        "created_at": "2026-11-02T09:00:00+08:00",
+                        "payload": {
+                            "case_id": "6f1c2a4e-8a51-4e37-9c53-2b8f8f0b8d11",
+                            "category": "waterlogging",
+                            "description": "路口积水",
+                            "location": {"lat": 35.735, "lon": 116.483},
+                        },
+                    }
+                ],
+            }
+        }
+    )
     protocol: int = PROTOCOL_VERSION
     commands: list[Command] = Field(max_length=MAX_BATCH)
 
@@ -88,6 +108,16 @@ class PushResponse(BaseModel):
 
 
 class PullRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "protocol": PROTOCOL_VERSION,
+                "cursor": None,
+                "results_after": 0,
+                "limit": 200,
+            }
+        }
+    )
     protocol: int = PROTOCOL_VERSION
     cursor: str | None = None
     results_after: int = 0  # the device's newest command id whose result it has shown
@@ -105,6 +135,11 @@ class PullResponse(BaseModel):
 
 
 class DeviceRegistration(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"client_id": "0b9f5c1e-3d2a-4c1b-9a8e-7f6d5c4b3a21", "name": "巡查员的手机"}
+        }
+    )
     client_id: str = Field(min_length=8, max_length=64)
     name: str = Field(default="", max_length=100)
 

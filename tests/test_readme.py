@@ -1,4 +1,4 @@
-"""The README documents what a new user needs: the two commands, every demo account, every setting."""
+"""The README documents what a new user needs: the two commands, demo accounts, settings."""
 
 from __future__ import annotations
 

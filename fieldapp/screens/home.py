@@ -1,40 +1,166 @@
-"""Home (placeholder): who is signed in; the case list will come here."""
+"""Home: who is signed in, the sync indicator, my department's tasks by urgency, cases near me."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+from typing import cast
+
 import flet as ft
 
-from fieldapp.app_context import use_app
+from fieldapp.app_context import AppEnv, use_app
+from fieldapp.device import DeviceSession, use_device
 from fieldapp.i18n import label_for
 from fieldapp.screens.common import heading, screen_column
+from fieldapp.screens.widgets import case_tile
+from fieldapp.viewmodels.sync_status import SyncStatus
+from fieldapp.viewmodels.tasks import my_tasks, near_me
+from sync.boundary_types import Point
+from sync.lifecycle import Actor
+from sync.vocabulary import Role
+
+GPS_TIMEOUT_S = 8.0
+
+
+def actor_of(env: AppEnv) -> Actor | None:
+    session = env.state.session
+    if session is None:
+        return None
+    user = session.user
+    try:
+        role = Role(user.role)
+    except ValueError:
+        role = Role.INSPECTOR
+    return Actor(user_id=user.id, role=role, department=user.department_code or "")
+
+
+@ft.component
+def SyncCard(device: DeviceSession) -> ft.Control:
+    env = use_app()
+    status, _ = ft.use_state(device.status)  # re-render on every status change
+    lang = env.state.lang
+    assert isinstance(status, SyncStatus)
+    icon = (
+        ft.Icons.SYNC
+        if status.syncing
+        else ft.Icons.CLOUD_OFF
+        if status.error_key
+        else ft.Icons.CLOUD_DONE
+        if status.all_sent
+        else ft.Icons.CLOUD_UPLOAD
+    )
+    controls: list[ft.Control] = [
+        ft.Row(
+            [
+                ft.Icon(icon, size=28, color=ft.Colors.PRIMARY),
+                ft.Text(
+                    status.headline(lang),
+                    weight=ft.FontWeight.W_600,
+                    expand=True,
+                ),
+                ft.TextButton(
+                    content=env.t("sync.now"),
+                    icon=ft.Icons.REFRESH,
+                    on_click=device.request_sync,
+                    disabled=status.syncing,
+                ),
+            ]
+        ),
+        ft.Semantics(
+            identifier="sync-detail",
+            content=ft.Text(status.detail(lang), size=15, color=ft.Colors.ON_SURFACE_VARIANT),
+        ),
+    ]
+    if status.syncing:
+        controls.append(ft.ProgressBar(value=status.fraction))
+    if status.problems:
+        controls.append(
+            ft.OutlinedButton(
+                content=status.problems_label(lang),
+                icon=ft.Icons.WARNING_AMBER,
+                on_click=lambda: ft.context.page.navigate("/problems"),
+            )
+        )
+    return ft.Card(content=ft.Container(padding=14, content=ft.Column(controls, spacing=6)))
 
 
 @ft.component
 def HomeScreen() -> ft.Control:
     env = use_app()
+    holder = use_device()
     session = env.state.session
+    here, set_here = ft.use_state(cast("Point | None", None))
+
+    async def locate() -> None:
+        if holder.device is None:
+            return
+        try:
+            pos = await asyncio.wait_for(holder.locator().get_current_position(), GPS_TIMEOUT_S)
+            if pos.latitude is not None and pos.longitude is not None:
+                set_here(Point(float(pos.latitude), float(pos.longitude)))
+        except Exception:  # no fix, no permission: "near me" stays empty
+            return
+
+    ft.use_effect(locate, [holder.device is not None])
     if session is None:  # the layout redirects to sign-in
         return ft.Container()
     user = session.user
-    role = label_for("role", user.role, env.state.lang)
-    return screen_column(
-        [
-            heading(env.t("home.welcome", name=user.display_name)),
+    lang = env.state.lang
+    role = label_for("role", user.role, lang)
+    device = holder.device
+    top: list[ft.Control] = [
+        heading(env.t("home.welcome", name=user.display_name)),
+        ft.Text(
+            env.t(
+                "home.signed_in_as",
+                department=user.department_code or "—",
+                role=role,
+            ),
+            color=ft.Colors.ON_SURFACE_VARIANT,
+        ),
+    ]
+    if device is None:
+        return screen_column([*top, ft.ProgressRing()])
+    return screen_column([*top, HomeLists(device, here)])
+
+
+@ft.component
+def HomeLists(device: DeviceSession, here: Point | None) -> ft.Control:
+    env = use_app()
+    ft.use_state(device.status)  # re-read the store after each sync or local change
+    session = env.state.session
+    reference = device.reference()
+    actor = actor_of(env)
+    now = datetime.now(UTC)
+    cases = device.cases()
+    sections: list[ft.Control] = []
+    if session is not None and session.user.department_code:
+        sections.append(
             ft.Text(
-                env.t("home.signed_in_as", department=user.department_code or "—", role=role),
+                reference.department_name(session.user.department_code),
                 color=ft.Colors.ON_SURFACE_VARIANT,
-            ),
-            ft.Card(
-                content=ft.Container(
-                    padding=24,
-                    content=ft.Row(
-                        [
-                            ft.Icon(ft.Icons.INBOX_OUTLINED, size=32),
-                            ft.Text(env.t("home.placeholder"), expand=True),
-                        ],
-                        spacing=16,
-                    ),
-                )
-            ),
-        ]
-    )
+                size=14,
+            )
+        )
+    sections.append(SyncCard(device))
+    buckets = my_tasks(cases, actor, now) if actor else []
+    sections.append(ft.Text(env.t("home.tasks"), size=20, weight=ft.FontWeight.W_600))
+    if not buckets:
+        sections.append(ft.Text(env.t("home.no_tasks"), color=ft.Colors.ON_SURFACE_VARIANT))
+    for bucket, rows in buckets:
+        sections.append(
+            ft.Text(
+                f"{env.t('bucket.' + bucket.value)}（{len(rows)}）",
+                weight=ft.FontWeight.W_600,
+                color=ft.Colors.ERROR if bucket.value == "overdue" else ft.Colors.PRIMARY,
+            )
+        )
+        sections.extend(case_tile(env, row, reference) for row in rows)
+    nearby = near_me(cases, here)
+    sections.append(ft.Text(env.t("home.near_me"), size=20, weight=ft.FontWeight.W_600))
+    if here is None:
+        sections.append(ft.Text(env.t("home.no_position"), color=ft.Colors.ON_SURFACE_VARIANT))
+    elif not nearby:
+        sections.append(ft.Text(env.t("home.nothing_near"), color=ft.Colors.ON_SURFACE_VARIANT))
+    sections.extend(case_tile(env, row, reference) for row in nearby)
+    return screen_column(sections)

@@ -16,6 +16,7 @@ class Session:
     server_url: str
     token: str
     user: UserInfo
+    device_token: str = ""  # this device's sync token, once registered (POST /devices)
 
     @classmethod
     def from_login(cls, server_url: str, result: LoginResult) -> Session:
@@ -33,6 +34,7 @@ class Session:
                 server_url=str(data["server_url"]),
                 token=str(data["token"]),
                 user=UserInfo(**data["user"]),
+                device_token=str(data.get("device_token") or ""),
             )
         except (ValueError, KeyError, TypeError):
             return None

@@ -8,7 +8,7 @@ from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
 from server.api.deps import CurrentActor, NowDep, SessionDep, SettingsDep
@@ -36,6 +36,9 @@ Sha256Path = Annotated[
 
 
 class PhotoLinkIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"case_id": "6f1c2a4e-8a51-4e37-9c53-2b8f8f0b8d11"}}
+    )
     case_id: str = Field(min_length=1, max_length=36)
 
 

@@ -94,7 +94,24 @@ class PublishVersionIn(BaseModel):
             "example": {
                 "effective_from": "2026-12-01T00:00:00+08:00",
                 "reason": "裁决 R-2026-001：小区内积水点由住建局主办",
-                "entries": "… the full list of entries of the new version …",
+                "entries": [
+                    {
+                        "matter": "城区积水点治理",
+                        "category": "waterlogging",
+                        "lead_department_code": "zhzf",
+                        "lead_duty": "牵头组织积水点排查和现场处置",
+                        "assisting": [
+                            {"department_code": "sw", "duty": "负责排水管网疏通"},
+                            {"department_code": "town:*", "duty": "负责属地巡查和上报"},
+                        ],
+                        "legal_basis": "《城镇排水与污水处理条例》",
+                        "area_kind": "urban",
+                        "area_towns": [],
+                        "time_amount": 24,
+                        "time_unit": "working_hours",
+                        "source": "裁决 R-2026-001",
+                    }
+                ],
             }
         }
     )
@@ -160,10 +177,27 @@ class AssignIn(ActionIn):
 
 
 class MergeIn(ActionIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "duplicate_of": "6f1c2a4e-8a51-4e37-9c53-2b8f8f0b8d11",
+                "reason": "同一积水点重复上报",
+            }
+        }
+    )
     duplicate_of: str = Field(min_length=1, max_length=36)
 
 
 class NoteIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "note": "已调派抽水车，预计两小时排完",
+                "photos": ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"],
+                "where": {"lat": 35.7312, "lon": 116.4887},
+            }
+        }
+    )
     note: str = Field(default="", max_length=4000)
     photos: list[str] = Field(default_factory=list, max_length=50)
     where: PointIn | None = None

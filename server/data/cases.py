@@ -142,3 +142,9 @@ def cases_by_ids(session: Session, ids: Sequence[str]) -> list[Case]:
     if not ids:
         return []
     return list(session.exec(select(Case).where(col(Case.id).in_(list(ids)))))
+
+
+def existing_ids(session: Session, ids: Sequence[str]) -> set[str]:
+    if not ids:
+        return set()
+    return set(session.exec(select(Case.id).where(col(Case.id).in_(list(ids)))))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from server.data.cases import visibility_clause
@@ -85,3 +86,9 @@ def changed_cases(
         stmt = stmt.where(visibility_clause(visible_to_department, reporter_user_id))
     stmt = stmt.order_by(col(Case.change_seq), col(Case.id)).limit(limit)
     return list(session.exec(stmt))
+
+
+def add_results(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Store command results (device_command_result rows) in one round trip."""
+    if rows:
+        session.execute(insert(CommandResultRow.__table__), list(rows))  # type: ignore[attr-defined,arg-type]

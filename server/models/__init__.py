@@ -2,21 +2,43 @@
 
 from server.models.boundary import BoundaryEntryRow, BoundaryVersionRow
 from server.models.cases import Case, CaseEvent, CaseSuspension
+from server.models.evaluation import EvaluationRun, HotlineImport, HotlineTicket
 from server.models.photos import Photo, PhotoLink
 from server.models.reference import Department, SiteRow, TownRow
 from server.models.sync import CommandResultRow, Device, SyncCounter
 from server.models.users import AuthToken, User
+from server.models.workflow import (
+    AssistTask,
+    CaseEscalation,
+    Dispute,
+    JointCheckIn,
+    JointPoint,
+    JointSession,
+    Minute,
+    Notification,
+)
 
 __all__ = [
+    "AssistTask",
     "AuthToken",
     "BoundaryEntryRow",
     "BoundaryVersionRow",
     "Case",
+    "CaseEscalation",
     "CaseEvent",
     "CaseSuspension",
     "CommandResultRow",
     "Department",
     "Device",
+    "Dispute",
+    "EvaluationRun",
+    "HotlineImport",
+    "HotlineTicket",
+    "JointCheckIn",
+    "JointPoint",
+    "JointSession",
+    "Minute",
+    "Notification",
     "Photo",
     "PhotoLink",
     "SiteRow",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlmodel import Session
 
@@ -19,6 +20,18 @@ class ReferenceSnapshot:
     sites: tuple[Site, ...]
     departments: frozenset[str]
     latest_version: int | None
+
+    @cached_property
+    def categories(self) -> frozenset[str]:
+        return frozenset(e.category for v in self.versions for e in v.entries)
+
+    @cached_property
+    def town_codes(self) -> frozenset[str]:
+        return frozenset(t.code for t in self.towns)
+
+    @cached_property
+    def site_codes(self) -> frozenset[str]:
+        return frozenset(s.code for s in self.sites)
 
 
 class ReferenceCache:

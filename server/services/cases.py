@@ -3,6 +3,7 @@ caller's transaction. The caller (a route or the sync handler) commits once."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,7 +65,9 @@ class ActionInput:
 
 
 def case_number(case_id: str, created_at: datetime) -> str:
-    return f"YX{created_at:%y%m%d}-{case_id.replace('-', '')[:6].upper()}"
+    """A readable number a device can print offline: date + 40 bits of the UUID
+    (a collision needs ~10^6 cases on one day)."""
+    return f"YX{created_at:%y%m%d}-{case_id.replace('-', '')[:10].upper()}"
 
 
 def facts_of(case: Case) -> CaseFacts:
@@ -152,29 +155,40 @@ def _check_text(field_name: str, value: str, *, required: bool, limit: int) -> s
     return value
 
 
-def create_case(
-    session: Session, *, actor: Actor, new: NewCase, ref: ReferenceSnapshot, now: datetime
-) -> Case:
+@dataclass(frozen=True)
+class ValidNewCase:
+    """A new case that passed every rule that needs no database: ready to store."""
+
+    case: dict[str, Any]  # the case_record row
+    event: dict[str, Any]  # its CaseCreated event row
+    point: Point | None
+
+
+def validate_new_case(
+    *, actor: Actor, new: NewCase, ref: ReferenceSnapshot, now: datetime
+) -> ValidNewCase:
+    """Every rule for recording a case except the uniqueness of its id (which needs the
+    database). Shared by the one-by-one and the batch paths."""
     if actor.role == Role.ADMIN:
         raise NotPermitted("管理员不登记案件 / administrators do not record cases")
     description = _check_text("description", new.description, required=True, limit=MAX_DESCRIPTION)
-    if not any(e.category == new.category for v in ref.versions for e in v.entries):
+    if new.category not in ref.categories:
         raise InvalidInput("category", f"未知的事项类别 {new.category!r} / unknown category")
     if new.source not in CASE_SOURCES:
         raise InvalidInput("source", f"应为 {', '.join(CASE_SOURCES)} 之一 / must be one of these")
     if new.point is not None:
         validate_point(new.point, "location")
-    if new.town_code is not None and all(t.code != new.town_code for t in ref.towns):
+    if new.town_code is not None and new.town_code not in ref.town_codes:
         raise InvalidInput("town_code", f"未知的乡镇/街道 {new.town_code!r} / unknown town")
-    if new.site_code is not None and all(s.code != new.site_code for s in ref.sites):
+    if new.site_code is not None and new.site_code not in ref.site_codes:
         raise InvalidInput("site_code", f"未知的点位 {new.site_code!r} / unknown site")
     first_contact = new.first_contact_department or actor.department
     if first_contact not in ref.departments:
         raise InvalidInput("first_contact_department", "未知的部门 / unknown department")
-    if cases_data.get_case(session, new.id) is not None:
-        raise InvalidInput(
-            "id", "案件编号已存在 / a case with this id already exists", code="duplicate_id"
-        )
+    try:
+        uuid.UUID(new.id)
+    except ValueError:
+        raise InvalidInput("id", "应为 UUID / must be a UUID") from None
     town_code = new.town_code
     site_code = new.site_code
     if new.point is not None and (town_code is None or site_code is None):
@@ -188,40 +202,77 @@ def create_case(
         town_code = town_code or place.town_code
         site_code = site_code or (place.site.code if place.site else None)
     recorded_at = new.recorded_at or now
-    case = Case(
-        id=new.id,
-        number=case_number(new.id, recorded_at),
-        status=CaseStatus.DISCOVERED.value,
-        category=new.category,
-        description=description,
-        source=new.source,
-        lat=new.point.lat if new.point else None,
-        lon=new.point.lon if new.point else None,
-        town_code=town_code,
-        site_code=site_code,
-        first_contact_department=first_contact,
-        reporter_user_id=actor.user_id,
-        created_at=recorded_at,
-        updated_at=now,
-    )
-    stamp_change(session, case)
-    cases_data.add_case(session, case)
-    _append_event(
-        session,
-        case,
-        kind=CASE_CREATED,
-        actor=actor,
-        now=now,
-        where=new.point,
-        seq=1,
-        data={
+    case: dict[str, Any] = {
+        "id": new.id,
+        "number": case_number(new.id, recorded_at),
+        "status": CaseStatus.DISCOVERED.value,
+        "category": new.category,
+        "matter": None,
+        "description": description,
+        "source": new.source,
+        "lat": new.point.lat if new.point else None,
+        "lon": new.point.lon if new.point else None,
+        "town_code": town_code,
+        "site_code": site_code,
+        "first_contact_department": first_contact,
+        "reporter_user_id": actor.user_id,
+        "lead_department": None,
+        "assisting": [],
+        "assisting_codes": ",",
+        "legal_basis": None,
+        "list_version": None,
+        "time_amount": None,
+        "time_unit": None,
+        "assigned_at": None,
+        "due_at": None,
+        "suspended": False,
+        "disputed": False,
+        "handler_user_ids": [],
+        "rework_count": 0,
+        "return_count": 0,
+        "duplicate_of": None,
+        "closed_at": None,
+        "created_at": recorded_at,
+        "updated_at": now,
+        "version": 1,
+    }
+    event = {
+        "case_id": new.id,
+        "seq": 1,
+        "kind": CASE_CREATED,
+        "actor_user_id": actor.user_id,
+        "actor_department": actor.department,
+        "at": now,
+        "lat": new.point.lat if new.point else None,
+        "lon": new.point.lon if new.point else None,
+        "list_version": None,
+        "status_after": CaseStatus.DISCOVERED.value,
+        "data": {
             "category": new.category,
             "description": description,
             "source": new.source,
             "first_contact_department": first_contact,
             "recorded_at": recorded_at.isoformat(),
         },
-    )
+    }
+    return ValidNewCase(case=case, event=event, point=new.point)
+
+
+def create_case(
+    session: Session, *, actor: Actor, new: NewCase, ref: ReferenceSnapshot, now: datetime
+) -> Case:
+    valid = validate_new_case(actor=actor, new=new, ref=ref, now=now)
+    if cases_data.get_case(session, new.id) is not None:
+        raise InvalidInput(
+            "id", "案件编号已存在 / a case with this id already exists", code="duplicate_id"
+        )
+    case = Case(**valid.case)
+    stamp_change(session, case)
+    cases_data.add_case(session, case)
+    cases_data.add_event(session, CaseEvent(**valid.event))
+    from server.services import workflow_hooks  # late: the workflow builds on this module
+
+    workflow_hooks.after_create(session, case, actor=actor, now=now)
     return case
 
 
@@ -323,6 +374,9 @@ def apply_action(
         now=now,
         request=Request(reason=inp.reason, duplicate_of=inp.duplicate_of),
     )
+    from server.services import workflow_hooks  # late: the workflow builds on this module
+
+    workflow_hooks.before_transition(session, case, action, actor, inp, now)
     data: dict[str, Any] = {
         "from": case.status,
         "reason": inp.reason.strip() or None,
@@ -376,7 +430,7 @@ def apply_action(
     case.version += 1
     stamp_change(session, case)
     session.add(case)
-    _append_event(
+    event = _append_event(
         session,
         case,
         kind=EVENT_FOR_ACTION[action],
@@ -384,6 +438,9 @@ def apply_action(
         now=now,
         where=inp.where,
         data=data,
+    )
+    workflow_hooks.after_transition(
+        session, case, action=action, actor=actor, inp=inp, event=event, now=now
     )
     return case
 

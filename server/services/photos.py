@@ -229,10 +229,12 @@ def receive_chunk(
     _check_chunk(
         offset=offset, length=length, chunk=chunk, chunk_sha256=chunk_sha256, max_bytes=max_bytes
     )
-    photos_data.insert_photo_if_absent(
-        session, sha256=sha256, size=length, uploader=actor.user_id, now=now
-    )
     photo = photos_data.get_photo(session, sha256, for_update=True)
+    if photo is None:
+        photos_data.insert_photo_if_absent(
+            session, sha256=sha256, size=length, uploader=actor.user_id, now=now
+        )
+        photo = photos_data.get_photo(session, sha256, for_update=True)
     if photo is None:  # deleted between the insert and the lock: a failed upload was discarded
         raise OffsetMismatch("请重新查询进度 / ask for the offset again", offset=0)
     _settle(store, photo)
@@ -299,9 +301,7 @@ class PhotoFile:
     size: int
 
 
-def photo_for_download(
-    session: Session, store: PhotoStore, actor: Actor, sha256: str
-) -> PhotoFile:
+def photo_for_download(session: Session, store: PhotoStore, actor: Actor, sha256: str) -> PhotoFile:
     """A complete photo the actor may see: its uploader, or one who may see a linked case."""
     sha256 = check_sha256(sha256)
     photo = photos_data.get_photo(session, sha256)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from server.data import boundary as boundary_data
@@ -16,10 +17,15 @@ from server.data import cases as cases_data
 from server.data import reference as reference_data
 from server.data import sync as sync_data
 from server.models import Case, CommandResultRow, Device, User
+from server.services import batch_create
 from server.services import cases as case_service
+from server.services import photos as photo_service
 from server.services.auth import token_hash
 from server.services.boundary_cache import ReferenceSnapshot
-from sync.boundary_types import AssistingDuty, Point
+from server.services.payloads import new_case_from
+from server.services.payloads import point_of as _point
+from server.services.payloads import text_of as _str
+from sync.boundary_types import AssistingDuty
 from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from sync.lifecycle import Action, Actor
 from sync.protocol import (
@@ -77,24 +83,6 @@ def revoke_device(session: Session, *, actor: Actor, device_id: str) -> Device:
 # --- push ------------------------------------------------------------------------------------
 
 
-def _point(raw: Any, field: str) -> Point | None:
-    if raw is None:
-        return None
-    try:
-        return Point(float(raw["lat"]), float(raw["lon"]))
-    except (KeyError, TypeError, ValueError):
-        raise InvalidInput(field, "应为 {lat, lon} / must be {lat, lon}") from None
-
-
-def _str(payload: dict[str, Any], key: str, default: str = "") -> str:
-    value = payload.get(key, default)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise InvalidInput(key, "应为文本 / must be text")
-    return value
-
-
 def _apply(
     session: Session,
     cmd: Command,
@@ -108,27 +96,8 @@ def _apply(
     if not case_id:
         raise InvalidInput("case_id", "缺少案件编号 / case_id is required")
     if cmd.type == CommandType.CREATE_CASE:
-        recorded = p.get("recorded_at")
-        recorded_at = datetime.fromisoformat(recorded) if recorded else cmd.created_at
-        if recorded_at.tzinfo is None:
-            raise InvalidInput("recorded_at", "须带时区 / must include a time zone")
-        recorded_at = min(recorded_at, now)  # a device clock running ahead is not trusted
         case_service.create_case(
-            session,
-            actor=actor,
-            ref=ref,
-            now=now,
-            new=case_service.NewCase(
-                id=case_id,
-                category=_str(p, "category"),
-                description=_str(p, "description"),
-                source=_str(p, "source", "inspection"),
-                point=_point(p.get("location"), "location"),
-                town_code=p.get("town_code"),
-                site_code=p.get("site_code"),
-                first_contact_department=p.get("first_contact_department"),
-                recorded_at=recorded_at,
-            ),
+            session, actor=actor, ref=ref, now=now, new=new_case_from(cmd, now)
         )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
     if cmd.type == CommandType.TRANSITION_CASE:
@@ -191,9 +160,8 @@ def _apply(
             )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
     if cmd.type == CommandType.ADD_PHOTO:
-        if link_photo is None:
-            raise InvalidInput("type", "服务器不支持照片 / photos not enabled")
-        link_photo(session=session, actor=actor, sha256=_str(p, "sha256"), case_id=case_id, now=now)
+        link = link_photo or photo_service.link_photo
+        link(session=session, actor=actor, sha256=_str(p, "sha256"), case_id=case_id, now=now)
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
     raise InvalidInput("type", "未知的命令 / unknown command")
 
@@ -210,19 +178,20 @@ def _rejected(cmd: Command, error: DomainError) -> CommandResult:
     )
 
 
-def _row(device_id: str, cmd: Command, result: CommandResult, now: datetime) -> CommandResultRow:
-    return CommandResultRow(
-        device_id=device_id,
-        command_id=cmd.id,
-        command_type=cmd.type.value,
-        status=result.status.value,
-        code=result.code,
-        reason=result.reason,
-        case_id=result.case_id,
-        detail=result.detail,
-        device_created_at=cmd.created_at,
-        applied_at=now,
-    )
+def _row(device_id: str, cmd: Command, result: CommandResult, now: datetime) -> dict[str, Any]:
+    """The device_command_result row, as a plain dict for one bulk INSERT."""
+    return {
+        "device_id": device_id,
+        "command_id": cmd.id,
+        "command_type": cmd.type.value,
+        "status": result.status.value,
+        "code": result.code,
+        "reason": result.reason,
+        "case_id": result.case_id,
+        "detail": result.detail,
+        "device_created_at": cmd.created_at,
+        "applied_at": now,
+    }
 
 
 def result_of(row: CommandResultRow) -> CommandResult:
@@ -255,36 +224,78 @@ def push(
     # Take this transaction's change number before any savepoint, so a rolled-back command
     # can never leave two transactions with one number.
     case_service.reserve_change_seq(session)
+    change_seq = case_service.reserve_change_seq(session)
     commands = sorted(commands, key=lambda c: c.id)
     done = sync_data.stored_results(
         session, device.id, [c.id for c in commands if c.id <= device.last_applied]
     )
     results: list[CommandResult] = [result_of(r) for r in done]
+    todo: list[Command] = []
     stopped: int | None = None
+    expected = device.last_applied + 1
     for cmd in commands:
-        if cmd.id <= device.last_applied:
+        if cmd.id < expected:
             continue
-        if cmd.id != device.last_applied + 1:
+        if cmd.id != expected:
             stopped = cmd.id
             break
-        savepoint = session.begin_nested()
-        try:
-            result = _apply(session, cmd, actor, ref, now, link_photo)
-            session.flush()
-            savepoint.commit()
-        except DomainError as error:
-            savepoint.rollback()
-            result = _rejected(cmd, error)
-            _keep_evidence(session, cmd, actor, error, now)
-        except (ValidationError, KeyError, TypeError, ValueError) as error:
-            savepoint.rollback()
-            result = _rejected(cmd, InvalidInput("payload", f"格式错误 / malformed: {error}"))
-        session.add(_row(device.id, cmd, result, now))
-        device.last_applied = cmd.id
-        results.append(result)
+        todo.append(cmd)
+        expected += 1
+    fresh: dict[int, CommandResult] = {}
+    i = 0
+    while i < len(todo):
+        if todo[i].type == CommandType.CREATE_CASE:
+            j = i
+            while j < len(todo) and todo[j].type == CommandType.CREATE_CASE:
+                j += 1
+            decided = batch_create.create_many(
+                session, todo[i:j], actor=actor, ref=ref, now=now, change_seq=change_seq
+            )
+            fresh.update(decided.results)
+            for cmd in decided.left_over:
+                fresh[cmd.id] = _apply_one(session, cmd, actor, ref, now, link_photo)
+            i = j
+        else:
+            fresh[todo[i].id] = _apply_one(session, todo[i], actor, ref, now, link_photo)
+            i += 1
+    if todo:
+        sync_data.add_results(session, [_row(device.id, cmd, fresh[cmd.id], now) for cmd in todo])
+        device.last_applied = todo[-1].id
+        results.extend(fresh[cmd.id] for cmd in todo)
     device.last_seen_at = now
     session.add(device)
     return PushResponse(last_applied=device.last_applied, results=results, stopped_at_gap=stopped)
+
+
+def _apply_one(
+    session: Session,
+    cmd: Command,
+    actor: Actor,
+    ref: ReferenceSnapshot,
+    now: datetime,
+    link_photo: Callable[..., None] | None,
+) -> CommandResult:
+    """One command in its own savepoint: its effects, or none of them and a stored refusal."""
+    savepoint = session.begin_nested()
+    try:
+        result = _apply(session, cmd, actor, ref, now, link_photo)
+        session.flush()
+        savepoint.commit()
+        return result
+    except DomainError as error:
+        savepoint.rollback()
+        _keep_evidence(session, cmd, actor, error, now)
+        return _rejected(cmd, error)
+    except IntegrityError as error:
+        # a uniqueness the rules did not foresee: refuse this command, keep the batch going
+        savepoint.rollback()
+        return _rejected(
+            cmd,
+            InvalidInput("payload", f"与已有记录冲突 / clashes with a stored record: {error.orig}"),
+        )
+    except (ValidationError, KeyError, TypeError, ValueError) as error:
+        savepoint.rollback()
+        return _rejected(cmd, InvalidInput("payload", f"格式错误 / malformed: {error}"))
 
 
 def _keep_evidence(

@@ -68,7 +68,7 @@ class LiveServer:
             try:
                 requests.get(self.base_url + "/health", timeout=0.5)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.05)
         raise RuntimeError("server did not start")
 

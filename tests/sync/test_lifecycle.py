@@ -255,8 +255,9 @@ def test_a_verifier_who_handled_the_case_cannot_close_or_send_it_back(
     got = outcome(case, action, who)
     assert isinstance(got, TransitionNotAllowed) and got.code == "verifier_is_handler"
     # the same verifier on a case someone else handled may
-    assert outcome(replace(case, handler_user_ids=frozenset({"u-lead"})), action, who) == (
-        EXPECTED_TARGET[(S.HANDLED, action)]
+    assert (
+        outcome(replace(case, handler_user_ids=frozenset({"u-lead"})), action, who)
+        == (EXPECTED_TARGET[(S.HANDLED, action)])
     )
 
 

@@ -1,0 +1,185 @@
+"""The field app: its first frame in headless Chromium, and listing 50 cases from a device DB.
+
+- ``app_first_frame``: navigation → Flutter's first frame (``#loading`` detached) of the app
+  served by ``python -m fieldapp`` (web mode, no CDN), fresh browser context each round.
+  Baseline: a static HTML page served on loopback by ``http.server``, same browser, same run.
+- ``app_list_50_of_10k``: ``DeviceStore.cases(limit=50)`` (SQLModel, newest first, JSON
+  decoded) on a device database of 10,000 cases. Baseline: a raw ``sqlite3`` SELECT of the same
+  50 rows (JSON left undecoded).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import statistics
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from sync.device_store import DeviceStore
+
+FRAME_ROUNDS = 3
+LIST_ROUNDS = 30
+CASES = 10_000
+
+
+def _seed(store: DeviceStore, n: int) -> None:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    with store.transaction() as s:
+        for i in range(n):
+            at = (start + timedelta(minutes=i)).isoformat()
+            store.put_local_case(
+                s,
+                {
+                    "id": f"case-{i:05d}",
+                    "number": f"YX261101-{i:06X}",
+                    "status": "assigned" if i % 3 else "handling",
+                    "category": "waterlogging",
+                    "description": f"积水点 {i}",
+                    "lat": 35.73 + i * 1e-6,
+                    "lon": 116.48,
+                    "due_at": at,
+                    "updated_at": at,
+                    "events": [{"kind": "CaseCreated", "at": at, "data": {"photos": []}}],
+                },
+                from_server=True,
+            )
+
+
+def list_rows() -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "device.db"
+        store = DeviceStore(path)
+        _seed(store, CASES)
+        store.cases(limit=50)  # warm-up
+        raw = sqlite3.connect(path)
+        query = "SELECT id, status, data FROM local_case ORDER BY updated_at DESC LIMIT 50"
+        raw.execute(query).fetchall()
+        ours: list[float] = []
+        base: list[float] = []
+        for i in range(LIST_ROUNDS):
+            for which in (0, 1) if i % 2 else (1, 0):
+                t0 = time.perf_counter()
+                if which == 0:
+                    got = store.cases(limit=50)
+                    assert len(got) == 50
+                    ours.append(time.perf_counter() - t0)
+                else:
+                    rows = raw.execute(query).fetchall()
+                    assert len(rows) == 50
+                    base.append(time.perf_counter() - t0)
+        raw.close()
+        store.close()
+    value, baseline = statistics.median(ours), statistics.median(base)
+    return [
+        {
+            "name": "app_list_50_of_10k",
+            "value": value,
+            "unit": "s/list",
+            "baseline": "raw_sqlite3_select_50",
+            "baseline_value": baseline,
+            "ratio": value / baseline,
+            "cases": CASES,
+            "rounds": LIST_ROUNDS,
+        }
+    ]
+
+
+def _static_server(root: Path) -> ThreadingHTTPServer:
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def frame_rows() -> list[dict[str, Any]]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import (
+        CHROMIUM,
+        CHROMIUM_FLAGS,
+        FIRST_FRAME_TIMEOUT_MS,
+        PHONE,
+        start_app,
+        stop_app,
+    )
+
+    if not CHROMIUM.exists():
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "static").mkdir()
+        (root / "static" / "index.html").write_text(
+            "<!doctype html><meta charset=utf-8><title>static</title><h1>一线</h1>",
+            encoding="utf-8",
+        )
+        static = _static_server(root / "static")
+        app = start_app(root / "app", "http://127.0.0.1:9")  # no server: the sign-in screen
+        ours: list[float] = []
+        base: list[float] = []
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(
+                    executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+                )
+                static_url = f"http://127.0.0.1:{static.server_address[1]}/index.html"
+                for _ in range(FRAME_ROUNDS):
+                    context = browser.new_context(**PHONE)  # type: ignore[arg-type]
+                    context.route(
+                        "**/*",
+                        lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort(),
+                    )
+                    page = context.new_page()
+                    t0 = time.perf_counter()
+                    page.goto(app.url + "/login")
+                    page.wait_for_selector(
+                        "#loading", state="detached", timeout=FIRST_FRAME_TIMEOUT_MS
+                    )
+                    ours.append(time.perf_counter() - t0)
+                    context.close()
+                    context = browser.new_context(**PHONE)  # type: ignore[arg-type]
+                    page = context.new_page()
+                    t0 = time.perf_counter()
+                    page.goto(static_url)
+                    page.wait_for_selector("h1")
+                    base.append(time.perf_counter() - t0)
+                    context.close()
+                browser.close()
+        finally:
+            stop_app(app)
+            static.shutdown()
+    value, baseline = statistics.median(ours), statistics.median(base)
+    return [
+        {
+            "name": "app_first_frame",
+            "value": value,
+            "unit": "s",
+            "baseline": "static_html_loopback",
+            "baseline_value": baseline,
+            "ratio": value / baseline,
+            "rounds": FRAME_ROUNDS,
+        }
+    ]
+
+
+def run() -> list[dict[str, Any]]:
+    return [*frame_rows(), *list_rows()]
+
+
+def main() -> None:
+    for row in run():
+        print(json.dumps(row, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""This session's device: its local database, photos, sync engine and background sync loop.
+
+In web mode each browser session is one device (FLET-NOTES.md): its client id is kept in the
+browser's SharedPreferences, its database is ``YIXIAN_DATA_DIR/devices/<client id>.db`` and its
+photos sit beside it. After sign-in the device registers (``POST /devices`` with the user's
+token); the device token is kept in the secure token store with the session and in the device's
+own database (where the sync engine reads it). The first sync pulls the reference data; from
+then on everything works offline.
+
+The loop syncs every ``SYNC_INTERVAL_S`` seconds and at once on ``request_sync()``. The network
+work runs in a worker thread (``asyncio.to_thread``), never on the UI loop; progress and results
+are applied to the observable ``SyncStatus`` on the UI loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import io
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import flet as ft
+import requests
+from PIL import Image
+
+from fieldapp.viewmodels.records import PhotoShelf
+from fieldapp.viewmodels.sync_status import Counts, SyncStatus
+from sync.client import NotRegistered, Offline, SyncClient, SyncProgress
+from sync.device_store import DeviceStore
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
+from sync.reference_codec import EMPTY_REFERENCE, Reference, decode_reference
+
+log = logging.getLogger(__name__)
+
+CLIENT_ID_PREF = "yixian.client_id"
+SYNC_INTERVAL_S = 10.0
+PHOTO_FETCH_BATCH = 12
+PROBE_TIMEOUT_S = 3.0
+THUMB_EDGE = 320
+
+ObservableSyncStatus = ft.observable(SyncStatus)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeviceSession:
+    """One device: store + photo shelf + sync client + the loop that drives it."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        client_id: str,
+        server_url: str,
+        *,
+        status: SyncStatus | None = None,
+        interval_s: float = SYNC_INTERVAL_S,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        devices = data_dir / "devices"
+        self.client_id = client_id
+        self.store = DeviceStore(devices / f"{client_id}.db")
+        if self.store.get("client_id") != client_id:
+            self.store.set("client_id", client_id)  # the engine registers under this id
+        self.shelf = PhotoShelf(devices / f"{client_id}-photos")
+        self.client = SyncClient(self.store, server_url, attempts=2, timeout=10.0)
+        self.status: SyncStatus = status if status is not None else ObservableSyncStatus()
+        self.interval_s = interval_s
+        self.clock = clock
+        self._wake: asyncio.Event | None = None
+        self._stopped = False
+        self._reference_raw: str | None = None
+        self._reference: Reference = EMPTY_REFERENCE
+        self.status.registered = self.client.registered
+
+    # -- reading ----------------------------------------------------------------------------
+    def reference(self) -> Reference:
+        raw = self.store.get("reference")
+        if raw != self._reference_raw:
+            try:
+                self._reference = decode_reference(json.loads(raw) if raw else None)
+            except Exception as exc:  # a malformed reference must not break the app
+                log.warning("reference data unreadable: %s", exc)
+                self._reference = EMPTY_REFERENCE
+            self._reference_raw = raw
+        return self._reference
+
+    def cases(self, limit: int = 1000) -> list[dict[str, Any]]:
+        return self.store.cases(limit=limit)
+
+    def counts(self) -> Counts:
+        return Counts.of(self.store)
+
+    def changed(self) -> None:
+        """A local write happened: recount, re-render, and try to send it now."""
+        self.status.counted(self.counts())
+        self.request_sync()
+
+    # -- the loop ---------------------------------------------------------------------------
+    def request_sync(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self.request_sync()
+
+    async def run(
+        self,
+        user_token: str,
+        device_token: str | None,
+        remember_device_token: Callable[[str], Awaitable[None]],
+    ) -> None:
+        """Sync until ``stop()``. Registers first when this device has no token yet."""
+        self._wake = asyncio.Event()
+        if device_token and not self.client.registered:
+            self.store.set("device_token", device_token)
+        self.status.counted(self.counts())
+        while not self._stopped:
+            if not self.client.registered:
+                token = await self._register(user_token)
+                if token is not None:
+                    await remember_device_token(token)
+            if self.client.registered:
+                await self.sync_now()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)
+            self._wake.clear()
+
+    async def _register(self, user_token: str) -> str | None:
+        try:
+            await asyncio.to_thread(self.client.register, user_token, "web")
+        except Exception as exc:  # offline, refused, a server without /devices…
+            self.status.failed(exc, self.counts())
+            return None
+        self.status.registered = True
+        return self.store.get("device_token")
+
+    async def sync_now(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.status.started()
+
+        def on_progress(progress: SyncProgress) -> None:
+            loop.call_soon_threadsafe(self.status.progressed, copy.copy(progress))
+
+        try:
+            await asyncio.to_thread(self.probe)
+            await asyncio.to_thread(self.client.sync_once, on_progress)
+        except NotRegistered as exc:
+            self.status.registered = False
+            self.status.failed(exc, self.counts())
+            return
+        except Exception as exc:  # Offline, OutdatedApp, a refused photo…: keep everything
+            log.info("sync failed: %s", exc)
+            self.status.failed(exc, self.counts())
+            return
+        self.status.succeeded(self.clock(), self.counts())
+        try:
+            fetched = await asyncio.to_thread(self.fetch_missing_photos)
+        except Exception as exc:
+            log.info("photo download failed: %s", exc)
+            fetched = 0
+        if fetched:
+            self.status.counted(self.counts())
+
+    def probe(self) -> None:
+        """Raise ``Offline`` at once when the server does not answer: the engine's own retries
+        (and a photo upload's) would keep "syncing" shown for long while offline."""
+        try:
+            self.client.http.get(f"{self.client.base_url}/health", timeout=PROBE_TIMEOUT_S)
+        except requests.RequestException as exc:
+            raise Offline(f"server unreachable: {exc}") from exc
+
+    # -- others' photos ---------------------------------------------------------------------
+    def missing_photos(self) -> list[str]:
+        wanted: list[str] = []
+        for snap in self.store.cases(limit=200):
+            for event in snap.get("events") or []:
+                data = event.get("data") or {}
+                shas = list(data.get("photos") or [])
+                if data.get("sha256"):
+                    shas.append(data["sha256"])
+                for sha in shas:
+                    if isinstance(sha, str) and sha not in wanted and not self.shelf.has(sha):
+                        wanted.append(sha)
+        return wanted
+
+    def fetch_missing_photos(self, limit: int = PHOTO_FETCH_BATCH) -> int:
+        """Download photos other devices took for cases this one sees (thumbnails for the
+        timeline). Blocking: call off the UI loop."""
+        token = self.store.get("device_token")
+        if not token:
+            return 0
+        headers = {"Authorization": f"Bearer {token}", PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+        done = 0
+        for sha in self.missing_photos()[:limit]:
+            r = self.client.http.get(
+                f"{self.client.base_url}/photos/{sha}", headers=headers, timeout=10
+            )
+            if r.status_code != 200:
+                continue
+            self.shelf.keep_downloaded(sha, r.content, thumbnail=_thumbnail(r.content))
+            done += 1
+        return done
+
+
+def _thumbnail(data: bytes) -> bytes | None:
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.thumbnail((THUMB_EDGE, THUMB_EDGE))
+            out = io.BytesIO()
+            im.convert("RGB").save(out, "JPEG", quality=75)
+            return out.getvalue()
+    except Exception:
+        return None
+
+
+# --- one holder per browser session, reachable from every screen ------------------------------
+
+
+class DeviceServices:
+    """The session's Flet services, created on first use during a render (so they register
+    with the page). A plain object: changing it re-renders nothing."""
+
+    def __init__(self) -> None:
+        self.picker: ft.FilePicker | None = None
+        self.geolocator: Any = None  # flet_geolocator.Geolocator
+        self.on_pick: Callable[[list[ft.FilePickerFile]], Awaitable[None]] | None = None
+
+
+@dataclass
+class DeviceHolder:
+    """The session's device (None until signed in); observable: screens re-render when the
+    device opens or closes. The Flet services live in a plain ``DeviceServices``."""
+
+    device: DeviceSession | None = None
+    services: DeviceServices = field(default_factory=DeviceServices)
+
+    def set_on_pick(self, handler: Callable[[list[ft.FilePickerFile]], Awaitable[None]]) -> None:
+        """Where the picked files go: the screen showing the picker (set at each render)."""
+        self.services.on_pick = handler
+
+    def file_picker(self) -> ft.FilePicker:
+        services = self.services
+        if services.picker is None:
+
+            async def dispatch(e: ft.FilePickerResultEvent) -> None:
+                if services.on_pick is not None:
+                    await services.on_pick(list(e.files or []))
+
+            services.picker = ft.FilePicker(on_result=dispatch)
+        return services.picker
+
+    def locator(self) -> Any:
+        services = self.services
+        if services.geolocator is None:
+            from flet_geolocator import Geolocator
+
+            services.geolocator = Geolocator()
+        return services.geolocator
+
+
+ObservableDeviceHolder = ft.observable(DeviceHolder)
+DeviceContext: ft.ContextProvider[DeviceHolder | None] = ft.create_context(None)
+
+
+def use_device() -> DeviceHolder:
+    holder = ft.use_context(DeviceContext)
+    if holder is None:
+        raise RuntimeError("use_device() outside shell.App")
+    return holder
+
+
+async def client_id_of(prefs: ft.SharedPreferences | None) -> str:
+    """This browser's device id, created and remembered on first use."""
+    if prefs is None:
+        return str(uuid.uuid4())
+    stored = await prefs.get(CLIENT_ID_PREF)
+    if isinstance(stored, str) and len(stored) >= 8:
+        return stored
+    fresh = str(uuid.uuid4())
+    await prefs.set(CLIENT_ID_PREF, fresh)
+    return fresh
+
+
+def open_device(data_dir: Path, client_id: str, server_url: str) -> DeviceSession:
+    return DeviceSession(data_dir, client_id, server_url)
+
+
+__all__ = [
+    "CLIENT_ID_PREF",
+    "DeviceContext",
+    "DeviceHolder",
+    "DeviceSession",
+    "ObservableDeviceHolder",
+    "ObservableSyncStatus",
+    "client_id_of",
+    "open_device",
+    "use_device",
+]

@@ -1,0 +1,306 @@
+"""Case detail: facts, assignment, the timeline, and the actions this user may take now.
+
+Actions are the offline rules' ``allowed_actions`` for this user. One action form at a time:
+reason / note / photos as the action needs; the supervisor's close shows the after-photo
+distance check (≤ 50 m, or a reason). Every action is written locally with its command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import cast
+
+import flet as ft
+
+from fieldapp.app_context import use_app
+from fieldapp.device import DeviceSession, use_device
+from fieldapp.i18n import label_for
+from fieldapp.photos import PhotoRejected, WatermarkInfo, process_photo
+from fieldapp.screens.common import screen_column
+from fieldapp.screens.home import actor_of
+from fieldapp.screens.widgets import back_heading, labelled, message, photo_strip, status_chip, when
+from fieldapp.theme import TOUCH_TARGET, field, primary_button
+from fieldapp.viewmodels.case_detail import NEEDS_REASON, TAKES_PHOTOS, CaseDetailViewModel
+from fieldapp.viewmodels.records import CaseWriter, StoredPhoto
+from sync.boundary_types import Point
+from sync.errors import DomainError
+from sync.lifecycle import Action
+
+GPS_TIMEOUT_S = 6.0
+NOTE = "note"  # the progress-note form (not a lifecycle action)
+
+
+@ft.component
+def CaseScreen() -> ft.Control:
+    env = use_app()
+    holder = use_device()
+    case_id = ft.use_route_params().get("case_id", "")
+    device = holder.device
+    if device is None:
+        return screen_column([back_heading(env, env.t("case.title", id=case_id))])
+    return CaseDetail(device, case_id)
+
+
+@ft.component
+def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
+    env = use_app()
+    holder = use_device()
+    ft.use_state(device.status)  # re-read after each sync
+    form, set_form = ft.use_state(cast("str | None", None))  # an Action value, NOTE, or None
+    reason, set_reason = ft.use_state("")
+    photos, set_photos = ft.use_state(cast("tuple[StoredPhoto, ...]", ()))
+    error, set_error = ft.use_state(cast("str | None", None))
+    busy, set_busy = ft.use_state(False)
+    picker = holder.file_picker()
+    session = env.state.session
+    snapshot = device.store.case(case_id)
+    actor = actor_of(env)
+    if snapshot is None or actor is None or session is None:
+        return screen_column(
+            [
+                back_heading(env, env.t("case.title", id=case_id)),
+                ft.Text(env.t("case.not_here")),
+            ]
+        )
+    reference = device.reference()
+    vm = CaseDetailViewModel(snapshot, actor, reference, now=datetime.now(UTC))
+
+    async def where_am_i() -> Point | None:
+        try:
+            pos = await asyncio.wait_for(holder.locator().get_current_position(), GPS_TIMEOUT_S)
+        except Exception:
+            return None
+        if pos.latitude is None or pos.longitude is None:
+            return None
+        return Point(float(pos.latitude), float(pos.longitude))
+
+    async def on_pick(files: list[ft.FilePickerFile]) -> None:
+        set_error(None)
+        here = await where_am_i()
+        kept: list[StoredPhoto] = list(photos)
+        for picked in files:
+            info = WatermarkInfo(
+                taken_at=datetime.now(UTC),
+                lat=here.lat if here else None,
+                lon=here.lon if here else None,
+                place=reference.matter(str(snapshot.get("category"))),
+                inspector=session.user.display_name,
+                case_number=vm.number,
+            )
+            try:
+                processed = await asyncio.to_thread(
+                    process_photo, picked.bytes or b"", watermark=info
+                )
+            except PhotoRejected as exc:
+                set_error(f"{picked.name}：{exc.why}")
+                continue
+            stored = device.shelf.keep(processed)
+            if all(p.sha256 != stored.sha256 for p in kept):
+                kept.append(stored)
+        set_photos(tuple(kept))
+
+    holder.set_on_pick(on_pick)
+
+    def open_form(which: str) -> None:
+        set_form(which)
+        set_reason("")
+        set_photos(())
+        set_error(None)
+
+    async def submit() -> None:
+        if form is None or busy:
+            return
+        writer = CaseWriter(device.store, actor, session.user.display_name)
+        set_busy(True)
+        here = await where_am_i()
+        try:
+            if form == NOTE:
+                if not reason.strip() and not photos:
+                    set_error(env.t("case.error.note_empty"))
+                    return
+                writer.add_note(
+                    case_id, note=reason, photos=list(photos), where=here, now=datetime.now(UTC)
+                )
+            else:
+                action = Action(form)
+                problem = vm.form_error(action, reason=reason, photo_count=len(photos))
+                if problem is not None:
+                    set_error(env.t(problem))
+                    return
+                in_reason = action in NEEDS_REASON or action is Action.CLOSE
+                writer.transition(
+                    case_id,
+                    action,
+                    now=datetime.now(UTC),
+                    reason=reason if in_reason else "",
+                    note="" if in_reason else reason,
+                    photos=list(photos),
+                    where=here,
+                )
+        except DomainError as exc:
+            set_error(exc.reason)
+            return
+        finally:
+            set_busy(False)
+        set_form(None)
+        set_reason("")
+        set_photos(())
+        device.changed()
+
+    lang = env.state.lang
+    controls: list[ft.Control] = [
+        back_heading(env, env.t("case.title", id=vm.number)),
+        ft.Row(
+            [
+                status_chip(env, vm.status.value),
+                ft.Text(reference.matter(str(snapshot.get("category"))), expand=True),
+            ]
+        ),
+        ft.Text(str(snapshot.get("description") or "")),
+    ]
+    if snapshot.get("disputed"):
+        controls.append(message(env.t("case.disputed_note"), error=False))
+    if vm.facts.lead_department:
+        controls.append(labelled(env.t("assign.lead"), vm.lead_name))
+        assisting = vm.assisting()
+        if assisting:
+            controls.append(
+                labelled(
+                    env.t("assign.assisting"),
+                    "\n".join(f"{name}：{duty}" for name, duty in assisting),
+                )
+            )
+        due = snapshot.get("due_at")
+        if due:
+            controls.append(
+                labelled(
+                    env.t("assign.deadline"),
+                    when(datetime.fromisoformat(str(due).replace("Z", "+00:00"))),
+                )
+            )
+    # -- actions
+    actions = vm.actions()
+    if form is None:
+        buttons: list[ft.Control] = [
+            ft.FilledButton(
+                content=env.t(f"action.{a.value}"),
+                height=TOUCH_TARGET,
+                on_click=lambda _e, a=a: open_form(a.value),
+            )
+            for a in actions
+            if a is not Action.ASSIGN
+        ]
+        if vm.can_add_note:
+            buttons.append(
+                ft.OutlinedButton(
+                    content=env.t("case.add_note"),
+                    icon=ft.Icons.NOTE_ADD_OUTLINED,
+                    height=TOUCH_TARGET,
+                    on_click=lambda: open_form(NOTE),
+                )
+            )
+        if buttons:
+            controls.append(
+                ft.Column(buttons, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+            )
+    else:
+        controls.append(ActionFormView(vm, form, reason, set_reason, photos, picker, device))
+        controls.append(message(error))
+        controls.append(
+            primary_button(
+                env.t("case.submit"), on_click=submit, icon=ft.Icons.CHECK, disabled=busy
+            )
+        )
+        controls.append(
+            ft.TextButton(content=env.t("case.cancel"), on_click=lambda: set_form(None))
+        )
+    # -- timeline
+    controls.append(ft.Text(env.t("case.timeline"), size=20, weight=ft.FontWeight.W_600))
+    for row in reversed(vm.timeline()):
+        lines: list[ft.Control] = [
+            ft.Row(
+                [
+                    ft.Text(
+                        label_for("event", row.kind, lang),
+                        weight=ft.FontWeight.W_600,
+                        expand=True,
+                    ),
+                    ft.Text(when(row.at), size=14, color=ft.Colors.ON_SURFACE_VARIANT),
+                ]
+            ),
+            ft.Text(row.who, size=14, color=ft.Colors.ON_SURFACE_VARIANT),
+        ]
+        if row.where is not None:
+            lines.append(
+                ft.Text(
+                    f"{row.where.lat:.5f}, {row.where.lon:.5f}",
+                    size=14,
+                    color=ft.Colors.ON_SURFACE_VARIANT,
+                )
+            )
+        if row.text:
+            lines.append(ft.Text(row.text))
+        if row.photos:
+            lines.append(
+                photo_strip(device.shelf, row.photos, missing_label=env.t("case.photo_missing"))
+            )
+        if row.local:
+            lines.append(ft.Text(env.t("case.not_synced"), size=14, color=ft.Colors.TERTIARY))
+        controls.append(
+            ft.Card(content=ft.Container(padding=12, content=ft.Column(lines, spacing=4)))
+        )
+    return screen_column(controls)
+
+
+def ActionFormView(
+    vm: CaseDetailViewModel,
+    form: str,
+    reason: str,
+    set_reason: object,
+    photos: tuple[StoredPhoto, ...],
+    picker: ft.FilePicker,
+    device: DeviceSession,
+) -> ft.Control:
+    env = use_app()
+    title = env.t("case.add_note") if form == NOTE else env.t(f"action.{form}")
+    items: list[ft.Control] = [ft.Text(title, size=20, weight=ft.FontWeight.W_600)]
+    action = None if form == NOTE else Action(form)
+    if action is Action.CLOSE:
+        check = vm.verify_check()
+        if check.distance_m is None:
+            items.append(message(env.t("case.verify_unknown"), error=True))
+        elif check.within:
+            items.append(message(env.t("case.verify_ok", m=round(check.distance_m)), error=False))
+        else:
+            items.append(message(env.t("case.verify_far", m=round(check.distance_m)), error=True))
+    label = (
+        env.t("case.reason")
+        if action in NEEDS_REASON or action is Action.CLOSE
+        else env.t("case.note")
+    )
+
+    def on_change(e: ft.Event[ft.TextField]) -> None:
+        set_reason(e.control.value or "")  # type: ignore[operator]
+
+    items.append(field(label, value=reason, on_change=on_change))
+    if form == NOTE or action in TAKES_PHOTOS or action is Action.CLOSE:
+        items.append(
+            ft.OutlinedButton(
+                content=env.t(
+                    "case.add_after_photos" if action is Action.REPORT_BACK else "case.add_photos",
+                    n=len(photos),
+                ),
+                icon=ft.Icons.PHOTO_CAMERA,
+                height=TOUCH_TARGET,
+                action=ft.PickFiles(
+                    picker,
+                    allow_multiple=True,
+                    with_data=True,
+                    file_type=ft.FilePickerFileType.IMAGE,
+                ),
+            )
+        )
+        if photos:
+            items.append(photo_strip(device.shelf, [p.sha256 for p in photos], missing_label=""))
+    return ft.Column(items, spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)

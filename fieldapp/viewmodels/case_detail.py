@@ -1,0 +1,222 @@
+"""Case detail: the timeline, the actions this user may take now, and each action's form rules.
+
+Actions come from the offline rules (``sync.lifecycle.allowed_actions``) for this user, limited
+to what the phone offers. Form rules on top of the lifecycle:
+- return, send back, raise dispute: a reason;
+- report back: at least one "after" photo;
+- close (verify): the after photo must have been taken within ``VERIFY_RADIUS_M`` of the case's
+  original point — otherwise (or when either point is unknown) a reason is required.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fieldapp.viewmodels.records import facts_of
+from sync.boundary_types import Point
+from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
+from sync.geo import distance_m
+from sync.lifecycle import Action, Actor, allowed_actions
+from sync.reference_codec import Reference
+from sync.vocabulary import OPEN_STATUSES, CaseStatus
+
+VERIFY_RADIUS_M = 50.0
+
+# What the phone offers, in the order shown.
+PHONE_ACTIONS: tuple[Action, ...] = (
+    Action.ASSIGN,
+    Action.ACCEPT,
+    Action.START_HANDLING,
+    Action.REPORT_BACK,
+    Action.CLOSE,
+    Action.SEND_BACK,
+    Action.RETURN,
+    Action.RAISE_DISPUTE,
+)
+NEEDS_REASON = frozenset({Action.RETURN, Action.SEND_BACK, Action.RAISE_DISPUTE})
+NEEDS_PHOTO = frozenset({Action.REPORT_BACK})
+TAKES_PHOTOS = frozenset({Action.REPORT_BACK, Action.ACCEPT, Action.START_HANDLING})
+REPORTED_BACK = EVENT_FOR_ACTION[Action.REPORT_BACK]
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    kind: str  # the event name; the screen labels it with i18n "event.<kind>"
+    who: str
+    at: datetime
+    where: Point | None
+    text: str  # note, reason or description
+    photos: tuple[str, ...]
+    local: bool  # recorded on this device, not yet confirmed by the server
+
+
+@dataclass(frozen=True)
+class VerifyCheck:
+    distance_m: float | None  # None: a point is unknown
+    within: bool
+
+    @property
+    def needs_reason(self) -> bool:
+        return not self.within
+
+
+def _moment(raw: Any) -> datetime:
+    return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+
+
+def _point_of(raw: Mapping[str, Any]) -> Point | None:
+    lat, lon = raw.get("lat"), raw.get("lon")
+    if lat is None or lon is None:
+        return None
+    return Point(float(lat), float(lon))
+
+
+class CaseDetailViewModel:
+    def __init__(
+        self, snapshot: Mapping[str, Any], actor: Actor, reference: Reference, *, now: datetime
+    ) -> None:
+        self.snapshot = dict(snapshot)
+        self.actor = actor
+        self.reference = reference
+        self.now = now
+        self.facts = facts_of(self.snapshot)
+
+    # -- what the case is -------------------------------------------------------------------
+    @property
+    def case_id(self) -> str:
+        return str(self.snapshot["id"])
+
+    @property
+    def number(self) -> str:
+        return str(self.snapshot.get("number") or self.case_id[:8])
+
+    @property
+    def status(self) -> CaseStatus:
+        return self.facts.status
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def original_point(self) -> Point | None:
+        return _point_of(self.snapshot)
+
+    @property
+    def lead_name(self) -> str:
+        return self.reference.department_name(self.facts.lead_department)
+
+    def assisting(self) -> list[tuple[str, str]]:
+        """(department name, duty) of each assisting department."""
+        return [
+            (self.reference.department_name(str(a.get("department_code"))), str(a.get("duty", "")))
+            for a in self.snapshot.get("assisting") or []
+            if isinstance(a, dict)
+        ]
+
+    # -- what this user may do --------------------------------------------------------------
+    def actions(self) -> list[Action]:
+        allowed = set(allowed_actions(self.facts, self.actor, now=self.now))
+        return [a for a in PHONE_ACTIONS if a in allowed]
+
+    @property
+    def can_add_note(self) -> bool:
+        return self.is_open
+
+    def after_point(self) -> Point | None:
+        """Where the latest report back (its "after" photos) was made."""
+        for event in reversed(self.snapshot.get("events") or []):
+            if event.get("kind") == REPORTED_BACK:
+                return _point_of(event)
+        return None
+
+    def verify_check(self) -> VerifyCheck:
+        original, after = self.original_point, self.after_point()
+        if original is None or after is None:
+            return VerifyCheck(None, False)
+        d = distance_m(original, after)
+        return VerifyCheck(d, d <= VERIFY_RADIUS_M)
+
+    def form_error(self, action: Action, *, reason: str, photo_count: int) -> str | None:
+        """The i18n key of what the form still lacks for ``action``, or None when complete."""
+        if action in NEEDS_REASON and not reason.strip():
+            return "case.error.reason_required"
+        if action in NEEDS_PHOTO and photo_count == 0:
+            return "case.error.after_photo_required"
+        if action is Action.CLOSE and self.verify_check().needs_reason and not reason.strip():
+            return "case.error.verify_reason_required"
+        return None
+
+    # -- the timeline -----------------------------------------------------------------------
+    def _who(self, event: Mapping[str, Any]) -> str:
+        name = str(event.get("actor_name") or "")
+        department = self.reference.department_name(event.get("actor_department"))
+        return f"{name}（{department}）" if name else department
+
+    def timeline(self) -> list[TimelineRow]:
+        """Events oldest first. Photos linked by a separate ``PhotoAdded`` right after the
+        case was recorded are shown with the recording; other photo links stand alone unless
+        the photo already shows in another event."""
+        events = [e for e in self.snapshot.get("events") or [] if isinstance(e, dict)]
+        listed = {
+            str(sha)
+            for e in events
+            if e.get("kind") != PHOTO_ADDED
+            for sha in (e.get("data") or {}).get("photos") or []
+        }  # a photo also linked by PhotoAdded is shown once, with its event
+        rows: list[TimelineRow] = []
+        for event in events:
+            data = event.get("data") or {}
+            kind = str(event.get("kind"))
+            if kind == PHOTO_ADDED:
+                sha = str(data.get("sha256") or "")
+                if not sha or sha in listed:
+                    continue
+                if rows and rows[-1].kind == CASE_CREATED:
+                    last = rows[-1]
+                    rows[-1] = TimelineRow(
+                        last.kind,
+                        last.who,
+                        last.at,
+                        last.where,
+                        last.text,
+                        (*last.photos, sha),
+                        last.local,
+                    )
+                    continue
+                photos: tuple[str, ...] = (sha,)
+            else:
+                photos = tuple(str(s) for s in data.get("photos") or ())
+            if (
+                kind == NOTE_ADDED
+                and not data.get("note")
+                and rows
+                and rows[-1].kind == CASE_CREATED
+                and rows[-1].who == self._who(event)
+            ):
+                last = rows[-1]  # the recording's photos, sent as a note (see records.py)
+                merged = (*last.photos, *(p for p in photos if p not in last.photos))
+                rows[-1] = TimelineRow(
+                    last.kind, last.who, last.at, last.where, last.text, merged, last.local
+                )
+                continue
+            text = " · ".join(
+                str(data[k])
+                for k in ("description", "note", "reason", "override_reason")
+                if data.get(k)
+            )
+            rows.append(
+                TimelineRow(
+                    kind=kind,
+                    who=self._who(event),
+                    at=_moment(event.get("at")),
+                    where=_point_of(event),
+                    text=text,
+                    photos=photos,
+                    local=bool(event.get("local")),
+                )
+            )
+        return rows

@@ -1,0 +1,432 @@
+"""Local writes: every user action becomes a local change plus its numbered outbox command.
+
+The app never talks case-by-case to the server. ``CaseWriter`` writes to the device's
+``DeviceStore``: the local copy of the case is updated (so the screens show the action at
+once, offline) in the same transaction as the command the sync engine later pushes. The
+lifecycle rules (``sync.lifecycle.decide``) run here too, so an action the rules refuse is
+refused on the device, with the same reason the server would give.
+
+Photos are files on the device (``PhotoShelf``); each photo's row is written in the same
+transaction as the ``AddPhoto`` command that makes it evidence for its case.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from fieldapp.photos import ProcessedPhoto
+from sync.assignment import Proposal
+from sync.boundary_types import AssistingDuty, Point
+from sync.device_store import DeviceStore
+from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
+from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
+from sync.protocol import CommandType
+from sync.vocabulary import CaseStatus
+
+OVERRIDE_NOTE = "override"
+
+
+def new_case_id() -> str:
+    return str(uuid.uuid4())
+
+
+def case_number(case_id: str, recorded_at: datetime) -> str:
+    """The number the server will give the case (same formula), shown before it syncs."""
+    return f"YX{recorded_at.astimezone(UTC):%y%m%d}-{case_id.replace('-', '')[:10].upper()}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _point(p: Point | None) -> dict[str, float] | None:
+    return None if p is None else {"lat": p.lat, "lon": p.lon}
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A processed photo kept on the device, waiting to be linked to a case."""
+
+    sha256: str
+    path: str
+    thumb_path: str
+    size: int
+    exif_point: tuple[float, float] | None = None
+
+
+class PhotoShelf:
+    """Processed photos as files: ``<sha>.jpg`` and its thumbnail ``<sha>.thumb.jpg``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def keep(self, photo: ProcessedPhoto) -> StoredPhoto:
+        path = self.directory / f"{photo.sha256}.jpg"
+        thumb = self.directory / f"{photo.sha256}.thumb.jpg"
+        if not path.exists():
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(photo.jpeg)
+            tmp.replace(path)  # never a half-written photo under its final name
+        if not thumb.exists():
+            thumb.write_bytes(photo.thumbnail)
+        return StoredPhoto(photo.sha256, str(path), str(thumb), len(photo.jpeg), photo.exif_point)
+
+    def keep_downloaded(self, sha256: str, data: bytes, *, thumbnail: bytes | None) -> None:
+        """A photo another device took, fetched from the server."""
+        path = self.directory / f"{sha256}.jpg"
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        if thumbnail is not None:
+            (self.directory / f"{sha256}.thumb.jpg").write_bytes(thumbnail)
+
+    def thumbnail(self, sha256: str) -> Path | None:
+        thumb = self.directory / f"{sha256}.thumb.jpg"
+        if thumb.exists():
+            return thumb
+        full = self.directory / f"{sha256}.jpg"
+        return full if full.exists() else None
+
+    def has(self, sha256: str) -> bool:
+        return (self.directory / f"{sha256}.jpg").exists()
+
+
+def facts_of(snapshot: dict[str, Any]) -> CaseFacts:
+    """What the lifecycle rules need, from a case snapshot (the server's row or a local one)."""
+    assisting = snapshot.get("assisting") or []
+    return CaseFacts(
+        status=CaseStatus(snapshot["status"]),
+        first_contact_department=str(snapshot.get("first_contact_department") or ""),
+        reporter_user_id=str(snapshot.get("reporter_user_id") or ""),
+        lead_department=snapshot.get("lead_department"),
+        assisting_departments=frozenset(
+            str(a.get("department_code")) for a in assisting if isinstance(a, dict)
+        ),
+        handler_user_ids=frozenset(snapshot.get("handler_user_ids") or ()),
+        suspended=bool(snapshot.get("suspended", False)),
+    )
+
+
+def local_event(
+    kind: str,
+    actor: Actor,
+    now: datetime,
+    where: Point | None,
+    data: dict[str, Any],
+    status_after: str,
+    actor_name: str = "",
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "at": _iso(now),
+        "actor_user_id": actor.user_id,
+        "actor_department": actor.department,
+        "actor_name": actor_name,
+        "lat": where.lat if where else None,
+        "lon": where.lon if where else None,
+        "data": data,
+        "status_after": status_after,
+        "local": True,  # not yet confirmed by the server
+    }
+
+
+@dataclass(frozen=True)
+class NewCaseInput:
+    case_id: str
+    category: str
+    description: str
+    point: Point | None
+    town_code: str | None
+    site_code: str | None
+    recorded_at: datetime
+    accuracy_m: float | None = None
+    location_source: str = "gps"  # gps | exif | manual | none
+    location_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What the inspector confirmed (the proposal) or chose instead (an override)."""
+
+    proposal: Proposal
+    lead_department: str
+    assisting: tuple[AssistingDuty, ...]
+    override_reason: str = ""
+
+    @property
+    def overridden(self) -> bool:
+        return (
+            self.lead_department != self.proposal.lead_department
+            or self.assisting != self.proposal.assisting
+        )
+
+
+class CaseWriter:
+    """Writes one user's actions into the device store (each with its outbox command)."""
+
+    def __init__(self, store: DeviceStore, actor: Actor, actor_name: str = "") -> None:
+        self.store = store
+        self.actor = actor
+        self.actor_name = actor_name
+
+    # -- helpers ------------------------------------------------------------------------
+    def _save(self, session: Session, snapshot: dict[str, Any]) -> None:
+        self.store.put_local_case(session, snapshot, from_server=False)
+
+    def _photo_rows(self, session: Session, case_id: str, photos: Sequence[StoredPhoto]) -> None:
+        for photo in photos:
+            self.store.add_photo(
+                session, sha256=photo.sha256, path=photo.path, size=photo.size, case_id=case_id
+            )
+
+    def _link_photos(
+        self, case_id: str, photos: Sequence[StoredPhoto], now: datetime, *, event: bool
+    ) -> None:
+        """One ``AddPhoto`` per photo (it makes the photo evidence the case's parties may see),
+        written with the photo's row. ``event``: also show it in the local timeline."""
+        for photo in photos:
+
+            def change(s: Session, photo: StoredPhoto = photo) -> None:
+                self._photo_rows(s, case_id, [photo])
+                if event:
+                    snap = self.store.case(case_id)
+                    if snap is not None:
+                        snap.setdefault("events", []).append(
+                            local_event(
+                                PHOTO_ADDED,
+                                self.actor,
+                                now,
+                                None,
+                                {"sha256": photo.sha256},
+                                str(snap["status"]),
+                                self.actor_name,
+                            )
+                        )
+                        self._save(s, snap)
+
+            self.store.enqueue(
+                CommandType.ADD_PHOTO,
+                {"case_id": case_id, "sha256": photo.sha256},
+                now=now,
+                local_change=change,
+            )
+
+    # -- actions ------------------------------------------------------------------------
+    def create_case(
+        self, new: NewCaseInput, photos: Sequence[StoredPhoto], *, now: datetime
+    ) -> dict[str, Any]:
+        description = new.description.strip()
+        if new.location_reason.strip():
+            description += f"（定位说明 / location note: {new.location_reason.strip()}）"
+        payload: dict[str, Any] = {
+            "case_id": new.case_id,
+            "category": new.category,
+            "description": description,
+            "source": "inspection",
+            "location": _point(new.point),
+            "town_code": new.town_code,
+            "site_code": new.site_code,
+            "first_contact_department": self.actor.department,  # 首问责任: who logs it owns it
+            "recorded_at": new.recorded_at.isoformat(),
+            # evidence of how the point was taken (the server keeps the command as sent)
+            "location_accuracy_m": new.accuracy_m,
+            "location_source": new.location_source,
+            "location_reason": new.location_reason.strip() or None,
+        }
+        snapshot: dict[str, Any] = {
+            "id": new.case_id,
+            "number": case_number(new.case_id, new.recorded_at),
+            "status": CaseStatus.DISCOVERED.value,
+            "category": new.category,
+            "description": description,
+            "source": "inspection",
+            "lat": new.point.lat if new.point else None,
+            "lon": new.point.lon if new.point else None,
+            "town_code": new.town_code,
+            "site_code": new.site_code,
+            "first_contact_department": self.actor.department,
+            "reporter_user_id": self.actor.user_id,
+            "lead_department": None,
+            "assisting": [],
+            "handler_user_ids": [],
+            "suspended": False,
+            "disputed": False,
+            "due_at": None,
+            "created_at": _iso(new.recorded_at),
+            "updated_at": _iso(now),
+            "events": [
+                local_event(
+                    CASE_CREATED,
+                    self.actor,
+                    now,
+                    new.point,
+                    {
+                        "category": new.category,
+                        "description": description,
+                        "photos": [p.sha256 for p in photos],
+                        "accuracy_m": new.accuracy_m,
+                        "location_source": new.location_source,
+                    },
+                    CaseStatus.DISCOVERED.value,
+                    self.actor_name,
+                )
+            ],
+        }
+        self.store.enqueue(
+            CommandType.CREATE_CASE,
+            payload,
+            now=now,
+            local_change=lambda s: self._save(s, snapshot),
+        )
+        self._link_photos(new.case_id, photos, now, event=False)
+        if photos:
+            # CreateCase carries no photos: a note with them makes them part of the timeline
+            # every party sees (the screens fold it into the recording).
+            self.store.enqueue(
+                CommandType.ADD_NOTE,
+                {
+                    "case_id": new.case_id,
+                    "note": "",
+                    "photos": [p.sha256 for p in photos],
+                    "where": _point(new.point),
+                },
+                now=now,
+            )
+        return snapshot
+
+    def transition(
+        self,
+        case_id: str,
+        action: Action,
+        *,
+        now: datetime,
+        reason: str = "",
+        note: str = "",
+        photos: Sequence[StoredPhoto] = (),
+        where: Point | None = None,
+        assignment: Assignment | None = None,
+    ) -> dict[str, Any]:
+        """Apply ``action`` locally (refused with the rule's typed error, as the server would)
+        and queue its ``TransitionCase`` command; photos are linked to the case too."""
+        snapshot = self.store.case(case_id)
+        if snapshot is None:
+            raise KeyError(case_id)
+        new_status = decide(
+            facts_of(snapshot), action, self.actor, now=now, request=Request(reason=reason)
+        )
+        payload: dict[str, Any] = {
+            "case_id": case_id,
+            "action": action.value,
+            "reason": reason.strip(),
+            "note": note.strip(),
+            "photos": [p.sha256 for p in photos],
+            "where": _point(where),
+        }
+        data: dict[str, Any] = {
+            "from": snapshot["status"],
+            "reason": reason.strip() or None,
+            "note": note.strip() or None,
+            "photos": [p.sha256 for p in photos],
+        }
+        if action is Action.ASSIGN and assignment is not None:
+            proposal = assignment.proposal
+            if assignment.overridden:
+                payload["lead_department"] = assignment.lead_department
+                payload["assisting"] = [
+                    {"department_code": a.department_code, "duty": a.duty}
+                    for a in assignment.assisting
+                ]
+                payload["override_reason"] = assignment.override_reason.strip()
+            snapshot.update(
+                lead_department=assignment.lead_department,
+                assisting=[
+                    {"department_code": a.department_code, "duty": a.duty}
+                    for a in assignment.assisting
+                ],
+                matter=proposal.matter,
+                legal_basis=proposal.legal_basis,
+                list_version=proposal.list_version,
+                assigned_at=_iso(now),
+                due_at=_iso(proposal.deadline.due_at),
+            )
+            data.update(
+                lead_department=assignment.lead_department,
+                assisting=snapshot["assisting"],
+                list_version=proposal.list_version,
+                legal_basis=proposal.legal_basis,
+                due_at=_iso(proposal.deadline.due_at),
+                override_reason=assignment.override_reason.strip() or None,
+            )
+        elif action in (Action.ACCEPT, Action.START_HANDLING, Action.REPORT_BACK):
+            handlers = list(snapshot.get("handler_user_ids") or [])
+            if self.actor.user_id not in handlers:
+                snapshot["handler_user_ids"] = [*handlers, self.actor.user_id]
+        elif action is Action.RAISE_DISPUTE:
+            snapshot["disputed"] = True
+        elif action is Action.RETURN:
+            snapshot.update(lead_department=None, assisting=[], due_at=None)
+        snapshot["status"] = new_status.value
+        snapshot["updated_at"] = _iso(now)
+        snapshot.setdefault("events", []).append(
+            local_event(
+                EVENT_FOR_ACTION[action],
+                self.actor,
+                now,
+                where,
+                data,
+                new_status.value,
+                self.actor_name,
+            )
+        )
+        self.store.enqueue(
+            CommandType.TRANSITION_CASE,
+            payload,
+            now=now,
+            local_change=lambda s: self._save(s, snapshot),
+        )
+        self._link_photos(case_id, photos, now, event=False)
+        return snapshot
+
+    def add_note(
+        self,
+        case_id: str,
+        *,
+        note: str,
+        photos: Sequence[StoredPhoto] = (),
+        where: Point | None = None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        snapshot = self.store.case(case_id)
+        if snapshot is None:
+            raise KeyError(case_id)
+        payload = {
+            "case_id": case_id,
+            "note": note.strip(),
+            "photos": [p.sha256 for p in photos],
+            "where": _point(where),
+        }
+        snapshot["updated_at"] = _iso(now)
+        snapshot.setdefault("events", []).append(
+            local_event(
+                NOTE_ADDED,
+                self.actor,
+                now,
+                where,
+                {"note": note.strip() or None, "photos": [p.sha256 for p in photos]},
+                str(snapshot["status"]),
+                self.actor_name,
+            )
+        )
+        self.store.enqueue(
+            CommandType.ADD_NOTE, payload, now=now, local_change=lambda s: self._save(s, snapshot)
+        )
+        self._link_photos(case_id, photos, now, event=False)
+        return snapshot

@@ -1,0 +1,135 @@
+"""Home's lists: my department's tasks by urgency, and open cases near me.
+
+A task is an open case this user can act on now (``allowed_actions`` of the offline rules) or
+whose lead/assisting department is the user's — so a disputed case stays on the handler's list.
+Buckets, most urgent first: overdue, due soon (within ``DUE_SOON``), new (not yet accepted),
+then the rest in progress.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from fieldapp.viewmodels.records import facts_of
+from sync.boundary_types import Point
+from sync.geo import distance_m
+from sync.lifecycle import Actor, allowed_actions
+from sync.vocabulary import OPEN_STATUSES, CaseStatus
+
+DUE_SOON = timedelta(hours=24)
+NEAR_M = 500.0
+NEAR_MAX = 10
+
+
+class Bucket(StrEnum):
+    OVERDUE = "overdue"
+    DUE_SOON = "due_soon"
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+
+
+BUCKET_ORDER = (Bucket.OVERDUE, Bucket.DUE_SOON, Bucket.NEW, Bucket.IN_PROGRESS)
+_NEW_STATUSES = frozenset({CaseStatus.DISCOVERED, CaseStatus.ASSIGNED})
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_id: str
+    number: str
+    category: str
+    status: str
+    description: str
+    due_at: datetime | None
+    disputed: bool
+    synced: bool  # the server has confirmed the latest local change
+    distance_m: float | None = None
+
+
+def _due(snapshot: Mapping[str, Any]) -> datetime | None:
+    raw = snapshot.get("due_at")
+    if not raw:
+        return None
+    moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else None
+
+
+def row_of(snapshot: Mapping[str, Any], distance: float | None = None) -> CaseRow:
+    events = snapshot.get("events") or []
+    return CaseRow(
+        case_id=str(snapshot["id"]),
+        number=str(snapshot.get("number") or str(snapshot["id"])[:8]),
+        category=str(snapshot.get("category") or ""),
+        status=str(snapshot["status"]),
+        description=str(snapshot.get("description") or ""),
+        due_at=_due(snapshot),
+        disputed=bool(snapshot.get("disputed")),
+        synced=not any(e.get("local") for e in events if isinstance(e, dict)),
+        distance_m=distance,
+    )
+
+
+def is_my_task(snapshot: Mapping[str, Any], actor: Actor, now: datetime) -> bool:
+    status = CaseStatus(snapshot["status"])
+    if status not in OPEN_STATUSES:
+        return False
+    facts = facts_of(dict(snapshot))
+    if actor.department and (
+        actor.department == facts.lead_department or actor.department in facts.assisting_departments
+    ):
+        return True
+    return bool(allowed_actions(facts, actor, now=now))
+
+
+def bucket_of(row: CaseRow, now: datetime) -> Bucket:
+    if row.due_at is not None and row.due_at < now:
+        return Bucket.OVERDUE
+    if row.due_at is not None and row.due_at - now <= DUE_SOON:
+        return Bucket.DUE_SOON
+    if CaseStatus(row.status) in _NEW_STATUSES:
+        return Bucket.NEW
+    return Bucket.IN_PROGRESS
+
+
+def my_tasks(
+    cases: Iterable[Mapping[str, Any]], actor: Actor, now: datetime
+) -> list[tuple[Bucket, list[CaseRow]]]:
+    """Non-empty buckets in urgency order; inside a bucket the earliest deadline first."""
+    grouped: dict[Bucket, list[CaseRow]] = {b: [] for b in BUCKET_ORDER}
+    for snap in cases:
+        if is_my_task(snap, actor, now):
+            row = row_of(snap)
+            grouped[bucket_of(row, now)].append(row)
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    return [
+        (b, sorted(grouped[b], key=lambda r: (r.due_at or far, r.number)))
+        for b in BUCKET_ORDER
+        if grouped[b]
+    ]
+
+
+def near_me(
+    cases: Iterable[Mapping[str, Any]],
+    here: Point | None,
+    *,
+    within_m: float = NEAR_M,
+    limit: int = NEAR_MAX,
+) -> list[CaseRow]:
+    """Open cases within ``within_m`` of ``here``, nearest first."""
+    if here is None:
+        return []
+    found: list[CaseRow] = []
+    for snap in cases:
+        if CaseStatus(snap["status"]) not in OPEN_STATUSES:
+            continue
+        lat, lon = snap.get("lat"), snap.get("lon")
+        if lat is None or lon is None:
+            continue
+        d = distance_m(here, Point(float(lat), float(lon)))
+        if d <= within_m:
+            found.append(row_of(snap, d))
+    found.sort(key=lambda r: r.distance_m or 0.0)
+    return found[:limit]

@@ -1,0 +1,205 @@
+"""Evaluation (职能运行评估): the rules, scoring runs with drill-down and Excel export, hotspots,
+"fast reply, no real fix", and the figures of the supervisor dashboard."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.api.deps import CurrentActor, NowDep, ReferenceDep, SessionDep
+from server.data import evaluation as evaluation_data
+from server.evaluation.excel import workbook_bytes
+from server.evaluation.rules import load_rules, rules_as_dict
+from server.services import evaluation as evaluation_service
+from sync.clock import CHINA_TZ
+from sync.errors import InvalidInput
+
+router = APIRouter(prefix="/evaluation", tags=["evaluation"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class RunIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"kind": "month", "year": 2026, "number": 11}}
+    )
+    kind: Literal["month", "quarter", "year"]
+    year: int = Field(ge=2000, le=2100)
+    number: int | None = Field(default=None, description="month 1–12 or quarter 1–4")
+
+
+def _aware(value: datetime | None, name: str, default: datetime) -> datetime:
+    if value is None:
+        return default
+    if value.tzinfo is None:
+        raise InvalidInput(name, "须带时区 / must include a time zone")
+    return value
+
+
+def _window(
+    start: datetime | None, end: datetime | None, now: datetime, days: int
+) -> tuple[datetime, datetime]:
+    end_ = _aware(end, "end", now)
+    start_ = _aware(start, "start", end_ - timedelta(days=days))
+    if end_ <= start_:
+        raise InvalidInput("end", "结束须晚于开始 / end must be after start")
+    return start_, end_
+
+
+@router.get("/rules", summary="The scoring rules in force (server/evaluation/rules.toml)")
+def rules(_actor: CurrentActor) -> dict[str, Any]:
+    return rules_as_dict(load_rules())
+
+
+@router.post("/runs", status_code=201, summary="Score a month, quarter or year (oversight only)")
+def start_run(
+    body: RunIn, session: SessionDep, actor: CurrentActor, ref: ReferenceDep, now: NowDep
+) -> dict[str, Any]:
+    run = evaluation_service.start_run(
+        session, actor=actor, kind=body.kind, year=body.year, number=body.number, ref=ref, now=now
+    )
+    session.commit()
+    return evaluation_service.visible_report(run, actor)
+
+
+@router.get("/runs", summary="Stored runs, newest first")
+def list_runs(
+    session: SessionDep, _actor: CurrentActor, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[dict[str, Any]]:
+    return [evaluation_service.run_summary(r) for r in evaluation_data.list_runs(session, limit)]
+
+
+@router.get("/runs/{run_id}", summary="A run's ranking table (a handler sees its own department)")
+def get_run(run_id: int, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    return evaluation_service.visible_report(evaluation_service.get_run(session, run_id), actor)
+
+
+@router.get(
+    "/runs/{run_id}/departments/{code}",
+    summary="Drill-down: one department's indicators and the cases behind every point",
+)
+def department_detail(
+    run_id: int, code: str, session: SessionDep, actor: CurrentActor
+) -> dict[str, Any]:
+    run = evaluation_service.get_run(session, run_id)
+    return evaluation_service.department_detail(run, actor, code)
+
+
+@router.get(
+    "/runs/{run_id}/reproduce",
+    summary="Score the run's events again with its rules: are the numbers the same?",
+)
+def reproduce(
+    run_id: int, session: SessionDep, actor: CurrentActor, ref: ReferenceDep
+) -> dict[str, Any]:
+    evaluation_service.require_oversight(actor)
+    return evaluation_service.reproduce(session, evaluation_service.get_run(session, run_id), ref)
+
+
+@router.get(
+    "/runs/{run_id}/export.xlsx",
+    summary="The report as Excel: ranking, deductions by case, rules (oversight only)",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def export_run(run_id: int, session: SessionDep, actor: CurrentActor) -> Response:
+    evaluation_service.require_oversight(actor)
+    run = evaluation_service.get_run(session, run_id)
+    data = workbook_bytes(evaluation_service.run_summary(run), run.results, run.rules_text)
+    name = f"evaluation-{run.period_label}-{run.id}.xlsx"
+    return Response(
+        data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/hotspots", summary="Places where reports of one category cluster (oversight only)")
+def hotspots(
+    session: SessionDep,
+    actor: CurrentActor,
+    now: NowDep,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    category: str | None = None,
+    radius_m: Annotated[float, Query(gt=0, le=2000)] = 100.0,
+    min_reports: Annotated[int, Query(ge=2, le=1000)] = 3,
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+) -> dict[str, Any]:
+    evaluation_service.require_oversight(actor)
+    start_, end_ = _window(start, end, now, 365)
+    return evaluation_service.hotspots(
+        session,
+        start=start_,
+        end=end_,
+        category=category,
+        radius_m=radius_m,
+        min_reports=min_reports,
+        limit=limit,
+    )
+
+
+@router.get(
+    "/repeat-complaints",
+    summary='"Fast reply, no real fix": closed cases whose problem came back, per department',
+)
+def repeat_complaints(
+    session: SessionDep,
+    actor: CurrentActor,
+    ref: ReferenceDep,
+    now: NowDep,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    radius_m: Annotated[float, Query(gt=0, le=2000)] = 100.0,
+    window_days: Annotated[int, Query(ge=1, le=730)] = 90,
+) -> dict[str, Any]:
+    start_, end_ = _window(start, end, now, 365)
+    return evaluation_service.repeat_complaints(
+        session,
+        actor=actor,
+        start=start_,
+        end=end_,
+        radius_m=radius_m,
+        window_days=window_days,
+        names=evaluation_service.department_names(session, ref),
+    )
+
+
+@router.get(
+    "/dashboard/cases-over-time",
+    summary="Cases in each status at the end of each day/week/month (oversight only)",
+)
+def cases_over_time(
+    session: SessionDep,
+    actor: CurrentActor,
+    now: NowDep,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    bucket: Literal["day", "week", "month"] = "day",
+) -> dict[str, Any]:
+    evaluation_service.require_oversight(actor)
+    start_, end_ = _window(start, end, now, 30)
+    return evaluation_service.cases_over_time(session, start=start_, end=end_, bucket=bucket)
+
+
+@router.get(
+    "/dashboard/on-time",
+    summary="On-time closure rate per department, scored now (default: this month)",
+)
+def on_time(
+    session: SessionDep,
+    actor: CurrentActor,
+    ref: ReferenceDep,
+    now: NowDep,
+    kind: Literal["month", "quarter", "year"] = "month",
+    year: int | None = None,
+    number: int | None = None,
+) -> dict[str, Any]:
+    local = now.astimezone(CHINA_TZ)
+    if year is None:
+        year = local.year
+        number = {"month": local.month, "quarter": (local.month - 1) // 3 + 1, "year": None}[kind]
+    return evaluation_service.live_on_time(
+        session, actor=actor, kind=kind, year=year, number=number, ref=ref, now=now
+    )

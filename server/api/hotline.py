@@ -1,0 +1,107 @@
+"""12345 hotline: import an export (CSV or Excel), see imports and a case's tickets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, UploadFile
+
+from server.api.deps import CurrentActor, NowDep, ReferenceDep, SessionDep
+from server.data import hotline as hotline_data
+from server.models.evaluation import HotlineImport, HotlineTicket
+from server.services import cases as case_service
+from server.services import evaluation as evaluation_service
+from server.services import hotline as hotline_service
+from sync.errors import InvalidInput, NotFound
+from sync.lifecycle import Actor
+
+router = APIRouter(prefix="/hotline", tags=["hotline"])
+
+
+def _may_view_imports(actor: Actor) -> bool:
+    return hotline_service.may_import(actor) or evaluation_service.sees_all(actor)
+
+
+def import_out(run: HotlineImport) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "filename": run.filename,
+        "file_sha256": run.file_sha256,
+        "encoding": run.encoding,
+        "imported_by": run.imported_by,
+        "imported_at": run.imported_at.isoformat(),
+        "total_rows": run.total_rows,
+        "created_cases": run.created_cases,
+        "linked": run.linked,
+        "duplicates": run.duplicates,
+        "errors": run.errors,
+        "problems": run.problems,
+    }
+
+
+def ticket_out(t: HotlineTicket) -> dict[str, Any]:
+    return {
+        "ticket_no": t.ticket_no,
+        "import_id": t.import_id,
+        "row_number": t.row_number,
+        "received_at": t.received_at.isoformat(),
+        "area": t.area,
+        "address": t.address,
+        "lat": t.lat,
+        "lon": t.lon,
+        "town_code": t.town_code,
+        "category": t.category,
+        "matter": t.matter,
+        "content": t.content,
+        "department": t.department,
+        "case_id": t.case_id,
+        "outcome": t.outcome,
+    }
+
+
+@router.post(
+    "/imports",
+    status_code=201,
+    summary="Import a 12345 export (CSV in UTF-8/GBK, or .xlsx); columns: docs/hotline-columns.md",
+)
+async def import_tickets(
+    file: Annotated[UploadFile, File(description="the hotline export")],
+    session: SessionDep,
+    actor: CurrentActor,
+    ref: ReferenceDep,
+    now: NowDep,
+) -> dict[str, Any]:
+    data = await file.read(hotline_service.MAX_FILE_BYTES + 1)
+    if len(data) > hotline_service.MAX_FILE_BYTES:
+        raise InvalidInput("file", "文件过大 / file too large")
+    run = hotline_service.import_file(
+        session, actor=actor, filename=file.filename or "upload", data=data, ref=ref, now=now
+    )
+    session.commit()
+    return import_out(run)
+
+
+@router.get("/imports", summary="Recent imports, newest first")
+def list_imports(
+    session: SessionDep, actor: CurrentActor, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[dict[str, Any]]:
+    if not _may_view_imports(actor):
+        raise NotFound("无权查看工单导入 / hotline imports are not visible to you")
+    return [import_out(r) for r in hotline_data.list_imports(session, limit)]
+
+
+@router.get("/imports/{import_id}", summary="One import: counts, problems by row, its tickets")
+def get_import(import_id: str, session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    run = hotline_data.get_import(session, import_id)
+    if run is None or not _may_view_imports(actor):
+        raise NotFound(f"导入 {import_id} 不存在 / import {import_id} not found")
+    return {
+        **import_out(run),
+        "tickets": [ticket_out(t) for t in hotline_data.tickets_of_import(session, import_id)],
+    }
+
+
+@router.get("/cases/{case_id}/tickets", summary="The hotline tickets that became or joined a case")
+def case_tickets(case_id: str, session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    case_service.get_visible_case(session, case_id, actor)
+    return [ticket_out(t) for t in hotline_data.tickets_of_case(session, case_id)]

@@ -1,0 +1,199 @@
+"""Supervision (督办): the scheduled escalation job and the overdue board.
+
+The job is safe to run from several server processes at once: each case is handled in its own
+transaction with the case row locked (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite serialises
+writers), and each (case, deadline, level) is inserted with insert-or-skip against a unique
+constraint, so a level is escalated exactly once — and a level missed while no job ran is
+caught up by the next run."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from server.data import workflow as wf_data
+from server.models import Case, CaseEscalation
+from server.services.workflow_events import SYSTEM, notify, record_event, role_recipient
+from sync.escalation import Level, is_due_soon, levels_reached
+from sync.events import CASE_ESCALATED
+from sync.vocabulary import CaseStatus, Role
+from sync.workflow import acceptance_due_at
+
+log = logging.getLogger(__name__)
+LEADERSHIP_OFFICE = "zfb"  # 县政府办: takes leadership-level escalations to the county leaders
+_ACTIVE = {CaseStatus.ASSIGNED.value, CaseStatus.ACCEPTED.value, CaseStatus.HANDLING.value}
+_TEXT = {
+    Level.DUE_SOON: "即将到期 / due soon",
+    Level.ACCEPTANCE: "超时未签收 / not accepted in time",
+    Level.REMINDER: "已超期：催办 / overdue: reminder",
+    Level.SUPERVISOR: "超期一个工作日：督办 / overdue 1 working day: supervisor",
+    Level.LEADERSHIP: "超期三个工作日：领导督办 / overdue 3 working days: leadership",
+}
+
+
+def charged_departments(session: Session, case: Case) -> list[str]:
+    """Who an overdue counts against: the lead; during a dispute, every department involved."""
+    depts: set[str] = {case.lead_department} if case.lead_department else set()
+    dispute = wf_data.open_dispute_of(session, case.id) if case.disputed else None
+    if dispute is not None:
+        depts |= set(dispute.involved)
+        depts |= {a["department_code"] for a in case.assisting}
+    return sorted(depts)
+
+
+def _recipients(level: str, departments: list[str]) -> list[str]:
+    out = list(departments)
+    if level in (Level.ACCEPTANCE, Level.SUPERVISOR, Level.LEADERSHIP, "dispute_overdue"):
+        out.append(role_recipient(Role.SUPERVISOR))
+    if level == Level.LEADERSHIP:
+        out.append(LEADERSHIP_OFFICE)
+    return out
+
+
+def escalate_once(
+    session: Session,
+    case: Case,
+    *,
+    level: str,
+    due_at: datetime,
+    departments: list[str],
+    now: datetime,
+    record_case_event: bool = True,
+    text: str | None = None,
+) -> bool:
+    """Record one level for one deadline unless it is already recorded. True if this call did."""
+    inserted = wf_data.insert_escalation_or_skip(
+        session,
+        CaseEscalation(
+            case_id=case.id, due_at=due_at, level=level, departments=departments, at=now
+        ),
+    )
+    if not inserted:
+        return False
+    if record_case_event:
+        record_event(
+            session,
+            case,
+            kind=CASE_ESCALATED,
+            actor=SYSTEM,
+            now=now,
+            data={"level": level, "departments": departments, "due_at": due_at.isoformat()},
+        )
+    notify(
+        session,
+        _recipients(level, departments),
+        kind=f"escalation_{level}",
+        text=f"{text or _TEXT.get(Level(level), level)}：案件 {case.number}",
+        now=now,
+        case_id=case.id,
+        data={"level": level, "due_at": due_at.isoformat()},
+    )
+    return True
+
+
+def escalate_case(session: Session, case: Case, now: datetime) -> list[str]:
+    if case.status not in _ACTIVE or case.due_at is None or case.assigned_at is None:
+        return []
+    reached = levels_reached(
+        assigned_at=case.assigned_at,
+        due_at=case.due_at,
+        now=now,
+        suspended=case.suspended,
+        accepted=case.status != CaseStatus.ASSIGNED.value,
+        acceptance_due_at=acceptance_due_at(case.assigned_at),
+    )
+    if not reached:
+        return []
+    done = wf_data.escalation_levels(session, case.id, case.due_at)
+    departments = charged_departments(session, case)
+    out: list[str] = []
+    for level in reached:
+        if level.value in done:
+            continue
+        if escalate_once(
+            session,
+            case,
+            level=level.value,
+            due_at=case.due_at,
+            departments=departments,
+            now=now,
+            record_case_event=level != Level.DUE_SOON,
+        ):
+            out.append(level.value)
+    return out
+
+
+@dataclass(frozen=True)
+class RunResult:
+    escalated: list[tuple[str, str]]  # (case id, level)
+    disputes_moved: int
+
+
+def run_escalation(engine: Engine, now: datetime) -> RunResult:
+    """One run of the scheduled job (``python -m server escalate``)."""
+    from server.services.disputes import escalate_overdue_stage
+
+    with Session(engine) as session:
+        case_ids = wf_data.escalation_candidates(session)
+        dispute_ids = wf_data.overdue_open_disputes(session, now)
+    escalated: list[tuple[str, str]] = []
+    for case_id in case_ids:
+        with Session(engine, expire_on_commit=False) as session:
+            case = wf_data.lock_case_or_skip(session, case_id)
+            if case is None:
+                continue  # another process holds it right now and is escalating it
+            levels = escalate_case(session, case, now)
+            session.commit()
+            escalated.extend((case_id, lvl) for lvl in levels)
+    moved = 0
+    for dispute_id in dispute_ids:
+        with Session(engine, expire_on_commit=False) as session:
+            if escalate_overdue_stage(session, dispute_id, now):
+                moved += 1
+            session.commit()
+    if escalated or moved:
+        log.info("escalation: %d levels, %d dispute stages", len(escalated), moved)
+    return RunResult(escalated=escalated, disputes_moved=moved)
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    key: str
+    overdue: int
+    due_soon: int
+    disputed_overdue: int
+
+
+def overdue_board(session: Session, now: datetime, by: str) -> list[BoardRow]:
+    """Open cases overdue or due soon, counted by department (a disputed case counts against
+    every department involved), town or category."""
+    overdue: dict[str, int] = defaultdict(int)
+    soon: dict[str, int] = defaultdict(int)
+    disputed: dict[str, int] = defaultdict(int)
+    for case in wf_data.open_assigned_cases(session):
+        if case.suspended or case.due_at is None or case.assigned_at is None:
+            continue
+        late = case.due_at < now
+        near = not late and is_due_soon(assigned_at=case.assigned_at, due_at=case.due_at, now=now)
+        if not late and not near:
+            continue
+        if by == "department":
+            keys = charged_departments(session, case)
+        elif by == "town":
+            keys = [case.town_code or "unknown"]
+        else:
+            keys = [case.category]
+        for key in keys:
+            if late:
+                overdue[key] += 1
+                if case.disputed:
+                    disputed[key] += 1
+            else:
+                soon[key] += 1
+    keys = sorted(set(overdue) | set(soon), key=lambda k: (-overdue[k], -soon[k], k))
+    return [BoardRow(k, overdue[k], soon[k], disputed[k]) for k in keys]

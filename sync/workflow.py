@@ -1,0 +1,113 @@
+"""Lead and assisting work, acceptance and repeat reports: pure rules shared by the server and
+the phone.
+
+Decisions (the issue is silent on them):
+
+* An assisting department's time node (协办时间节点) falls before the lead's deadline, so the lead
+  has time to bring everyone's work together: N working days → N−1 (at least 1);
+  N working hours → ⌈2N/3⌉ (at least 1). A joint session may set explicit nodes instead.
+* Acceptance (签收) is due within ``ACCEPTANCE_LIMIT`` (4 working hours) of assignment.
+* The lead rates each assisting department 1–5 once its task is reported or its time node has
+  passed (so not performing can be rated too); a rating of 2 or less needs a comment.
+* A problem reported again at the same site — same category, and the same registered site or
+  within ``REPEAT_RADIUS_M`` — within ``REPEAT_WINDOW`` after closing reopens the closed case
+  as rework; the new report is merged into it instead of counting as a new case.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sync.boundary_types import Point, TimeLimit
+from sync.errors import InvalidInput, RuleViolation
+from sync.geo import distance_m
+from sync.vocabulary import TimeUnit
+from sync.workcalendar import compute_deadline
+
+ACCEPTANCE_LIMIT = TimeLimit(4, TimeUnit.WORKING_HOURS)
+REPEAT_WINDOW = timedelta(days=30)
+REPEAT_RADIUS_M = 50.0
+MIN_RATING, MAX_RATING = 1, 5
+
+
+def assisting_time_limit(lead_limit: TimeLimit) -> TimeLimit:
+    """The assisting departments' own time node, inside the lead's limit."""
+    if lead_limit.unit == TimeUnit.WORKING_DAYS:
+        return TimeLimit(max(1, lead_limit.amount - 1), TimeUnit.WORKING_DAYS)
+    return TimeLimit(max(1, math.ceil(lead_limit.amount * 2 / 3)), TimeUnit.WORKING_HOURS)
+
+
+def assisting_due_at(*, assigned_at: datetime, lead_limit: TimeLimit) -> datetime:
+    return compute_deadline(
+        assigned_at=assigned_at, limit=assisting_time_limit(lead_limit), now=assigned_at
+    ).due_at
+
+
+def acceptance_due_at(assigned_at: datetime) -> datetime:
+    """When the lead department must have accepted (签收) an assigned case."""
+    return compute_deadline(assigned_at=assigned_at, limit=ACCEPTANCE_LIMIT, now=assigned_at).due_at
+
+
+def check_rating(
+    *,
+    rating: int,
+    comment: str,
+    task_reported: bool,
+    due_at: datetime,
+    already_rated: bool,
+    now: datetime,
+) -> None:
+    """Refuse a rating of an assisting department's work that the rules do not allow now."""
+    if isinstance(rating, bool) or not MIN_RATING <= rating <= MAX_RATING:
+        raise InvalidInput("rating", f"应为 {MIN_RATING}–{MAX_RATING} / must be 1 to 5")
+    if rating <= 2 and not comment.strip():
+        raise InvalidInput("comment", "评分 2 分及以下须说明理由 / a low rating needs a comment")
+    if already_rated:
+        raise RuleViolation("已评价 / this department's work was already rated", code="rated")
+    if not task_reported and now < due_at:
+        raise RuleViolation(
+            "协办部门尚未反馈且未到时间节点 / the assisting department has not reported "
+            "and its time node has not passed",
+            code="too_early_to_rate",
+        )
+
+
+@dataclass(frozen=True)
+class ClosedCase:
+    id: str
+    category: str
+    closed_at: datetime
+    site_code: str | None
+    point: Point | None
+
+
+def same_place(
+    *, site_a: str | None, point_a: Point | None, site_b: str | None, point_b: Point | None
+) -> bool:
+    if site_a is not None and site_b is not None:
+        return site_a == site_b
+    if point_a is not None and point_b is not None:
+        return distance_m(point_a, point_b) <= REPEAT_RADIUS_M
+    return False
+
+
+def find_repeat(
+    closed: Sequence[ClosedCase],
+    *,
+    category: str,
+    site_code: str | None,
+    point: Point | None,
+    now: datetime,
+) -> ClosedCase | None:
+    """The most recently closed case this new report repeats, if any (within 30 days)."""
+    hits = [
+        c
+        for c in closed
+        if c.category == category
+        and timedelta(0) <= now - c.closed_at <= REPEAT_WINDOW
+        and same_place(site_a=c.site_code, point_a=c.point, site_b=site_code, point_b=point)
+    ]
+    return max(hits, key=lambda c: c.closed_at) if hits else None

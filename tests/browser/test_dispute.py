@@ -1,0 +1,107 @@
+"""A handler raises a dispute (异议) on a case assigned to their department; the work goes on
+and the case stays on their list — on the phone and, after sync, on the server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from server.demo_data import SITES
+from sync.client import SyncClient
+from sync.device_store import DeviceStore
+from sync.protocol import CommandType
+from tests.browser.conftest import RunningApp, shot, type_into
+from tests.browser.test_loop import case_card, shown, sign_in, start_live, wait_synced
+from tests.support.live_server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+WATER = next(s for s in SITES if s.kind == "waterlogging_point")
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = LiveServer.with_demo(
+        tmp_path_factory.mktemp("server"), now=datetime(2026, 11, 2, 1, tzinfo=UTC)
+    )
+    start_live(server)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def api_server_url(live: LiveServer) -> str:
+    return live.base_url
+
+
+def assigned_case(live: LiveServer, tmp: Path) -> str:
+    """An inspector's device records and assigns a waterlogging case (the list's lead: zhzf)."""
+    phone = SyncClient(DeviceStore(tmp / "inspector.db"), live.base_url, sleep=lambda _s: None)
+    phone.register(live.login("inspector"), "seed")
+    phone.sync_once()
+    case_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    point = {"lat": WATER.location.lat, "lon": WATER.location.lon}
+    phone.store.enqueue(
+        CommandType.CREATE_CASE,
+        {
+            "case_id": case_id,
+            "category": "waterlogging",
+            "description": "涵洞积水，车辆无法通行",
+            "location": point,
+            "recorded_at": now.isoformat(),
+        },
+        now=now,
+    )
+    phone.store.enqueue(
+        CommandType.TRANSITION_CASE,
+        {"case_id": case_id, "action": "assign", "photos": [], "where": point},
+        now=now,
+    )
+    report = phone.sync_once()
+    assert report.applied == 2, report
+    snap = phone.store.case(case_id)
+    assert snap is not None and snap["lead_department"] == "zhzf"
+    return str(snap["number"])
+
+
+def test_a_dispute_keeps_the_case_on_the_handlers_list(
+    new_device: Callable[[], Page],
+    app_server: RunningApp,
+    live: LiveServer,
+    tmp_path: Path,
+) -> None:
+    number = assigned_case(live, tmp_path)
+    handler = new_device()
+    sign_in(handler, app_server, "zhzf_handler")
+    wait_synced(handler)
+    case_card(handler, number).click()
+    handler.get_by_role("button", name="签收").click()
+    handler.get_by_role("button", name="提交").click()
+    handler.get_by_role("button", name="提出异议").click()
+    handler.get_by_role("button", name="提交").click()  # no reason yet: refused on the phone
+    expect(shown(handler, "请填写理由")).to_be_visible()
+    type_into(handler, "理由 / 说明", "涵洞属铁路部门管养，非本局职责")
+    shot(handler, "dispute-form", docs=True)
+    handler.get_by_role("button", name="提交").click()
+    expect(shown(handler, "已提出异议")).to_be_visible()
+    shot(handler, "dispute-raised", docs=True)
+
+    handler.get_by_role("tab", name="首页").click()
+    wait_synced(handler)
+    expect(case_card(handler, number)).to_be_visible()  # still on the handler's list
+    expect(shown(handler, "有异议")).to_be_visible()
+    shot(handler, "dispute-home-handler", docs=True)
+
+    token = live.login("zhzf_handler")
+    listed = requests.get(
+        live.base_url + "/cases", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    ).json()["items"]
+    server_case = next(c for c in listed if c["number"] == number)
+    assert server_case["disputed"] is True and server_case["status"] == "accepted"

@@ -1,0 +1,127 @@
+"""Case detail: the actions each role may take (offline rules), form rules, verify distance."""
+
+from __future__ import annotations
+
+from fieldapp.viewmodels.case_detail import CaseDetailViewModel
+from sync.lifecycle import Action, Actor
+from sync.vocabulary import Role
+from tests.fieldapp.vm_fixtures import NOW, POINT, reference, snapshot
+
+INSPECTOR = Actor("u-inspector", Role.INSPECTOR, "shzl")
+HANDLER = Actor("u-handler", Role.HANDLER, "zhzf")
+ASSISTING = Actor("u-sw", Role.HANDLER, "sw")
+SUPERVISOR = Actor("u-sup", Role.SUPERVISOR, "zfb")
+ASSIGNED = {
+    "status": "assigned",
+    "lead_department": "zhzf",
+    "assisting": [{"department_code": "sw", "duty": "泵站强排"}],
+}
+
+
+def detail(actor: Actor, **fields: object) -> CaseDetailViewModel:
+    return CaseDetailViewModel(snapshot(**fields), actor, reference(), now=NOW)
+
+
+def reported_back_at(lat: float, lon: float) -> dict[str, object]:
+    return {
+        **ASSIGNED,
+        "status": "handled",
+        "handler_user_ids": ["u-handler"],
+        "events": [
+            {
+                "kind": "CaseCreated",
+                "at": "2026-11-04T01:00:00Z",
+                "lat": POINT[0],
+                "lon": POINT[1],
+                "data": {},
+                "actor_department": "shzl",
+            },
+            {
+                "kind": "CaseReportedBack",
+                "at": "2026-11-04T03:00:00Z",
+                "lat": lat,
+                "lon": lon,
+                "data": {"photos": ["f" * 64]},
+                "actor_department": "zhzf",
+            },
+        ],
+    }
+
+
+def test_the_reporter_may_assign_a_new_case_and_a_handler_may_not() -> None:
+    assert Action.ASSIGN in detail(INSPECTOR).actions()
+    assert Action.ASSIGN not in detail(HANDLER).actions()
+
+
+def test_the_lead_handler_accepts_returns_or_disputes_an_assigned_case() -> None:
+    assert detail(HANDLER, **ASSIGNED).actions() == [
+        Action.ACCEPT,
+        Action.RETURN,
+        Action.RAISE_DISPUTE,
+    ]
+
+
+def test_an_assisting_handler_may_only_dispute() -> None:
+    assert detail(ASSISTING, **ASSIGNED).actions() == [Action.RAISE_DISPUTE]
+
+
+def test_a_supervisor_verifies_a_reported_back_case_the_handler_cannot() -> None:
+    fields = reported_back_at(*POINT)
+    assert detail(SUPERVISOR, **fields).actions() == [Action.CLOSE, Action.SEND_BACK]
+    assert Action.CLOSE not in detail(HANDLER, **fields).actions()
+
+
+def test_an_after_photo_within_50_m_closes_without_a_reason() -> None:
+    vm = detail(SUPERVISOR, **reported_back_at(POINT[0] + 0.0003, POINT[1]))  # ~33 m
+    check = vm.verify_check()
+    assert check.within and check.distance_m is not None and 30 < check.distance_m < 40
+    assert vm.form_error(Action.CLOSE, reason="", photo_count=0) is None
+
+
+def test_an_after_photo_beyond_50_m_needs_a_reason_to_close() -> None:
+    vm = detail(SUPERVISOR, **reported_back_at(POINT[0] + 0.001, POINT[1]))  # ~111 m
+    assert not vm.verify_check().within
+    assert vm.form_error(Action.CLOSE, reason="", photo_count=0) == (
+        "case.error.verify_reason_required"
+    )
+    assert vm.form_error(Action.CLOSE, reason="积水点范围大，照片在下游拍摄", photo_count=0) is None
+
+
+def test_reporting_back_needs_an_after_photo_and_a_dispute_a_reason() -> None:
+    vm = detail(HANDLER, **{**ASSIGNED, "status": "handling"})
+    assert vm.form_error(Action.REPORT_BACK, reason="", photo_count=0) == (
+        "case.error.after_photo_required"
+    )
+    assert vm.form_error(Action.REPORT_BACK, reason="", photo_count=1) is None
+    assert vm.form_error(Action.RAISE_DISPUTE, reason=" ", photo_count=0) == (
+        "case.error.reason_required"
+    )
+
+
+def test_the_recordings_photos_sent_as_a_note_show_with_the_recording() -> None:
+    events = [
+        {
+            "kind": "CaseCreated",
+            "at": "2026-11-04T01:00:00Z",
+            "actor_department": "shzl",
+            "lat": POINT[0],
+            "lon": POINT[1],
+            "data": {"description": "积水"},
+        },
+        {
+            "kind": "NoteAdded",
+            "at": "2026-11-04T01:00:01Z",
+            "actor_department": "shzl",
+            "data": {"note": None, "photos": ["a" * 64, "b" * 64]},
+        },
+        {
+            "kind": "NoteAdded",
+            "at": "2026-11-04T02:00:00Z",
+            "actor_department": "zhzf",
+            "data": {"note": "已到场", "photos": []},
+        },
+    ]
+    rows = detail(SUPERVISOR, events=events).timeline()
+    assert [r.kind for r in rows] == ["CaseCreated", "NoteAdded"]
+    assert rows[0].photos == ("a" * 64, "b" * 64) and rows[0].who == "社会治理中心"
+    assert rows[1].text == "已到场"

@@ -1,0 +1,101 @@
+"""Shared fakes for the view-model tests: a small reference list and case snapshots."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sync.reference_codec import Reference, decode_reference
+
+POINT = (35.7350, 116.4830)  # a registered waterlogging point in the urban street office
+
+REFERENCE_JSON: dict[str, Any] = {
+    "departments": [
+        {"code": "zhzf", "name": "综合行政执法局", "short_name": "综合执法局", "kind": "bureau"},
+        {"code": "sw", "name": "水务局", "short_name": "水务局", "kind": "bureau"},
+        {"code": "shzl", "name": "社会治理中心", "short_name": "社会治理中心", "kind": "office"},
+        {"code": "zfb", "name": "政府办", "short_name": "政府办", "kind": "office"},
+    ],
+    "towns": [
+        {
+            "code": "wenshang",
+            "name": "汶上街道",
+            "kind": "street",
+            "urban": True,
+            "polygon": [
+                [35.70, 116.45],
+                [35.70, 116.50],
+                [35.76, 116.50],
+                [35.76, 116.45],
+                [35.70, 116.45],
+            ],
+        }
+    ],
+    "sites": [
+        {
+            "code": "W01",
+            "name": "老城区胡同积水点",
+            "kind": "waterlogging_point",
+            "category": "waterlogging",
+            "town_code": "wenshang",
+            "lat": POINT[0],
+            "lon": POINT[1],
+            "radius_m": 60.0,
+        }
+    ],
+    "boundary_versions": [
+        {
+            "number": 1,
+            "effective_from": "2026-08-14T16:00:00Z",
+            "reason": "认定意见",
+            "entries": [
+                {
+                    "category": "waterlogging",
+                    "matter": "城区积水点治理",
+                    "lead_department_code": "zhzf",
+                    "lead_duty": "牵头处置",
+                    "assisting": [
+                        {"department_code": "sw", "duty": "泵站强排"},
+                        {"department_code": "town:*", "duty": "群众疏导"},
+                    ],
+                    "legal_basis": "《城镇排水与污水处理条例》",
+                    "area_kind": "urban",
+                    "area_towns": [],
+                    "time_amount": 24,
+                    "time_unit": "working_hours",
+                    "source": "第二批",
+                }
+            ],
+        }
+    ],
+}
+
+
+def reference() -> Reference:
+    return decode_reference(REFERENCE_JSON)
+
+
+NOW = datetime(2026, 11, 4, 2, 0, tzinfo=UTC)  # a Wednesday, 10:00 in China
+
+
+def snapshot(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "case-1",
+        "number": "YX261104-CASE01",
+        "status": "discovered",
+        "category": "waterlogging",
+        "description": "积水",
+        "lat": POINT[0],
+        "lon": POINT[1],
+        "first_contact_department": "shzl",
+        "reporter_user_id": "u-inspector",
+        "lead_department": None,
+        "assisting": [],
+        "handler_user_ids": [],
+        "suspended": False,
+        "disputed": False,
+        "due_at": None,
+        "events": [],
+    }
+    base.update(fields)
+    return base
