@@ -17,7 +17,7 @@ from sync.client import SyncClient
 from sync.device_store import DeviceStore
 from sync.protocol import CommandType
 from tests.browser.conftest import RunningApp, shot, type_into
-from tests.browser.test_loop import case_card, shown, sign_in, wait_synced
+from tests.browser.test_loop import case_card, shown, sign_in, start_live, wait_synced
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = LiveServer.with_demo(
         tmp_path_factory.mktemp("server"), now=datetime(2026, 11, 2, 1, tzinfo=UTC)
     )
-    server.start()
+    start_live(server)
     yield server
     server.stop()
 

@@ -9,6 +9,9 @@ verifies and closes it.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -21,13 +24,14 @@ from playwright.sync_api import Geolocation, Locator, Page, expect
 
 from server.demo_data import SITES
 from tests.browser.conftest import (
+    REPO,
     WENSHANG,
     RunningApp,
     open_app,
     shot,
-    start_app,
     stop_app,
     type_into,
+    wait_for_port,
 )
 from tests.support.live_server import LiveServer
 
@@ -40,6 +44,55 @@ AT_THE_POINT: Geolocation = {
     "accuracy": 6.0,
 }
 SYNC_TIMEOUT_MS = 40_000
+
+
+def start_app_on(workdir: Path, server_url: str, port: int) -> RunningApp:
+    """The harness's start_app, on a given port: a restarted app keeps its origin, so the
+    browser keeps this device's id and session (localStorage is per origin)."""
+    data_dir = workdir / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = workdir / "app.log"
+    env = {
+        **os.environ,
+        "YIXIAN_APP_PORT": str(port),
+        "YIXIAN_SERVER_URL": server_url,
+        "YIXIAN_DATA_DIR": str(data_dir),
+        "FLET_FORCE_WEB_SERVER": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    started = time.monotonic()
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fieldapp"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    app = RunningApp(f"http://127.0.0.1:{port}", port, data_dir, log, process, 0.0)
+    try:
+        wait_for_port(port, process, log, 30.0)
+    except BaseException:
+        stop_app(app)
+        raise
+    app.started_in_s = time.monotonic() - started
+    return app
+
+
+def start_live(server: LiveServer) -> None:
+    """``server.start()``, tolerating a first /health answer slower than its 0.5 s probe."""
+    try:
+        server.start()
+    except requests.ReadTimeout:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(server.base_url + "/health", timeout=5)
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise
 
 
 def jpeg(color: str, label: str) -> bytes:
@@ -55,7 +108,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = LiveServer.with_demo(
         tmp_path_factory.mktemp("server"), now=datetime(2026, 11, 2, 1, tzinfo=UTC)
     )
-    server.start()
+    start_live(server)
     yield server
     server.stop()
 
@@ -132,7 +185,7 @@ def test_record_offline_restart_sync_handle_verify_close(
     from tests.browser.conftest import free_port
 
     port = free_port()
-    app = start_app(workdir, live.base_url, port=port)
+    app = start_app_on(workdir, live.base_url, port)
     try:
         # -- the inspector signs in online once: the device registers and pulls the list
         inspector = new_device()
@@ -164,14 +217,14 @@ def test_record_offline_restart_sync_handle_verify_close(
 
         # -- the app restarts (server still down): the record is still there
         stop_app(app)
-        app = start_app(workdir, live.base_url, port=port)
+        app = start_app_on(workdir, live.base_url, port)
         open_app(inspector, app.url + "/home")
         expect(case_card(inspector, number)).to_be_visible(timeout=20_000)
         expect(shown(inspector, "离线：数据已保存在本机")).to_be_visible(timeout=30_000)
         shot(inspector, "loop-home-offline-after-restart", docs=True)
 
         # -- the server is back: it syncs (pending -> 0)
-        live.start()
+        start_live(live)
         wait_synced(inspector)
         shot(inspector, "loop-home-synced")
 
