@@ -117,6 +117,14 @@ class ApiClient:
         except (KeyError, TypeError) as exc:
             raise ServerFault(200, f"login answer lacks {exc}") from exc
 
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """GET ``path`` (online-only screens: oversight, disputes, joint sessions)."""
+        return self._request("GET", path, params=params)
+
+    def post_json(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST ``body`` as JSON to ``path``; a 4xx becomes ``Rejected`` with the rule's reason."""
+        return self._request("POST", path, json=body or {})
+
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = self.base_url + path
         headers = {"Accept": "application/json"}

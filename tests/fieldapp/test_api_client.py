@@ -154,3 +154,20 @@ def test_slow_server_times_out_as_unreachable(scripted: tuple[Scripted, str]) ->
 def test_garbage_address_is_unreachable_not_a_crash() -> None:
     with pytest.raises(ServerUnreachable):
         ApiClient("http://").login("zhangsan", "pw")
+
+
+def test_post_json_sends_the_bearer_token_and_a_refusal_keeps_the_rules_reason(
+    scripted: tuple[Scripted, str],
+) -> None:
+    script, url = scripted
+    script.answers.append((201, {"id": "d1"}, 0))
+    script.answers.append((409, {"detail": {"code": "dispute_open", "reason": "已有异议"}}, 0))
+    client = ApiClient(url, token="tok")
+    assert client.post_json("/workflow/cases/c1/disputes", {"reason": "r"}) == {"id": "d1"}
+    path, headers, body = script.requests[0]
+    assert path == "/workflow/cases/c1/disputes" and body == {"reason": "r"}
+    assert headers["Authorization"] == "Bearer tok"
+    with pytest.raises(Rejected) as refused:
+        client.post_json("/workflow/cases/c1/disputes", {"reason": "r"})
+    assert (refused.value.status, refused.value.code) == (409, "dispute_open")
+    assert refused.value.reason == "已有异议"
