@@ -335,6 +335,25 @@ class SessionOut(BaseModel):
     all_closed: bool
 
 
+class SessionSummaryOut(BaseModel):
+    id: str
+    title: str
+    place: str
+    status: str
+    started_at: datetime
+    concluded_at: datetime | None
+    called_departments: list[str]
+    convened_by_department: str
+    checked_in: list[str]
+    points: int
+    closed_points: int
+    minute_id: str | None
+
+
+class SessionListOut(BaseModel):
+    sessions: list[SessionSummaryOut]
+
+
 # --- views -------------------------------------------------------------------------------------
 
 
@@ -771,6 +790,38 @@ def convene(
     )
     session.commit()
     return _session_out(session, js)
+
+
+@router.get(
+    "/joint-sessions",
+    response_model=SessionListOut,
+    summary="My joint sessions (open first): invited, convened or attended; all for oversight",
+)
+def list_sessions(
+    session: SessionDep,
+    actor: CurrentActor,
+    status: Annotated[Literal["open", "concluded"] | None, Query()] = None,
+) -> SessionListOut:
+    rows: list[SessionSummaryOut] = []
+    for js in joint_sessions.sessions_for(session, actor, status=status):
+        pts = joint_sessions.points_of(session, js)
+        rows.append(
+            SessionSummaryOut(
+                id=js.id,
+                title=js.title,
+                place=js.place,
+                status=js.status,
+                started_at=js.started_at,
+                concluded_at=js.concluded_at,
+                called_departments=list(js.called_departments),
+                convened_by_department=js.convened_by_department,
+                checked_in=sorted({c.department for c in wf_data.check_ins(session, js.id)}),
+                points=len(pts),
+                closed_points=sum(1 for p in pts if p.case.status == "closed"),
+                minute_id=js.minute_id,
+            )
+        )
+    return SessionListOut(sessions=rows)
 
 
 @router.get(

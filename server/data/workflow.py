@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -172,6 +172,22 @@ def get_joint_session(
     if for_update:
         stmt = stmt.with_for_update()
     return session.exec(stmt).first()
+
+
+def joint_sessions(session: Session, *, status: str | None = None) -> list[JointSession]:
+    """Joint sessions, open ones first, then newest first (a county holds a few dozen a year)."""
+    stmt = select(JointSession)
+    if status is not None:
+        stmt = stmt.where(JointSession.status == status)
+    open_first = case((col(JointSession.status) == "open", 0), else_=1)
+    stmt = stmt.order_by(open_first, col(JointSession.started_at).desc(), col(JointSession.id))
+    return list(session.exec(stmt))
+
+
+def sessions_checked_in_by(session: Session, department: str) -> set[str]:
+    """Ids of the sessions where ``department`` has checked in."""
+    stmt = select(JointCheckIn.session_id).where(JointCheckIn.department == department)
+    return set(session.exec(stmt))
 
 
 def check_ins(session: Session, session_id: str) -> list[JointCheckIn]:

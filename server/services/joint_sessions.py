@@ -58,6 +58,24 @@ def visible_session(session: Session, session_id: str, actor: Actor) -> JointSes
     return js
 
 
+def sessions_for(
+    session: Session, actor: Actor, *, status: str | None = None
+) -> list[JointSession]:
+    """My sessions: every session for oversight roles; for a department, those it was invited
+    to, convened or checked in at. Open ones first, then newest first."""
+    listed = wf_data.joint_sessions(session, status=status)
+    if actor.role in (Role.SUPERVISOR, Role.COORDINATOR, Role.ADMIN):
+        return listed
+    attended = wf_data.sessions_checked_in_by(session, actor.department)
+    return [
+        js
+        for js in listed
+        if actor.department in js.called_departments
+        or actor.user_id == js.convened_by
+        or js.id in attended
+    ]
+
+
 def convene(
     session: Session,
     *,
