@@ -265,6 +265,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # languages, each named in itself
     "lang.zh-CN": ("中文", "中文"),
     "lang.en": ("English", "English"),
+    # dispute (case detail's dispute form and the 异议 screen, fieldapp/screens/dispute.py)
+    "case.legal_basis": ("法律依据", "Legal basis"),
+    "case.legal_basis_hint": (
+        "写明法律法规条款或部门“三定”规定",
+        "Name the law, regulation or the department's mandate",
+    ),
+    "case.error.legal_basis_required": ("请填写法律依据", "Give the legal basis"),
+    "event.DisputeEscalated": ("异议提交下一阶段", "Dispute escalated"),
+    "event.DisputeRuled": ("异议已认定，主办部门", "Dispute ruled; lead department"),
+    "event.ConsultationCalled": ("召集协商", "Consultation called"),
+    "event.RulingRefused": ("拒不执行认定", "Ruling refused"),
     # generic
     "common.not_found": ("页面不存在", "Page not found"),
 }

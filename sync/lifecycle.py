@@ -67,6 +67,7 @@ class Request:
 
     reason: str = ""
     duplicate_of: str | None = None
+    legal_basis: str = ""  # a dispute's legal basis (法律法规 / 三定规定)
 
 
 Validator = Callable[[CaseFacts, Actor, Request], None]
@@ -75,6 +76,11 @@ Validator = Callable[[CaseFacts, Actor, Request], None]
 def needs_reason(case: CaseFacts, actor: Actor, request: Request) -> None:
     if not request.reason.strip():
         raise InvalidInput("reason", "必须说明理由 / a reason is required")
+
+
+def needs_legal_basis(case: CaseFacts, actor: Actor, request: Request) -> None:
+    if not request.legal_basis.strip():
+        raise InvalidInput("legal_basis", "须写明法律法规或三定依据 / state the legal basis")
 
 
 def verifier_is_not_a_handler(case: CaseFacts, actor: Actor, request: Request) -> None:
@@ -214,7 +220,7 @@ TRANSITIONS: Mapping[Action, Transition] = {
             _ACTIVE,
             None,
             {Role.HANDLER: _parties(Party.LEAD, Party.ASSISTING)},
-            (needs_reason,),
+            (needs_reason, needs_legal_basis),
         ),
     )
 }
@@ -296,7 +302,7 @@ def allowed_actions(case: CaseFacts, actor: Actor, *, now: datetime) -> list[Act
             continue
         try:
             for validate in transition.validators:
-                if validate in (needs_reason, names_the_duplicate):
+                if validate in (needs_reason, names_the_duplicate, needs_legal_basis):
                     continue
                 validate(case, actor, Request())
         except (TransitionNotAllowed, InvalidInput):

@@ -21,7 +21,12 @@ from fieldapp.screens.common import screen_column
 from fieldapp.screens.home import actor_of
 from fieldapp.screens.widgets import back_heading, labelled, message, photo_strip, status_chip, when
 from fieldapp.theme import TOUCH_TARGET, field, primary_button
-from fieldapp.viewmodels.case_detail import NEEDS_REASON, TAKES_PHOTOS, CaseDetailViewModel
+from fieldapp.viewmodels.case_detail import (
+    NEEDS_LEGAL_BASIS,
+    NEEDS_REASON,
+    TAKES_PHOTOS,
+    CaseDetailViewModel,
+)
 from fieldapp.viewmodels.records import CaseWriter, StoredPhoto
 from sync.boundary_types import Point
 from sync.errors import DomainError
@@ -49,6 +54,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
     ft.use_state(device.status)  # re-read after each sync
     form, set_form = ft.use_state(cast("str | None", None))  # an Action value, NOTE, or None
     reason, set_reason = ft.use_state("")
+    legal_basis, set_legal_basis = ft.use_state("")  # a dispute's 法律依据
     photos, set_photos = ft.use_state(cast("tuple[StoredPhoto, ...]", ()))
     error, set_error = ft.use_state(cast("str | None", None))
     busy, set_busy = ft.use_state(False)
@@ -105,6 +111,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
     def open_form(which: str) -> None:
         set_form(which)
         set_reason("")
+        set_legal_basis("")
         set_photos(())
         set_error(None)
 
@@ -124,7 +131,9 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                 )
             else:
                 action = Action(form)
-                problem = vm.form_error(action, reason=reason, photo_count=len(photos))
+                problem = vm.form_error(
+                    action, reason=reason, photo_count=len(photos), legal_basis=legal_basis
+                )
                 if problem is not None:
                     set_error(env.t(problem))
                     return
@@ -137,6 +146,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                     note="" if in_reason else reason,
                     photos=list(photos),
                     where=here,
+                    legal_basis=legal_basis,
                 )
         except DomainError as exc:
             set_error(exc.reason)
@@ -205,7 +215,19 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                 ft.Column(buttons, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
             )
     else:
-        controls.append(ActionFormView(vm, form, reason, set_reason, photos, picker, device))
+        controls.append(
+            ActionFormView(
+                vm,
+                form,
+                reason,
+                set_reason,
+                photos,
+                picker,
+                device,
+                legal_basis=legal_basis,
+                set_legal_basis=set_legal_basis,
+            )
+        )
         controls.append(message(error))
         controls.append(
             primary_button(
@@ -261,6 +283,9 @@ def ActionFormView(
     photos: tuple[StoredPhoto, ...],
     picker: ft.FilePicker,
     device: DeviceSession,
+    *,
+    legal_basis: str = "",
+    set_legal_basis: object = None,
 ) -> ft.Control:
     env = use_app()
     title = env.t("case.add_note") if form == NOTE else env.t(f"action.{form}")
@@ -284,6 +309,15 @@ def ActionFormView(
         set_reason(e.control.value or "")  # type: ignore[operator]
 
     items.append(field(label, value=reason, on_change=on_change))
+    if action in NEEDS_LEGAL_BASIS:
+
+        def on_basis(e: ft.Event[ft.TextField]) -> None:
+            set_legal_basis(e.control.value or "")  # type: ignore[operator]
+
+        items.append(field(env.t("case.legal_basis"), value=legal_basis, on_change=on_basis))
+        items.append(
+            ft.Text(env.t("case.legal_basis_hint"), size=14, color=ft.Colors.ON_SURFACE_VARIANT)
+        )
     if form == NOTE or action in TAKES_PHOTOS or action is Action.CLOSE:
         items.append(
             ft.OutlinedButton(

@@ -3,6 +3,7 @@
 Actions come from the offline rules (``sync.lifecycle.allowed_actions``) for this user, limited
 to what the phone offers. Form rules on top of the lifecycle:
 - return, send back, raise dispute: a reason;
+- raise dispute: also its legal basis (法律依据);
 - report back: at least one "after" photo;
 - close (verify): the after photo must have been taken within ``VERIFY_RADIUS_M`` of the case's
   original point — otherwise (or when either point is unknown) a reason is required.
@@ -17,7 +18,7 @@ from typing import Any
 
 from fieldapp.viewmodels.records import facts_of
 from sync.boundary_types import Point
-from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
+from sync.events import CASE_CREATED, DISPUTE_RULED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
 from sync.geo import distance_m
 from sync.lifecycle import Action, Actor, allowed_actions
 from sync.reference_codec import Reference
@@ -37,6 +38,7 @@ PHONE_ACTIONS: tuple[Action, ...] = (
     Action.RAISE_DISPUTE,
 )
 NEEDS_REASON = frozenset({Action.RETURN, Action.SEND_BACK, Action.RAISE_DISPUTE})
+NEEDS_LEGAL_BASIS = frozenset({Action.RAISE_DISPUTE})
 NEEDS_PHOTO = frozenset({Action.REPORT_BACK})
 TAKES_PHOTOS = frozenset({Action.REPORT_BACK, Action.ACCEPT, Action.START_HANDLING})
 REPORTED_BACK = EVENT_FOR_ACTION[Action.REPORT_BACK]
@@ -140,10 +142,14 @@ class CaseDetailViewModel:
         d = distance_m(original, after)
         return VerifyCheck(d, d <= VERIFY_RADIUS_M)
 
-    def form_error(self, action: Action, *, reason: str, photo_count: int) -> str | None:
+    def form_error(
+        self, action: Action, *, reason: str, photo_count: int, legal_basis: str = ""
+    ) -> str | None:
         """The i18n key of what the form still lacks for ``action``, or None when complete."""
         if action in NEEDS_REASON and not reason.strip():
             return "case.error.reason_required"
+        if action in NEEDS_LEGAL_BASIS and not legal_basis.strip():
+            return "case.error.legal_basis_required"
         if action in NEEDS_PHOTO and photo_count == 0:
             return "case.error.after_photo_required"
         if action is Action.CLOSE and self.verify_check().needs_reason and not reason.strip():
@@ -208,6 +214,10 @@ class CaseDetailViewModel:
                 for k in ("description", "note", "reason", "override_reason")
                 if data.get(k)
             )
+            if kind == EVENT_FOR_ACTION[Action.RAISE_DISPUTE] and data.get("legal_basis"):
+                text = " · ".join(t for t in (text, str(data["legal_basis"])) if t)
+            elif kind == DISPUTE_RULED:  # who the ruling made responsible (认定谁、谁负责)
+                text = self.reference.department_name(data.get("responsible_department"))
             rows.append(
                 TimelineRow(
                     kind=kind,

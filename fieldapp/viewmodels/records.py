@@ -313,14 +313,20 @@ class CaseWriter:
         photos: Sequence[StoredPhoto] = (),
         where: Point | None = None,
         assignment: Assignment | None = None,
+        legal_basis: str = "",
     ) -> dict[str, Any]:
         """Apply ``action`` locally (refused with the rule's typed error, as the server would)
-        and queue its ``TransitionCase`` command; photos are linked to the case too."""
+        and queue its ``TransitionCase`` command; photos are linked to the case too.
+        ``legal_basis``: a dispute's (raise_dispute refuses without one)."""
         snapshot = self.store.case(case_id)
         if snapshot is None:
             raise KeyError(case_id)
         new_status = decide(
-            facts_of(snapshot), action, self.actor, now=now, request=Request(reason=reason)
+            facts_of(snapshot),
+            action,
+            self.actor,
+            now=now,
+            request=Request(reason=reason, legal_basis=legal_basis),
         )
         payload: dict[str, Any] = {
             "case_id": case_id,
@@ -371,6 +377,7 @@ class CaseWriter:
                 snapshot["handler_user_ids"] = [*handlers, self.actor.user_id]
         elif action is Action.RAISE_DISPUTE:
             snapshot["disputed"] = True
+            payload["legal_basis"] = data["legal_basis"] = legal_basis.strip()
         elif action is Action.RETURN:
             snapshot.update(lead_department=None, assisting=[], due_at=None)
         snapshot["status"] = new_status.value

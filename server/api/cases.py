@@ -18,6 +18,7 @@ from server.api.schemas import (
     CaseEventOut,
     CaseOut,
     CasePageOut,
+    DisputeActionIn,
     MergeIn,
     NoteIn,
 )
@@ -254,6 +255,31 @@ def merge(
     return _run(Action.MERGE, case_id, inp, session, actor, ref, now)
 
 
+@router.post(
+    "/{case_id}/raise-dispute",
+    response_model=CaseDetailOut,
+    summary="异议: an assigned department disputes, with a reason and its legal basis; "
+    "work goes on",
+    name=Action.RAISE_DISPUTE.value,
+)
+def raise_dispute(
+    case_id: str,
+    body: DisputeActionIn,
+    session: SessionDep,
+    actor: CurrentActor,
+    ref: ReferenceDep,
+    now: NowDep,
+) -> CaseDetailOut:
+    inp = case_service.ActionInput(
+        reason=body.reason,
+        note=body.note,
+        where=_point(body.where),
+        photos=tuple(body.photos),
+        legal_basis=body.legal_basis,
+    )
+    return _run(Action.RAISE_DISPUTE, case_id, inp, session, actor, ref, now)
+
+
 _SIMPLE_ACTIONS: dict[Action, str] = {
     Action.ACCEPT: "签收: the lead department accepts the case",
     Action.RETURN: "退回: the lead department refuses, with a reason; back to first contact",
@@ -265,7 +291,6 @@ _SIMPLE_ACTIONS: dict[Action, str] = {
     Action.CANCEL: "撤销: cancel, with a reason",
     Action.SUSPEND: "中止: pause the deadline clock, with a reason",
     Action.RESUME: "恢复: restart the deadline clock",
-    Action.RAISE_DISPUTE: "异议: an assigned department disputes; work goes on",
 }
 
 

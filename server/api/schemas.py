@@ -188,6 +188,20 @@ class MergeIn(ActionIn):
     duplicate_of: str = Field(min_length=1, max_length=36)
 
 
+class DisputeActionIn(ActionIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "reason": "涵洞排水设施属水务局管养，非本局职责",
+                "legal_basis": "《城镇排水与污水处理条例》第二十条；县水务局“三定”规定",
+                "note": "",
+                "photos": [],
+            }
+        }
+    )
+    legal_basis: str = Field(default="", max_length=1000)  # required: refused when blank
+
+
 class NoteIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={

@@ -55,6 +55,7 @@ class ActionInput:
     reason: str = ""
     note: str = ""
     duplicate_of: str | None = None
+    legal_basis: str = ""  # raise_dispute: the law or mandate (三定) the dispute rests on
     where: Point | None = None
     photos: tuple[str, ...] = ()
     # assign only: an override of the proposal (needs override_reason)
@@ -372,7 +373,9 @@ def apply_action(
         action,
         actor,
         now=now,
-        request=Request(reason=inp.reason, duplicate_of=inp.duplicate_of),
+        request=Request(
+            reason=inp.reason, duplicate_of=inp.duplicate_of, legal_basis=inp.legal_basis
+        ),
     )
     from server.services import workflow_hooks  # late: the workflow builds on this module
 
@@ -425,6 +428,7 @@ def apply_action(
         data["due_at"] = case.due_at.isoformat() if case.due_at else None
     elif action == Action.RAISE_DISPUTE:
         case.disputed = True
+        data["legal_basis"] = inp.legal_basis.strip()
     case.status = new_status.value
     case.updated_at = now
     case.version += 1

@@ -112,6 +112,7 @@ def _apply(
             where=_point(p.get("where"), "where"),
             photos=tuple(p.get("photos") or ()),
             duplicate_of=p.get("duplicate_of"),
+            legal_basis=_str(p, "legal_basis"),
             lead_department=p.get("lead_department"),
             assisting=tuple(
                 AssistingDuty(a["department_code"], a.get("duty", "")) for a in assisting

@@ -1,5 +1,6 @@
-"""A handler raises a dispute (异议) on a case assigned to their department; the work goes on
-and the case stays on their list — on the phone and, after sync, on the server."""
+"""A handler raises a dispute (异议), with a reason and its legal basis, on a case assigned to
+their department; the work goes on and the case stays on their list — on the phone and, after
+sync, on the server."""
 
 from __future__ import annotations
 
@@ -88,6 +89,9 @@ def test_a_dispute_keeps_the_case_on_the_handlers_list(
     handler.get_by_role("button", name="提交").click()  # no reason yet: refused on the phone
     expect(shown(handler, "请填写理由")).to_be_visible()
     type_into(handler, "理由 / 说明", "涵洞属铁路部门管养，非本局职责")
+    handler.get_by_role("button", name="提交").click()  # no legal basis yet: refused too
+    expect(shown(handler, "请填写法律依据")).to_be_visible()
+    type_into(handler, "法律依据", "《城镇排水与污水处理条例》第二十条")
     shot(handler, "dispute-form", docs=True)
     handler.get_by_role("button", name="提交").click()
     expect(shown(handler, "已提出异议")).to_be_visible()
@@ -105,3 +109,9 @@ def test_a_dispute_keeps_the_case_on_the_handlers_list(
     ).json()["items"]
     server_case = next(c for c in listed if c["number"] == number)
     assert server_case["disputed"] is True and server_case["status"] == "accepted"
+    work = requests.get(
+        f"{live.base_url}/workflow/cases/{server_case['id']}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    ).json()
+    assert [d["legal_basis"] for d in work["disputes"]] == ["《城镇排水与污水处理条例》第二十条"]

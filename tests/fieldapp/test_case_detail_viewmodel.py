@@ -98,6 +98,22 @@ def test_reporting_back_needs_an_after_photo_and_a_dispute_a_reason() -> None:
     )
 
 
+def test_a_dispute_form_names_the_missing_legal_basis() -> None:
+    vm = detail(HANDLER, **{**ASSIGNED, "status": "handling"})
+    for blank in ("", "  "):
+        assert vm.form_error(
+            Action.RAISE_DISPUTE, reason="非本局职责", photo_count=0, legal_basis=blank
+        ) == ("case.error.legal_basis_required")
+    assert (
+        vm.form_error(
+            Action.RAISE_DISPUTE, reason="非本局职责", photo_count=0, legal_basis="三定规定"
+        )
+        is None
+    )
+    # the other forms never ask for one
+    assert vm.form_error(Action.RETURN, reason="非本局职责", photo_count=0) is None
+
+
 def test_the_recordings_photos_sent_as_a_note_show_with_the_recording() -> None:
     events = [
         {

@@ -10,7 +10,7 @@ import pytest
 from fieldapp.viewmodels.new_inspection import NewInspectionViewModel
 from fieldapp.viewmodels.records import CaseWriter, StoredPhoto
 from sync.device_store import DeviceStore
-from sync.errors import NotPermitted
+from sync.errors import InvalidInput, NotPermitted
 from sync.lifecycle import Action, Actor
 from sync.vocabulary import Role
 from tests.fieldapp.vm_fixtures import NOW, POINT, reference
@@ -68,8 +68,34 @@ def test_accepting_records_the_handler_and_a_dispute_keeps_the_status(tmp_path: 
     case_id = recorded(store)
     writer = CaseWriter(store, HANDLER, "李四")
     writer.transition(case_id, Action.ACCEPT, now=NOW)
-    snap = writer.transition(case_id, Action.RAISE_DISPUTE, now=NOW, reason="非本局职责")
+    snap = writer.transition(
+        case_id,
+        Action.RAISE_DISPUTE,
+        now=NOW,
+        reason="非本局职责",
+        legal_basis="《城镇排水与污水处理条例》第二十条",
+    )
     assert snap["status"] == "accepted" and snap["disputed"] is True
     assert "u-handler" in snap["handler_user_ids"]
     last = store.pending(100)[-1].payload
     assert last["action"] == "raise_dispute" and last["reason"] == "非本局职责"
+    assert last["legal_basis"] == "《城镇排水与污水处理条例》第二十条"
+    assert snap["events"][-1]["data"]["legal_basis"] == "《城镇排水与污水处理条例》第二十条"
+
+
+def test_a_dispute_without_a_legal_basis_is_refused_offline_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    store = DeviceStore(tmp_path / "d.db")
+    case_id = recorded(store)
+    writer = CaseWriter(store, HANDLER, "李四")
+    before = store.pending_count()
+    for blank in ("", "   "):
+        with pytest.raises(InvalidInput) as refused:
+            writer.transition(
+                case_id, Action.RAISE_DISPUTE, now=NOW, reason="非本局职责", legal_basis=blank
+            )
+        assert refused.value.field == "legal_basis"
+    assert store.pending_count() == before
+    snap = store.case(case_id)
+    assert snap is not None and not snap.get("disputed")

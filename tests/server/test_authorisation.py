@@ -159,7 +159,7 @@ def test_each_role_may_take_each_action_only_as_the_closed_loop_says(server: Ser
     got: dict[str, dict[str, int]] = {}
     for action, (setup, _) in EXPECTED.items():
         other = record(server)  # a case to merge into
-        body = {"reason": "理由：现场核实", "duplicate_of": other}
+        body = {"reason": "理由：现场核实", "duplicate_of": other, "legal_basis": "三定规定"}
         got[action] = {}
         case_id = setup(server)
         for user in USERS:

@@ -464,9 +464,32 @@ def test_a_dispute_is_suspended_only_with_a_reason_and_its_stage_clock_moves_on_
 
 def test_the_generic_raise_dispute_transition_also_opens_a_dispute(server: Server) -> None:
     case = parking_case(server)
-    after = act(server, "zj_handler", case["id"], "raise-dispute", reason="不属本部门")
+    after = act(
+        server,
+        "zj_handler",
+        case["id"],
+        "raise-dispute",
+        reason="不属本部门",
+        legal_basis="县住建局“三定”规定",
+    )
     assert after["events"][-1]["data"]["dispute_id"]
-    assert [d["status"] for d in work(server, case["id"])["disputes"]] == ["open"]
+    assert after["events"][-1]["data"]["legal_basis"] == "县住建局“三定”规定"
+    disputes = work(server, case["id"])["disputes"]
+    assert [(d["status"], d["legal_basis"]) for d in disputes] == [("open", "县住建局“三定”规定")]
+
+
+def test_the_generic_raise_dispute_transition_without_a_legal_basis_is_refused_naming_it(
+    server: Server,
+) -> None:
+    case = parking_case(server)
+    before = server.get(f"/cases/{case['id']}", "supervisor").json()
+    for body in ({"reason": "不属本部门"}, {"reason": "不属本部门", "legal_basis": "  "}):
+        r = server.post(f"/cases/{case['id']}/raise-dispute", "zj_handler", body)
+        assert r.status_code == 422
+        assert r.json()["detail"]["field"] == "legal_basis"
+        assert "legal basis" in r.json()["detail"]["reason"]
+    assert server.get(f"/cases/{case['id']}", "supervisor").json() == before
+    assert work(server, case["id"])["disputes"] == []
 
 
 def test_notifications_are_read_by_department_or_role(server: Server) -> None:

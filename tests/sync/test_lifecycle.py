@@ -124,7 +124,11 @@ def held(status: CaseStatus, profile: str) -> frozenset[Party]:
     return parties | {P.ANY}
 
 
-FULL_REQUEST = Request(reason="现场核实 / checked on site", duplicate_of="other-case")
+FULL_REQUEST = Request(
+    reason="现场核实 / checked on site",
+    duplicate_of="other-case",
+    legal_basis="《城镇排水与污水处理条例》",
+)
 
 
 def suspended_for(action: Action) -> bool:
@@ -220,10 +224,31 @@ def _an_allowed_combination(action: Action) -> tuple[CaseFacts, Actor]:
 def test_actions_that_need_a_reason_refuse_a_blank_one_naming_the_field(action: Action) -> None:
     case, who = _an_allowed_combination(action)
     for blank in ("", "   \n\t"):
-        got = outcome(case, action, who, Request(reason=blank, duplicate_of="other-case"))
+        got = outcome(
+            case,
+            action,
+            who,
+            Request(reason=blank, duplicate_of="other-case", legal_basis="三定规定"),
+        )
         if action in EXPECTED_NEEDS_REASON:
             assert isinstance(got, InvalidInput), (blank, got)
             assert got.field == "reason"
+        else:
+            assert isinstance(got, CaseStatus), got
+
+
+@pytest.mark.parametrize("action", list(Action), ids=str)
+def test_only_a_dispute_needs_a_legal_basis_and_a_blank_one_is_refused_naming_the_field(
+    action: Action,
+) -> None:
+    case, who = _an_allowed_combination(action)
+    for blank in ("", "  \n"):
+        got = outcome(
+            case, action, who, Request(reason="理由", duplicate_of="other-case", legal_basis=blank)
+        )
+        if action is A.RAISE_DISPUTE:
+            assert isinstance(got, InvalidInput), (blank, got)
+            assert got.field == "legal_basis" and "法律" in got.why and "legal basis" in got.why
         else:
             assert isinstance(got, CaseStatus), got
 
