@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
 from server.api.deps import CurrentActor, CurrentUser, NowDep, ReferenceDep, SessionDep
 from server.data import sync as sync_data
 from server.models import Device
 from server.services import sync as sync_service
-from server.services.auth import Unauthenticated
+from server.services.auth import Unauthenticated, actor_of
 from server.services.auth import token_hash as hash_token
 from sync.errors import DomainError
+from sync.lifecycle import Actor
 from sync.protocol import (
     PROTOCOL_HEADER,
     DeviceRegistration,
@@ -46,23 +49,34 @@ def check_protocol(
         )
 
 
+@dataclass(frozen=True)
+class SyncCaller:
+    """A sync request's device and the user it acts for (one query, both checked)."""
+
+    device: Device
+    actor: Actor
+
+
 def current_device(
     session: SessionDep, authorization: Annotated[str | None, Header()] = None
-) -> Device:
+) -> SyncCaller:
     token = (
         (authorization or "")[7:].strip()
         if (authorization or "").lower().startswith("bearer ")
         else ""
     )
-    device = sync_data.device_by_token_hash(session, hash_token(token)) if token else None
-    if device is None:
+    found = sync_data.device_and_user_by_token_hash(session, hash_token(token)) if token else None
+    if found is None:
         raise Unauthenticated("设备未登记 / unknown device: sign in again", code="unknown_device")
+    device, user = found
     if device.revoked:
         raise Unauthenticated("该设备已停用 / this device was revoked", code="device_revoked")
-    return device
+    if not user.active:
+        raise Unauthenticated("账号已停用 / this account is disabled", code="user_inactive")
+    return SyncCaller(device=device, actor=actor_of(user))
 
 
-CurrentDevice = Annotated[Device, Depends(current_device)]
+CurrentDevice = Annotated[SyncCaller, Depends(current_device)]
 Protocol = Depends(check_protocol)
 
 
@@ -100,19 +114,16 @@ def push(
     body: PushRequest,
     request: Request,
     session: SessionDep,
-    device: CurrentDevice,
-    actor: CurrentActor,
+    caller: CurrentDevice,
     ref: ReferenceDep,
     now: NowDep,
-) -> PushResponse:
-    if device.user_id != actor.user_id:
-        raise Unauthenticated("设备与用户不符 / device and user differ")
+) -> Response:
     link = getattr(request.app.state, "link_photo", None)
     try:
         response = sync_service.push(
             session,
-            device_id=device.id,
-            actor=actor,
+            device_id=caller.device.id,
+            actor=caller.actor,
             commands=body.commands,
             ref=ref,
             now=now,
@@ -122,7 +133,7 @@ def push(
     except OperationalError:
         session.rollback()
         raise TryAgain("服务器繁忙，稍后自动重试 / server busy: will retry") from None
-    return response
+    return json_response(response)
 
 
 @router.post(
@@ -131,14 +142,20 @@ def push(
     dependencies=[Protocol],
     summary="Changes since a cursor that this user may see, and command results",
 )
-def pull(
-    body: PullRequest, session: SessionDep, device: CurrentDevice, actor: CurrentActor
-) -> PullResponse:
-    return sync_service.pull(
-        session,
-        device=device,
-        actor=actor,
-        cursor=body.cursor,
-        results_after=body.results_after,
-        limit=body.limit,
+def pull(body: PullRequest, session: SessionDep, caller: CurrentDevice) -> Response:
+    return json_response(
+        sync_service.pull(
+            session,
+            device=caller.device,
+            actor=caller.actor,
+            cursor=body.cursor,
+            results_after=body.results_after,
+            limit=body.limit,
+        )
     )
+
+
+def json_response(model: BaseModel) -> Response:
+    """The model as JSON, serialised once (``response_model`` documents it; FastAPI would
+    validate an already valid model again)."""
+    return Response(content=model.model_dump_json(), media_type="application/json")

@@ -9,7 +9,7 @@ from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from server.data.cases import visibility_clause
-from server.models import Case, CommandResultRow, Device, SyncCounter
+from server.models import Case, CommandResultRow, Device, SyncCounter, User
 
 COUNTER = "changes"
 
@@ -47,6 +47,16 @@ def device_by_client_id(session: Session, client_id: str) -> Device | None:
 
 def device_by_token_hash(session: Session, token_hash: str) -> Device | None:
     return session.exec(select(Device).where(Device.token_hash == token_hash)).first()
+
+
+def device_and_user_by_token_hash(session: Session, token_hash: str) -> tuple[Device, User] | None:
+    """The device holding this token and the user it acts for, in one query."""
+    row = session.exec(
+        select(Device, User)
+        .join(User, col(User.id) == col(Device.user_id))
+        .where(Device.token_hash == token_hash)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def stored_results(session: Session, device_id: str, ids: Sequence[int]) -> list[CommandResultRow]:

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlmodel import Session, select
 
 from server.demo_data import SITES
+from server.models import User
 from sync.client import NotRegistered, Offline, OutdatedApp, SyncClient
 from sync.device_store import DeviceStore, LocalCase
 from sync.protocol import CommandType
@@ -157,6 +159,22 @@ def test_a_revoked_device_is_cut_off_at_once(tmp_path: Path, live: LiveServer) -
         timeout=5,
     )
     assert r.status_code == 204
+    record_offline(phone, "积水")
+    with pytest.raises(NotRegistered):
+        phone.sync_once()
+    assert phone.store.pending_count() == 1
+
+
+def test_a_disabled_accounts_phone_is_cut_off_and_keeps_its_work(
+    tmp_path: Path, live: LiveServer
+) -> None:
+    phone = device(tmp_path, live, "inspector", "phone")
+    assert live.engine is not None
+    with Session(live.engine) as session:
+        user = session.exec(select(User).where(User.username == "inspector")).one()
+        user.active = False
+        session.add(user)
+        session.commit()
     record_offline(phone, "积水")
     with pytest.raises(NotRegistered):
         phone.sync_once()
