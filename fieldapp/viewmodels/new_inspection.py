@@ -23,11 +23,11 @@ from fieldapp.viewmodels.records import (
     Assignment,
     NewCaseInput,
     StoredPhoto,
-    case_number,
     new_case_id,
 )
 from sync.assignment import Proposal, propose_assignment
 from sync.boundary_types import AssistingDuty, Point, Site
+from sync.case_numbers import case_number
 from sync.errors import DomainError
 from sync.geo import distance_m, nearest_site, town_at, validate_point
 from sync.reference_codec import Reference

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from fieldapp.photos import ProcessedPhoto
 from sync.assignment import Proposal
 from sync.boundary_types import AssistingDuty, Point
+from sync.case_numbers import case_number
 from sync.device_store import DeviceStore
 from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
 from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
@@ -35,11 +36,6 @@ OVERRIDE_NOTE = "override"
 
 def new_case_id() -> str:
     return str(uuid.uuid4())
-
-
-def case_number(case_id: str, recorded_at: datetime) -> str:
-    """The number the server will give the case (same formula), shown before it syncs."""
-    return f"YX{recorded_at.astimezone(UTC):%y%m%d}-{case_id.replace('-', '')[:10].upper()}"
 
 
 def _iso(moment: datetime) -> str:

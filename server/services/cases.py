@@ -18,6 +18,7 @@ from server.services.boundary_cache import ReferenceSnapshot
 from sync.assignment import propose_assignment
 from sync.boundary import locate
 from sync.boundary_types import AssistingDuty, Point, TimeLimit
+from sync.case_numbers import case_number
 from sync.errors import InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from sync.events import (
     ACTION_REJECTED_EVIDENCE_KEPT,
@@ -63,12 +64,6 @@ class ActionInput:
     assisting: tuple[AssistingDuty, ...] | None = None
     override_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def case_number(case_id: str, created_at: datetime) -> str:
-    """A readable number a device can print offline: date + 40 bits of the UUID
-    (a collision needs ~10^6 cases on one day)."""
-    return f"YX{created_at:%y%m%d}-{case_id.replace('-', '')[:10].upper()}"
 
 
 def facts_of(case: Case) -> CaseFacts:

@@ -4,7 +4,7 @@ contact, suspensions and the deadline, list filters, keyset pages, append-only h
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server.db import make_engine
 from server.demo_data import SITES
+from sync.case_numbers import case_number
 from sync.clock import CHINA_TZ
 from tests.conftest import T0, Server
 
@@ -87,6 +88,16 @@ def test_a_case_with_bad_input_is_refused_naming_the_field_and_nothing_is_stored
         got.append((r.status_code, r.json()["detail"].get("field"), r.json()["detail"]["code"]))
     assert got == [(422, field, "invalid_input") for _, field in BAD_CASES]
     assert all_case_ids(server) == [existing]
+
+
+def test_the_server_stores_the_number_the_phone_printed_with_the_county_date(
+    server: Server,
+) -> None:
+    case_id = str(uuid.uuid4())
+    recorded = (T0 - timedelta(hours=2)).astimezone(UTC)  # 07:00 in the county, 23:00 UTC before
+    stored = record(server, id=case_id, recorded_at=recorded.isoformat())
+    assert stored["number"] == case_number(case_id, recorded)
+    assert stored["number"].startswith(f"YX{T0:%y%m%d}-")
 
 
 def test_a_case_id_can_be_recorded_only_once(server: Server) -> None:
