@@ -21,7 +21,10 @@ from flet_secure_storage import SecureStorage
 from fieldapp.viewmodels.app_state import Session
 
 SESSION_KEY = "yixian.session"
-CALL_TIMEOUT_S = 5.0  # a platform without the plugin never answers
+# A platform without the plugin never answers; a busy phone or browser can take seconds to
+# answer the first call (the start-up screen shows meanwhile), and giving up early would
+# sign the user out at every start.
+CALL_TIMEOUT_S = 20.0
 log = logging.getLogger(__name__)
 
 
@@ -77,8 +80,9 @@ class SecureTokenStore:
 class FallbackTokenStore:
     """The secure store while it works; memory after its first failure or timeout (logged)."""
 
-    def __init__(self, primary: TokenStore) -> None:
+    def __init__(self, primary: TokenStore, *, timeout_s: float = CALL_TIMEOUT_S) -> None:
         self._primary: TokenStore = primary
+        self._timeout_s = timeout_s
         self._memory = MemoryTokenStore()
         self._failed = False
 
@@ -94,7 +98,7 @@ class FallbackTokenStore:
     async def load(self) -> Session | None:
         if not self._failed:
             try:
-                return await asyncio.wait_for(self._primary.load(), CALL_TIMEOUT_S)
+                return await asyncio.wait_for(self._primary.load(), self._timeout_s)
             except Exception as exc:  # a platform channel error of any kind
                 self._fail(exc)
         return await self._memory.load()
@@ -102,7 +106,7 @@ class FallbackTokenStore:
     async def save(self, session: Session) -> None:
         if not self._failed:
             try:
-                await asyncio.wait_for(self._primary.save(session), CALL_TIMEOUT_S)
+                await asyncio.wait_for(self._primary.save(session), self._timeout_s)
                 return
             except Exception as exc:
                 self._fail(exc)
@@ -111,7 +115,7 @@ class FallbackTokenStore:
     async def clear(self) -> None:
         if not self._failed:
             try:
-                await asyncio.wait_for(self._primary.clear(), CALL_TIMEOUT_S)
+                await asyncio.wait_for(self._primary.clear(), self._timeout_s)
             except Exception as exc:
                 self._fail(exc)
         await self._memory.clear()

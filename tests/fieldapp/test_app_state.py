@@ -65,6 +65,40 @@ def test_failing_secure_storage_falls_back_to_memory_and_says_so() -> None:
     asyncio.run(scenario())
 
 
+class SlowStore(MemoryTokenStore):
+    """Answers, but only after ``delay_s`` (a busy phone; or never, with a huge delay)."""
+
+    kind = "secure"
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    async def load(self) -> Session | None:
+        await asyncio.sleep(self.delay_s)
+        return await super().load()
+
+
+def test_a_slow_secure_store_keeps_the_session_across_restarts() -> None:
+    async def scenario() -> None:
+        slow = SlowStore(0.3)
+        await slow.save(SESSION)
+        store = FallbackTokenStore(slow, timeout_s=2.0)
+        assert await store.load() == SESSION  # slow, but not mistaken for a missing plugin
+        assert store.kind == "secure"
+
+    asyncio.run(scenario())
+
+
+def test_a_store_that_never_answers_falls_back_to_memory() -> None:
+    async def scenario() -> None:
+        store = FallbackTokenStore(SlowStore(3600), timeout_s=0.1)
+        assert await store.load() is None
+        assert store.kind == "memory"
+
+    asyncio.run(scenario())
+
+
 def test_working_store_is_used_as_is() -> None:
     async def scenario() -> None:
         primary = MemoryTokenStore()
