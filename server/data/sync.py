@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from server.data.bulk import insert_many
 from server.data.cases import visibility_clause
 from server.models import Case, CommandResultRow, Device, SyncCounter, User
 
@@ -100,5 +101,4 @@ def changed_cases(
 
 def add_results(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Store command results (device_command_result rows) in one round trip."""
-    if rows:
-        session.execute(insert(CommandResultRow.__table__), list(rows))  # type: ignore[attr-defined,arg-type]
+    insert_many(session, CommandResultRow.__table__, rows)  # type: ignore[attr-defined]
