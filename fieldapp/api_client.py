@@ -121,11 +121,21 @@ class ApiClient:
         """GET ``path`` (online-only screens: oversight, disputes, joint sessions)."""
         return self._request("GET", path, params=params)
 
+    def get_json_list(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """GET ``path`` whose answer is a JSON array (notifications, the overdue board)."""
+        body = _checked_body(self._send("GET", path, params=params))
+        if not isinstance(body, list):
+            raise ServerFault(200, "answer is not a JSON array")
+        return body
+
     def post_json(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST ``body`` as JSON to ``path``; a 4xx becomes ``Rejected`` with the rule's reason."""
         return self._request("POST", path, json=body or {})
 
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return _decode(self._send(method, path, **kwargs))
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = self.base_url + path
         headers = {"Accept": "application/json"}
         if self.token:
@@ -140,10 +150,18 @@ class ApiClient:
             raise ServerUnreachable(url, type(exc).__name__) from exc
         except requests.RequestException as exc:  # MissingSchema, InvalidSchema...
             raise ServerUnreachable(url, str(exc)) from exc
-        return _decode(response)
+        return response
 
 
 def _decode(response: requests.Response) -> dict[str, Any]:
+    body = _checked_body(response)
+    if not isinstance(body, dict):
+        raise ServerFault(response.status_code, "answer is not a JSON object")
+    return body
+
+
+def _checked_body(response: requests.Response) -> Any:
+    """The decoded JSON of a 2xx answer; a 4xx/5xx becomes ``Rejected`` / ``ServerFault``."""
     try:
         body: Any = response.json()
     except ValueError:
@@ -155,8 +173,6 @@ def _decode(response: requests.Response) -> dict[str, Any]:
     if status >= 500:
         _, reason = _detail(body, fallback=response.reason or "")
         raise ServerFault(status, reason)
-    if not isinstance(body, dict):
-        raise ServerFault(status, "answer is not a JSON object")
     return body
 
 

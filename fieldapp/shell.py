@@ -8,7 +8,9 @@ Routes (``ROUTES``)::
     /new              NewCaseScreen   │ inside AppLayout: one View with the
     /case/:case_id    CaseScreen      │ NavigationBar, shown only when signed in
     /problems         ProblemsScreen  │ (同步问题)
-    /settings         SettingsScreen  ┘
+    /settings         SettingsScreen  │
+    /dashboard        DashboardScreen │ (督办看板; its tab only for oversight roles)
+    /notifications    NotificationsScreen ┘ (通知, from the bell on Home)
 
 Signing in opens this session's device (``fieldapp.device``): its local database, photo
 shelf and background sync loop, reachable from screens with ``use_device()``.
@@ -20,6 +22,7 @@ A later screen plugs in by adding a ``ft.Route`` to ``SIGNED_IN_ROUTES`` (and, f
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import flet as ft
@@ -35,12 +38,15 @@ from fieldapp.device import (
 from fieldapp.i18n import Lang, t
 from fieldapp.screens.case_detail import CaseScreen
 from fieldapp.screens.common import LANG_PREF_KEY, Redirect
+from fieldapp.screens.dashboard import DashboardScreen
 from fieldapp.screens.home import HomeScreen
 from fieldapp.screens.login import LoginScreen
 from fieldapp.screens.new_case import NewCaseScreen
+from fieldapp.screens.notifications import NotificationsScreen
 from fieldapp.screens.problems import ProblemsScreen
 from fieldapp.screens.settings import SettingsScreen
 from fieldapp.theme import PAGE_PADDING
+from fieldapp.viewmodels.dashboard import may_see_dashboard
 
 LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/home"
@@ -61,9 +67,19 @@ NAV_TABS: tuple[NavTab, ...] = (
 )
 
 
-def selected_tab(is_active: dict[str, bool]) -> int | None:
+DASHBOARD_TAB = NavTab("/dashboard", "nav.dashboard", ft.Icons.INSIGHTS_OUTLINED, ft.Icons.INSIGHTS)
+
+
+def nav_tabs(role: str | None) -> tuple[NavTab, ...]:
+    """The tabs this user sees: ``NAV_TABS``, plus 看板 (before 设置) for oversight roles."""
+    if not may_see_dashboard(role):
+        return NAV_TABS
+    return (*NAV_TABS[:-1], DASHBOARD_TAB, NAV_TABS[-1])
+
+
+def selected_tab(is_active: dict[str, bool], tabs: Sequence[NavTab] = NAV_TABS) -> int | None:
     """Index of the tab whose route is active, or None (e.g. on a case page)."""
-    for index, tab in enumerate(NAV_TABS):
+    for index, tab in enumerate(tabs):
         if is_active.get(tab.route):
             return index
     return None
@@ -83,10 +99,11 @@ def AppLayout() -> ft.View:
     ft.use_effect(guard, [signed_in])
     DeviceRunner()
 
-    selected = selected_tab({tab.route: ft.is_route_active(tab.route) for tab in NAV_TABS})
+    tabs = nav_tabs(env.state.session.user.role if env.state.session else None)
+    selected = selected_tab({tab.route: ft.is_route_active(tab.route) for tab in tabs}, tabs)
 
     def on_nav_change(e: ft.Event[ft.NavigationBar]) -> None:
-        ft.context.page.navigate(NAV_TABS[e.control.selected_index].route)
+        ft.context.page.navigate(tabs[e.control.selected_index].route)
 
     return ft.View(
         route="/",  # one key for every tab: no page transition between tabs
@@ -103,7 +120,7 @@ def AppLayout() -> ft.View:
                     selected_icon=tab.selected_icon,
                     label=env.t(tab.label_key),
                 )
-                for tab in NAV_TABS
+                for tab in tabs
             ],
         ),
     )
@@ -170,6 +187,8 @@ SIGNED_IN_ROUTES: list[ft.Route] = [
     ft.Route(path="case/:case_id", component=CaseScreen),
     ft.Route(path="problems", component=ProblemsScreen),
     ft.Route(path="settings", component=SettingsScreen),
+    ft.Route(path="dashboard", component=DashboardScreen),
+    ft.Route(path="notifications", component=NotificationsScreen),
 ]
 
 ROUTES: list[ft.Route] = [

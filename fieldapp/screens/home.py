@@ -12,6 +12,7 @@ from fieldapp.app_context import AppEnv, use_app
 from fieldapp.device import DeviceSession, use_device
 from fieldapp.i18n import label_for
 from fieldapp.screens.common import heading, screen_column
+from fieldapp.screens.notifications import NotificationBell
 from fieldapp.screens.widgets import case_tile
 from fieldapp.viewmodels.sync_status import SyncStatus
 from fieldapp.viewmodels.tasks import my_tasks, near_me
@@ -109,7 +110,12 @@ def HomeScreen() -> ft.Control:
     role = label_for("role", user.role, lang)
     device = holder.device
     top: list[ft.Control] = [
-        heading(env.t("home.welcome", name=user.display_name)),
+        ft.Row(
+            [
+                ft.Container(heading(env.t("home.welcome", name=user.display_name)), expand=True),
+                NotificationBell(),
+            ]
+        ),
         ft.Text(
             env.t(
                 "home.signed_in_as",

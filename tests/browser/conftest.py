@@ -10,6 +10,7 @@ Fixtures
     new_device      function; a factory of fresh phone-like pages (390×844 @2x, touch, a
                     fixed position in 汶上县, non-loopback requests aborted). Each one is a
                     separate browser context: its own storage, i.e. its own device.
+                    ``new_device(viewport=(1280, 800))`` is a desktop browser instead.
     page            function; one such page.
 
 Helpers
@@ -195,6 +196,15 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
+def desktop(width: int, height: int) -> dict[str, object]:
+    return {
+        "viewport": {"width": width, "height": height},
+        "device_scale_factor": 1,
+        "is_mobile": False,
+        "has_touch": False,
+    }
+
+
 def _only_loopback(route: Route) -> None:
     if urlsplit(route.request.url).hostname in LOOPBACK_HOSTS:
         route.continue_()
@@ -203,12 +213,14 @@ def _only_loopback(route: Route) -> None:
 
 
 @pytest.fixture
-def new_device(browser: Browser) -> Iterator[Callable[[], Page]]:
+def new_device(browser: Browser) -> Iterator[Callable[..., Page]]:
     contexts: list[BrowserContext] = []
 
-    def make() -> Page:
+    def make(viewport: tuple[int, int] | None = None) -> Page:
+        """A phone; with ``viewport=(width, height)`` a desktop browser of that size."""
+        screen = PHONE if viewport is None else {**PHONE, **desktop(*viewport)}
         context = browser.new_context(
-            **PHONE,  # type: ignore[arg-type]
+            **screen,  # type: ignore[arg-type]
             geolocation=WENSHANG,
             permissions=["geolocation", "camera"],
         )
