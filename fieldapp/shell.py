@@ -7,6 +7,7 @@ Routes (``ROUTES``)::
     /home             HomeScreen      ┐
     /new              NewCaseScreen   │ inside AppLayout: one View with the
     /case/:case_id    CaseScreen      │ NavigationBar, shown only when signed in
+    /case/:case_id/dispute DisputeScreen │ (异议, online only)
     /problems         ProblemsScreen  │ (同步问题)
     /settings         SettingsScreen  │
     /dashboard        DashboardScreen │ (督办看板; its tab only for oversight roles)
@@ -39,6 +40,7 @@ from fieldapp.i18n import Lang, t
 from fieldapp.screens.case_detail import CaseScreen
 from fieldapp.screens.common import LANG_PREF_KEY, Redirect
 from fieldapp.screens.dashboard import DashboardScreen
+from fieldapp.screens.dispute import DisputeScreen
 from fieldapp.screens.home import HomeScreen
 from fieldapp.screens.login import LoginScreen
 from fieldapp.screens.new_case import NewCaseScreen
@@ -185,6 +187,7 @@ SIGNED_IN_ROUTES: list[ft.Route] = [
     ft.Route(path="home", component=HomeScreen),
     ft.Route(path="new", component=NewCaseScreen),
     ft.Route(path="case/:case_id", component=CaseScreen),
+    ft.Route(path="case/:case_id/dispute", component=DisputeScreen),  # 异议 (online only)
     ft.Route(path="problems", component=ProblemsScreen),
     ft.Route(path="settings", component=SettingsScreen),
     ft.Route(path="dashboard", component=DashboardScreen),

@@ -171,6 +171,15 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
     ]
     if snapshot.get("disputed"):
         controls.append(message(env.t("case.disputed_note"), error=False))
+    if vm.has_dispute:  # the dispute's path, online (screens/dispute.py)
+        controls.append(
+            ft.OutlinedButton(
+                content=env.t("case.open_dispute"),
+                icon=ft.Icons.GAVEL,
+                height=TOUCH_TARGET,
+                on_click=lambda: ft.context.page.navigate(f"/case/{case_id}/dispute"),
+            )
+        )
     if vm.facts.lead_department:
         controls.append(labelled(env.t("assign.lead"), vm.lead_name))
         assisting = vm.assisting()

@@ -125,6 +125,15 @@ class CaseDetailViewModel:
         return [a for a in PHONE_ACTIONS if a in allowed]
 
     @property
+    def has_dispute(self) -> bool:
+        """Disputed now, or ever (a ruled dispute still has its ruling to show)."""
+        raised = EVENT_FOR_ACTION[Action.RAISE_DISPUTE]
+        return bool(self.snapshot.get("disputed")) or any(
+            isinstance(e, dict) and e.get("kind") == raised
+            for e in self.snapshot.get("events") or []
+        )
+
+    @property
     def can_add_note(self) -> bool:
         return self.is_open
 
