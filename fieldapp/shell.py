@@ -42,6 +42,7 @@ from fieldapp.screens.common import LANG_PREF_KEY, Redirect
 from fieldapp.screens.dashboard import DashboardScreen
 from fieldapp.screens.dispute import DisputeScreen
 from fieldapp.screens.home import HomeScreen
+from fieldapp.screens.joint_session import JointListScreen, JointSessionScreen
 from fieldapp.screens.login import LoginScreen
 from fieldapp.screens.new_case import NewCaseScreen
 from fieldapp.screens.notifications import NotificationsScreen
@@ -190,6 +191,8 @@ SIGNED_IN_ROUTES: list[ft.Route] = [
     ft.Route(path="case/:case_id/dispute", component=DisputeScreen),  # 异议 (online only)
     ft.Route(path="problems", component=ProblemsScreen),
     ft.Route(path="settings", component=SettingsScreen),
+    ft.Route(path="joint", component=JointListScreen),  # 联合办公 (online only)
+    ft.Route(path="joint/:session_id", component=JointSessionScreen),
     ft.Route(path="dashboard", component=DashboardScreen),
     ft.Route(path="notifications", component=NotificationsScreen),
 ]

@@ -12,6 +12,7 @@ from fieldapp.app_context import AppEnv, use_app
 from fieldapp.device import DeviceSession, use_device
 from fieldapp.i18n import label_for
 from fieldapp.screens.common import heading, screen_column
+from fieldapp.screens.joint_session import JointEntry
 from fieldapp.screens.notifications import NotificationBell
 from fieldapp.screens.widgets import case_tile
 from fieldapp.viewmodels.sync_status import SyncStatus
@@ -149,6 +150,7 @@ def HomeLists(device: DeviceSession, here: Point | None) -> ft.Control:
             )
         )
     sections.append(SyncCard(device))
+    sections.append(JointEntry())  # 联合办公: organizers, and departments invited
     buckets = my_tasks(cases, actor, now) if actor else []
     sections.append(ft.Text(env.t("home.tasks"), size=20, weight=ft.FontWeight.W_600))
     if not buckets:
