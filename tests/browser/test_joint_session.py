@@ -259,9 +259,7 @@ def test_a_joint_session_fixes_four_waterlogging_points_and_ends_with_one_minute
         if n > 0:
             for action in ("accept", "start-handling"):
                 api.post(f"/cases/{c['id']}/{action}", "zhzf_handler")
-            api.post(
-                f"/cases/{c['id']}/report-back", "zhzf_handler", {"photos": [f"{n}" * 64]}
-            )
+            api.post(f"/cases/{c['id']}/report-back", "zhzf_handler", {"photos": [f"{n}" * 64]})
         api.post(f"/cases/{c['id']}/close", "supervisor", {"note": "现场核查，积水已消除"})
 
     # -- the supervisor sees every point closed, ends the session, gets the minute
