@@ -74,10 +74,10 @@ async def import_tickets(
     data = await file.read(hotline_service.MAX_FILE_BYTES + 1)
     if len(data) > hotline_service.MAX_FILE_BYTES:
         raise InvalidInput("file", "文件过大 / file too large")
+    # commits chunk by chunk: a failure part-way keeps what was stored, and re-importing resumes
     run = hotline_service.import_file(
         session, actor=actor, filename=file.filename or "upload", data=data, ref=ref, now=now
     )
-    session.commit()
     return import_out(run)
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 import server.models.evaluation  # noqa: F401  (registers the tables)
-from server.models import Case
+from server.models import Case, CaseEvent
 from server.models.evaluation import HotlineImport, HotlineTicket
 from sync.vocabulary import TERMINAL_STATUSES
 
-_CHUNK = 500
+_CHUNK = 1000  # ids per IN (…) query: one query per import chunk
 
 
 def _columns(*attrs: Any) -> list[Any]:
@@ -60,6 +62,76 @@ def add_import(session: Session, run: HotlineImport) -> None:
 
 def add_tickets(session: Session, tickets: Sequence[HotlineTicket]) -> None:
     session.add_all(tickets)
+
+
+def insert_tickets(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Store hotline_ticket rows in one round trip."""
+    if rows:
+        session.execute(insert(HotlineTicket.__table__), list(rows))  # type: ignore[attr-defined,arg-type]
+
+
+def lock_cases(session: Session, ids: Iterable[str]) -> dict[str, tuple[str, int | None]]:
+    """Case id → (status, list_version) of these cases, locked until commit (PostgreSQL) so
+    their next event numbers cannot be taken by a concurrent writer."""
+    wanted = sorted(set(ids))
+    out: dict[str, tuple[str, int | None]] = {}
+    for i in range(0, len(wanted), _CHUNK):
+        stmt = (
+            sa_select(*_columns(Case.id, Case.status, Case.list_version))
+            .where(col(Case.id).in_(wanted[i : i + _CHUNK]))
+            .order_by(col(Case.id))
+            .with_for_update()
+        )
+        for cid, status, list_version in session.execute(stmt):
+            out[cid] = (status, list_version)
+    return out
+
+
+def last_event_seqs(session: Session, ids: Iterable[str]) -> dict[str, int]:
+    """Case id → its highest event number (cases without events are left out)."""
+    wanted = sorted(set(ids))
+    out: dict[str, int] = {}
+    for i in range(0, len(wanted), _CHUNK):
+        stmt = (
+            sa_select(col(CaseEvent.case_id), func.max(CaseEvent.seq))
+            .where(col(CaseEvent.case_id).in_(wanted[i : i + _CHUNK]))
+            .group_by(col(CaseEvent.case_id))
+        )
+        for cid, seq in session.execute(stmt):
+            out[cid] = int(seq)
+    return out
+
+
+def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Append case_event rows in one round trip."""
+    if rows:
+        session.execute(insert(CaseEvent.__table__), list(rows))  # type: ignore[attr-defined,arg-type]
+
+
+def touch_cases(
+    session: Session, events_per_case: Mapping[str, int], *, now: datetime, change_seq: int
+) -> None:
+    """Each case gained this many events: bump its version by as many, set ``updated_at`` and
+    stamp the change number devices pull by (one executemany)."""
+    if not events_per_case:
+        return
+    table = Case.__table__  # type: ignore[attr-defined]
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            version=table.c.version + bindparam("b_events"),
+            updated_at=bindparam("b_now", type_=table.c.updated_at.type),
+            change_seq=bindparam("b_seq"),
+        )
+    )
+    session.connection().execute(
+        stmt,
+        [
+            {"b_id": cid, "b_events": n, "b_now": now, "b_seq": change_seq}
+            for cid, n in sorted(events_per_case.items())
+        ],
+    )
 
 
 def get_import(session: Session, import_id: str) -> HotlineImport | None:

@@ -145,15 +145,16 @@ def parse_received_at(cell: Cell, now: datetime) -> datetime:
 
 
 def _parse_text_time(text: str) -> datetime:
+    try:  # the common "2026-11-02 09:30" first, in C: the formats below read it the same way
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt)
         except ValueError:
             continue
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"无法识别的受理时间 / received_at is not a date-time: {text!r}") from None
+    raise ValueError(f"无法识别的受理时间 / received_at is not a date-time: {text!r}")
 
 
 def match_category(texts: Sequence[str], categories: Mapping[str, str]) -> str | None:

@@ -1,17 +1,20 @@
-"""The fast path for a run of CreateCase commands in one push: the same rules, fewer round trips.
+"""The fast path for runs of new cases: the same rules as the one-by-one path, fewer round trips.
 
-Every command is validated by ``cases.validate_new_case`` (the rules the one-by-one path uses);
-the ids are checked for uniqueness with one query; the repeat-report rule is checked against the
-recently closed cases fetched once per category. Commands that pass go in with three bulk
-INSERTs (cases, events, stored results). A command the fast path cannot decide alone — a repeat
-of a recently closed case, a second command for the same id — is left to the one-by-one path.
+Used by sync push (a run of CreateCase commands, ``create_many``) and by the 12345 hotline
+import (``insert_valid``). Every new case is validated by ``cases.validate_new_case`` (the rules
+the one-by-one path uses); ``insert_valid`` then checks the ids for uniqueness with one query and
+the repeat-report rule against the recently closed cases fetched once per category, and stores
+the rest with two bulk INSERTs (cases stamped with the caller's change number, and their
+CaseCreated events). A new case the fast path cannot decide alone — a repeat of a recently
+closed case, a second command for the same id — is left to the one-by-one path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy import insert
 from sqlmodel import Session
@@ -28,6 +31,8 @@ from sync.lifecycle import Actor
 from sync.protocol import Command, CommandResult, ResultStatus
 from sync.workflow import REPEAT_WINDOW, ClosedCase, find_repeat
 
+K = TypeVar("K")
+
 
 @dataclass(frozen=True)
 class Decided:
@@ -36,6 +41,70 @@ class Decided:
     results: dict[int, CommandResult]
     rows_inserted: int
     left_over: list[Command]
+
+
+@dataclass(frozen=True)
+class Placed(Generic[K]):
+    """What ``insert_valid`` did with each new case, by the caller's key, in the given order."""
+
+    inserted: list[K]
+    taken: list[K]  # a case with this id is already stored: not inserted
+    repeats: list[K]  # repeats a recently closed case: left to the one-by-one path
+
+
+def recently_closed_by_category(
+    session: Session, categories: Iterable[str], now: datetime
+) -> dict[str, list[ClosedCase]]:
+    """The cases closed within the repeat window, one query per category."""
+    out: dict[str, list[ClosedCase]] = {}
+    for category in sorted(set(categories)):
+        out[category] = [
+            ClosedCase(c.id, c.category, c.closed_at, c.site_code, _point(c))
+            for c in wf_data.recently_closed(session, category, now - REPEAT_WINDOW)
+            if c.closed_at is not None
+        ]
+    return out
+
+
+def insert_valid(
+    session: Session,
+    items: Sequence[tuple[K, case_service.ValidNewCase]],
+    *,
+    now: datetime,
+    change_seq: int,
+) -> Placed[K]:
+    """Store validated new cases (ids unique among ``items``) with their CaseCreated events,
+    every case stamped with ``change_seq`` (the caller's ``reserve_change_seq``)."""
+    with session.no_autoflush:
+        taken_ids = cases_data.existing_ids(session, [v.case["id"] for _, v in items])
+        closed_by_category = recently_closed_by_category(
+            session, {v.case["category"] for _, v in items}, now
+        )
+    inserted: list[tuple[K, case_service.ValidNewCase]] = []
+    taken: list[K] = []
+    repeats: list[K] = []
+    for key, v in items:
+        if v.case["id"] in taken_ids:
+            taken.append(key)
+            continue
+        closed = closed_by_category.get(v.case["category"], [])
+        if closed and find_repeat(
+            closed,
+            category=v.case["category"],
+            site_code=v.case["site_code"],
+            point=v.point,
+            now=now,
+        ):
+            repeats.append(key)  # reopens a closed case: the one-by-one path does that
+            continue
+        inserted.append((key, v))
+    if inserted:
+        session.execute(
+            insert(Case.__table__),  # type: ignore[attr-defined,arg-type]
+            [{**v.case, "change_seq": change_seq} for _, v in inserted],
+        )
+        session.execute(insert(CaseEvent.__table__), [v.event for _, v in inserted])  # type: ignore[attr-defined,arg-type]
+    return Placed(inserted=[k for k, _ in inserted], taken=taken, repeats=repeats)
 
 
 def create_many(
@@ -69,47 +138,21 @@ def create_many(
             continue
         seen.add(v.case["id"])
         valid.append((cmd, v))
-    with session.no_autoflush:
-        taken = cases_data.existing_ids(session, [v.case["id"] for _, v in valid])
-        closed_by_category: dict[str, list[ClosedCase]] = {}
-        for category in {v.case["category"] for _, v in valid}:
-            closed_by_category[category] = [
-                ClosedCase(c.id, c.category, c.closed_at, c.site_code, _point(c))
-                for c in wf_data.recently_closed(session, category, now - REPEAT_WINDOW)
-                if c.closed_at is not None
-            ]
-    rows: list[tuple[Command, case_service.ValidNewCase]] = []
-    for cmd, v in valid:
-        if v.case["id"] in taken:
-            results[cmd.id] = _rejected(
-                cmd,
-                InvalidInput(
-                    "id", "案件编号已存在 / a case with this id already exists", code="duplicate_id"
-                ),
-            )
-            continue
-        closed = closed_by_category.get(v.case["category"], [])
-        if closed and find_repeat(
-            closed,
-            category=v.case["category"],
-            site_code=v.case["site_code"],
-            point=v.point,
-            now=now,
-        ):
-            left.append(cmd)  # reopens a closed case: the one-by-one path does that
-            continue
-        rows.append((cmd, v))
-    if rows:
-        session.execute(
-            insert(Case.__table__),  # type: ignore[attr-defined,arg-type]
-            [{**v.case, "change_seq": change_seq} for _, v in rows],
+    placed = insert_valid(session, valid, now=now, change_seq=change_seq)
+    for cmd in placed.taken:
+        results[cmd.id] = _rejected(
+            cmd,
+            InvalidInput(
+                "id", "案件编号已存在 / a case with this id already exists", code="duplicate_id"
+            ),
         )
-        session.execute(insert(CaseEvent.__table__), [v.event for _, v in rows])  # type: ignore[attr-defined,arg-type]
-        for cmd, v in rows:
-            results[cmd.id] = CommandResult(
-                id=cmd.id, status=ResultStatus.APPLIED, case_id=v.case["id"]
-            )
-    return Decided(results=results, rows_inserted=len(rows), left_over=left)
+    left.extend(placed.repeats)
+    case_ids = {cmd.id: v.case["id"] for cmd, v in valid}
+    for cmd in placed.inserted:
+        results[cmd.id] = CommandResult(
+            id=cmd.id, status=ResultStatus.APPLIED, case_id=case_ids[cmd.id]
+        )
+    return Decided(results=results, rows_inserted=len(placed.inserted), left_over=left)
 
 
 def _point(case: Case) -> Point | None:

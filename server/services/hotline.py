@@ -1,41 +1,59 @@
 """Importing a 12345 hotline export: every good row becomes a ticket, kept once per number.
 
 A ticket joins an open case of the same category within ``LINK_RADIUS_M`` metres (the nearest;
-cases created earlier in the same file count), or becomes a new first-contact case owned by the
-hotline centre (``HOTLINE_DEPARTMENT``), source "hotline", its id derived from the ticket
-number. The ticket records the department the boundary list names as lead for its matter and
-place. Rows that cannot be imported, and rows whose ticket number is already in the file or in
-the database, are listed in the import with their row number and reason. The caller commits.
+cases created earlier in the same file count) — the case gets a ``HotlineTicketLinked`` event —
+or becomes a new first-contact case owned by the hotline centre (``HOTLINE_DEPARTMENT``), source
+"hotline", its id derived from the ticket number. The ticket records the department the
+boundary list names as lead for its matter and place. Rows that cannot be imported, and rows
+whose ticket number is already in the file or in the database, are listed in the import with
+their row number and reason.
+
+The whole file is read and parsed first; the good rows are then stored ``CHUNK_ROWS`` at a time,
+one transaction per chunk: one query finds the chunk's tickets already stored, every new case is
+validated by the rules of the one-by-one path and the cases, their events and the tickets go in
+with bulk INSERTs (``batch_create.insert_valid``); only a report that repeats a recently closed
+case goes through ``cases.create_case`` (which reopens that case). A database failure in a chunk
+rolls back that chunk only: it and the rows after it are reported as not imported, the chunks
+before it stay, and importing the file again resumes where it stopped. ``import_file`` commits.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
-from collections import defaultdict
-from dataclasses import asdict
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from server.data import cases as cases_data
 from server.data import hotline as hotline_data
 from server.evaluation.grid import GridIndex
 from server.hotline.reader import read_sheet
 from server.hotline.tickets import RowProblem, TicketDraft, parse_rows
-from server.models.evaluation import HotlineImport, HotlineTicket
+from server.models.evaluation import HotlineImport
+from server.services import batch_create
 from server.services import cases as case_service
 from server.services.boundary_cache import ReferenceSnapshot
 from sync.boundary import resolve
 from sync.boundary_types import Point
 from sync.errors import DomainError, InvalidInput, NotPermitted
+from sync.events import HOTLINE_TICKET_LINKED
 from sync.lifecycle import Actor
 from sync.vocabulary import Role
 
 HOTLINE_DEPARTMENT = "rx"  # 政务热线服务中心
 LINK_RADIUS_M = 50.0
 MAX_FILE_BYTES = 50 * 1024 * 1024
-_FLUSH_EVERY = 500
+CHUNK_ROWS = 1000  # good rows per transaction
 _TICKET_NAMESPACE = uuid.UUID("6b1f3c1e-12a4-5e45-9a1b-12345aa12345")
+_ID_TAKEN = "案件编号已被占用 / a case with this ticket's id already exists"
+
+log = logging.getLogger(__name__)
 
 
 def may_import(actor: Actor) -> bool:
@@ -84,6 +102,216 @@ def _description(draft: TicketDraft) -> str:
     return text[: case_service.MAX_DESCRIPTION]
 
 
+def _new_case(draft: TicketDraft, case_id: str) -> case_service.NewCase:
+    return case_service.NewCase(
+        id=case_id,
+        category=draft.category,
+        description=_description(draft),
+        source="hotline",
+        point=draft.point,
+        town_code=draft.town_code,
+        first_contact_department=HOTLINE_DEPARTMENT,
+        recorded_at=draft.received_at,
+    )
+
+
+class _Places:
+    """Open cases with a place, by category, for "which case is within 50 m": loaded once, and
+    grown by the cases the import creates. A new case the repeat rule merged into a reopened
+    case stands for that case."""
+
+    def __init__(self, session: Session, categories: set[str]) -> None:
+        self._grids: dict[str, GridIndex[str]] = defaultdict(lambda: GridIndex(LINK_RADIUS_M))
+        self._merged_into: dict[str, str] = {}
+        for cid, category, lat, lon, _lead in hotline_data.open_cases_with_place(
+            session, categories
+        ):
+            self._grids[category].add(Point(lat, lon), cid)
+
+    def nearest(self, draft: TicketDraft) -> str | None:
+        if draft.point is None:
+            return None
+        near = self._grids[draft.category].near(draft.point, LINK_RADIUS_M)
+        return near[0][0] if near else None
+
+    def add(self, draft: TicketDraft, case_id: str) -> None:
+        if draft.point is not None:
+            self._grids[draft.category].add(draft.point, case_id)
+
+    def merged(self, case_id: str, into: str) -> None:
+        self._merged_into[case_id] = into
+
+    def resolve(self, case_id: str) -> str:
+        return self._merged_into.get(case_id, case_id)
+
+
+@dataclass
+class _Chunk:
+    created: int = 0
+    linked: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def _error(draft: TicketDraft, reason: str) -> RowProblem:
+    return RowProblem(draft.row, draft.ticket_no, "error", reason)
+
+
+def _ticket_row(
+    draft: TicketDraft, *, import_id: str, case_id: str, outcome: str, ref: ReferenceSnapshot
+) -> dict[str, Any]:
+    return {
+        "ticket_no": draft.ticket_no,
+        "import_id": import_id,
+        "row_number": draft.row,
+        "received_at": draft.received_at,
+        "area": draft.area,
+        "address": draft.address,
+        "lat": draft.point.lat if draft.point else None,
+        "lon": draft.point.lon if draft.point else None,
+        "town_code": draft.town_code,
+        "category": draft.category,
+        "matter": draft.matter,
+        "content": draft.content,
+        "department": _lead_for(draft, ref),
+        "case_id": case_id,
+        "outcome": outcome,
+    }
+
+
+def _fresh_change_seq(session: Session) -> int:
+    """This chunk's change number. ``reserve_change_seq`` remembers its number by the id() of
+    the transaction, which CPython may give the next transaction after a commit: forget it."""
+    session.info.pop("change_seq", None)
+    return case_service.reserve_change_seq(session)
+
+
+def _import_chunk(
+    session: Session,
+    chunk: list[TicketDraft],
+    *,
+    import_id: str,
+    places: _Places,
+    actor: Actor,
+    ref: ReferenceSnapshot,
+    now: datetime,
+) -> _Chunk:
+    """Store one chunk of good rows in the session's transaction (the caller commits)."""
+    out = _Chunk()
+    change_seq = _fresh_change_seq(session)
+    stored = hotline_data.existing_ticket_imports(session, [d.ticket_no for d in chunk])
+    case_ids = {d.row: case_id_for_ticket(d.ticket_no) for d in chunk if d.ticket_no not in stored}
+    taken = cases_data.existing_ids(session, list(case_ids.values()))
+    links: list[tuple[TicketDraft, str]] = []
+    creates: list[tuple[TicketDraft, case_service.ValidNewCase]] = []
+    for d in chunk:
+        if d.ticket_no in stored:
+            out.problems.append(
+                RowProblem(
+                    d.row,
+                    d.ticket_no,
+                    "duplicate",
+                    f"工单已导入（导入批次 {stored[d.ticket_no]}）/ already imported "
+                    f"(import {stored[d.ticket_no]})",
+                )
+            )
+            continue
+        target = places.nearest(d)
+        if target is not None:
+            links.append((d, target))
+            continue
+        if case_ids[d.row] in taken:  # checked before it can take a place in the grid
+            out.problems.append(_error(d, _ID_TAKEN))
+            continue
+        try:
+            valid = case_service.validate_new_case(
+                actor=actor, new=_new_case(d, case_ids[d.row]), ref=ref, now=now
+            )
+        except DomainError as error:
+            out.problems.append(_error(d, error.reason))
+            continue
+        creates.append((d, valid))
+        places.add(d, valid.case["id"])
+
+    placed = batch_create.insert_valid(session, creates, now=now, change_seq=change_seq)
+    tickets = [
+        _ticket_row(d, import_id=import_id, case_id=case_ids[d.row], outcome="created", ref=ref)
+        for d in placed.inserted
+    ]
+    for d in placed.taken:  # stored meanwhile by someone else
+        out.problems.append(_error(d, _ID_TAKEN))
+    for d in placed.repeats:  # reported again after closing: the one-by-one path reopens
+        savepoint = session.begin_nested()
+        try:
+            case = case_service.create_case(
+                session, actor=actor, new=_new_case(d, case_ids[d.row]), ref=ref, now=now
+            )
+            session.flush()
+            savepoint.commit()
+        except DomainError as error:
+            savepoint.rollback()
+            out.problems.append(_error(d, error.reason))
+            continue
+        if case.duplicate_of is not None:
+            places.merged(case.id, case.duplicate_of)
+        tickets.append(
+            _ticket_row(d, import_id=import_id, case_id=case.id, outcome="created", ref=ref)
+        )
+    out.created = len(tickets)
+
+    locked = hotline_data.lock_cases(session, {places.resolve(t) for _, t in links})
+    seqs = hotline_data.last_event_seqs(session, locked)
+    events: list[dict[str, Any]] = []
+    per_case: Counter[str] = Counter()
+    for d, target in links:
+        case_id = places.resolve(target)
+        if case_id not in locked:
+            out.problems.append(
+                _error(d, "所关联的案件未能建立 / the case this ticket joins was not created")
+            )
+            continue
+        status, list_version = locked[case_id]
+        seqs[case_id] = seqs.get(case_id, 0) + 1
+        per_case[case_id] += 1
+        events.append(
+            {
+                "case_id": case_id,
+                "seq": seqs[case_id],
+                "kind": HOTLINE_TICKET_LINKED,
+                "actor_user_id": actor.user_id,
+                "actor_department": actor.department,
+                "at": now,
+                "lat": d.point.lat if d.point else None,
+                "lon": d.point.lon if d.point else None,
+                "list_version": list_version,
+                "status_after": status,
+                "data": {
+                    "ticket_no": d.ticket_no,
+                    "import_id": import_id,
+                    "received_at": d.received_at.isoformat(),
+                    "address": d.address,
+                    "content": d.content,
+                },
+            }
+        )
+        tickets.append(
+            _ticket_row(d, import_id=import_id, case_id=case_id, outcome="linked", ref=ref)
+        )
+    hotline_data.insert_events(session, events)
+    hotline_data.touch_cases(session, per_case, now=now, change_seq=change_seq)
+    out.linked = len(events)
+    hotline_data.insert_tickets(session, tickets)
+    return out
+
+
+def _stopped(draft: TicketDraft, at_row: int, error: Exception) -> RowProblem:
+    return _error(
+        draft,
+        f"导入在第 {at_row} 行所在批次中断，未导入；再次导入同一文件即可继续 / not imported: the "
+        f"import stopped in the chunk starting at row {at_row} ({type(error).__name__}); "
+        "import the file again to resume",
+    )
+
+
 def import_file(
     session: Session,
     *,
@@ -92,6 +320,7 @@ def import_file(
     data: bytes,
     ref: ReferenceSnapshot,
     now: datetime,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> HotlineImport:
     if not may_import(actor):
         raise NotPermitted(
@@ -105,28 +334,6 @@ def import_file(
     drafts, problems = parse_rows(
         sheet.rows, categories=categories_of(ref), towns=ref.towns, now=now
     )
-    stored = hotline_data.existing_ticket_imports(session, [d.ticket_no for d in drafts])
-    fresh: list[TicketDraft] = []
-    for d in drafts:
-        if d.ticket_no in stored:
-            problems.append(
-                RowProblem(
-                    d.row,
-                    d.ticket_no,
-                    "duplicate",
-                    f"工单已导入（导入批次 {stored[d.ticket_no]}）/ already imported "
-                    f"(import {stored[d.ticket_no]})",
-                )
-            )
-        else:
-            fresh.append(d)
-
-    grids: dict[str, GridIndex[str]] = defaultdict(lambda: GridIndex(LINK_RADIUS_M))
-    for cid, category, lat, lon, _lead in hotline_data.open_cases_with_place(
-        session, {d.category for d in fresh}
-    ):
-        grids[category].add(Point(lat, lon), cid)
-
     run = HotlineImport(
         id=str(uuid.uuid4()),
         filename=filename[:200] or "upload",
@@ -136,65 +343,38 @@ def import_file(
         imported_at=now,
         total_rows=len(sheet.rows),
     )
+    counts = Counter(p.kind for p in problems)
+    run.duplicates, run.errors = counts["duplicate"], counts["error"]
     hotline_data.add_import(session, run)
-    session.flush()
-    tickets: list[HotlineTicket] = []
-    with session.no_autoflush:
-        for n, d in enumerate(fresh, start=1):
-            if n % _FLUSH_EVERY == 0:
-                session.flush()  # a small unit of work per flush keeps big imports linear
-            case_id: str | None = None
-            if d.point is not None:
-                near = grids[d.category].near(d.point, LINK_RADIUS_M)
-                case_id = near[0][0] if near else None
-            outcome = "linked" if case_id is not None else "created"
-            if case_id is None:
-                case = case_service.create_case(
-                    session,
-                    actor=actor,
-                    ref=ref,
-                    now=now,
-                    new=case_service.NewCase(
-                        id=case_id_for_ticket(d.ticket_no),
-                        category=d.category,
-                        description=_description(d),
-                        source="hotline",
-                        point=d.point,
-                        town_code=d.town_code,
-                        first_contact_department=HOTLINE_DEPARTMENT,
-                        recorded_at=d.received_at,
-                    ),
-                )
-                case_id = case.id
-                if d.point is not None:
-                    grids[d.category].add(d.point, case_id)
-            tickets.append(
-                HotlineTicket(
-                    ticket_no=d.ticket_no,
-                    import_id=run.id,
-                    row_number=d.row,
-                    received_at=d.received_at,
-                    area=d.area,
-                    address=d.address,
-                    lat=d.point.lat if d.point else None,
-                    lon=d.point.lon if d.point else None,
-                    town_code=d.town_code,
-                    category=d.category,
-                    matter=d.matter,
-                    content=d.content,
-                    department=_lead_for(d, ref),
-                    case_id=case_id,
-                    outcome=outcome,
-                )
+    session.commit()  # the import is on record before its first chunk
+
+    places = _Places(session, {d.category for d in drafts})
+    for start in range(0, len(drafts), chunk_rows):
+        chunk = drafts[start : start + chunk_rows]
+        try:
+            done = _import_chunk(
+                session, chunk, import_id=run.id, places=places, actor=actor, ref=ref, now=now
             )
-    session.flush()  # cases first: tickets point at them
-    hotline_data.add_tickets(session, tickets)
+            after = counts + Counter(p.kind for p in done.problems)
+            run.created_cases += done.created
+            run.linked += done.linked
+            run.duplicates, run.errors = after["duplicate"], after["error"]
+            session.add(run)
+            session.commit()
+        except SQLAlchemyError as error:
+            session.rollback()  # this chunk only; the run keeps the committed chunks' counts
+            log.exception("hotline import %s stopped at row %d", run.id, chunk[0].row)
+            done = _Chunk(problems=[_stopped(d, chunk[0].row, error) for d in drafts[start:]])
+            counts.update(p.kind for p in done.problems)
+            run.errors = counts["error"]
+            problems.extend(done.problems)
+            break
+        counts = after
+        problems.extend(done.problems)
+        session.expunge_all()  # the session holds nothing from the chunks before
+        session.add(run)
     problems.sort(key=lambda p: p.row)
-    run.created_cases = sum(1 for t in tickets if t.outcome == "created")
-    run.linked = sum(1 for t in tickets if t.outcome == "linked")
-    run.duplicates = sum(1 for p in problems if p.kind == "duplicate")
-    run.errors = sum(1 for p in problems if p.kind == "error")
     run.problems = [asdict(p) for p in problems]
     session.add(run)
-    session.flush()
+    session.commit()
     return run

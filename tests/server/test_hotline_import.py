@@ -4,21 +4,35 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import datetime
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from typing import Any
 
+import httpx
+import pytest
 from openpyxl import Workbook
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col, select
 
+from server.data import hotline as hotline_data
+from server.db import make_engine
 from server.demo_data import SITES
 from server.hotline.reader import read_sheet
 from server.hotline.tickets import match_category
+from server.models import Case, CaseEvent, User
+from server.models.evaluation import HotlineTicket
+from server.services import hotline as hotline_service
 from sync.clock import CHINA_TZ
-from tests.conftest import Server
+from sync.events import CASE_CREATED, HOTLINE_TICKET_LINKED
+from sync.protocol import PROTOCOL_HEADER
+from tests.conftest import T0, Server
 
 LOT = next(s for s in SITES if s.kind == "parking_lot").location
 HEADER = "工单编号,受理时间,所属区域,事发地址,纬度,经度,诉求类别,诉求内容,联系电话,备注"
 
 
-def upload(server: Server, user: str, data: bytes, name: str = "export.csv") -> object:
+def upload(server: Server, user: str, data: bytes, name: str = "export.csv") -> httpx.Response:
     return server.client.post(
         "/hotline/imports", files={"file": (name, data)}, headers=server.login(user)
     )
@@ -190,3 +204,220 @@ def test_category_text_maps_by_key_matter_name_or_the_longest_synonym() -> None:
     assert match_category(["小区路灯不亮"], categories) == "street_lights"
     assert match_category(["", "行道树歪倒"], categories) is None  # "树木" is not in "行道树"
     assert match_category(["城市管理"], categories) is None
+
+
+# --- large files: chunked, fully evented, resumable --------------------------------------------
+
+BIG_ROWS = 2500  # more than two chunks of CHUNK_ROWS
+
+
+def big_file(rows: int = BIG_ROWS) -> bytes:
+    """Every fifth ticket is a second call about the place of the ticket before it (it joins that
+    case); the others are 200+ m apart, each a new case."""
+    lines = [HEADER]
+    place = 0
+    for k in range(rows):
+        if k % 5 != 4:
+            place += 1
+        lat = LOT.lat + (place // 40) * 0.002
+        lon = LOT.lon + (place % 40) * 0.0025
+        lines.append(
+            f"B-{k:05d},2026-10-30 09:15,,某路{place}号,{lat:.6f},{lon:.6f},积水,积水 {k},,"
+        )
+    return "\n".join(lines).encode()
+
+
+def engine_of(server: Server) -> Engine:
+    return make_engine(server.url)
+
+
+def user_id(server: Server, username: str) -> str:
+    eng = engine_of(server)
+    with Session(eng) as s:
+        found = s.exec(select(User).where(User.username == username)).one().id
+    eng.dispose()
+    return found
+
+
+def hotline_state(server: Server) -> dict[str, Any]:
+    """Tickets, hotline cases and the events on the tickets' cases, read from the database."""
+    eng = engine_of(server)
+    with Session(eng) as s:
+        tickets = list(s.exec(select(HotlineTicket)))
+        cases = {c.id: c for c in s.exec(select(Case).where(Case.source == "hotline"))}
+        events = list(
+            s.exec(
+                select(CaseEvent).where(
+                    col(CaseEvent.kind).in_([CASE_CREATED, HOTLINE_TICKET_LINKED])
+                )
+            )
+        )
+    eng.dispose()
+    of_tickets = {t.case_id for t in tickets}
+    events = [e for e in events if e.case_id in of_tickets]
+    return {"tickets": tickets, "cases": cases, "events": events}
+
+
+def assert_every_ticket_left_its_event(server: Server, state: dict[str, Any], who: str) -> None:
+    importer = user_id(server, who)
+    created = {t.case_id: t for t in state["tickets"] if t.outcome == "created"}
+    linked = [t for t in state["tickets"] if t.outcome == "linked"]
+    by_kind: dict[str, list[CaseEvent]] = defaultdict(list)
+    for e in state["events"]:
+        by_kind[e.kind].append(e)
+    assert sorted(e.case_id for e in by_kind[CASE_CREATED]) == sorted(created)
+    assert sorted(e.data["ticket_no"] for e in by_kind[HOTLINE_TICKET_LINKED]) == sorted(
+        t.ticket_no for t in linked
+    )
+    for e in state["events"]:
+        assert (e.actor_user_id, e.actor_department, e.at) == (importer, "rx", T0)
+        assert e.lat is not None and e.lon is not None
+    links_per_case = Counter(t.case_id for t in linked)
+    for case_id, case in state["cases"].items():
+        assert case.version == 1 + links_per_case[case_id]
+        seqs = sorted(e.seq for e in state["events"] if e.case_id == case_id)
+        assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_a_file_of_several_chunks_makes_one_case_per_new_place_each_with_its_events(
+    server: Server,
+) -> None:
+    assert BIG_ROWS > 2 * hotline_service.CHUNK_ROWS
+    body = upload(server, "rx_handler", big_file()).json()
+    assert (body["created_cases"], body["linked"], body["duplicates"], body["errors"]) == (
+        2000,
+        500,
+        0,
+        0,
+    )
+    state = hotline_state(server)
+    assert len(state["tickets"]) == BIG_ROWS
+    assert len(state["cases"]) == 2000
+    assert {t.case_id for t in state["tickets"]} == set(state["cases"])
+    assert_every_ticket_left_its_event(server, state, "rx_handler")
+    # one change number per chunk, in file order: a device pulling after chunk 1 sees the rest
+    seq_of_row = {t.row_number: state["cases"][t.case_id].change_seq for t in state["tickets"]}
+    seqs = [seq_of_row[r] for r in sorted(seq_of_row)]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+
+
+def test_importing_a_large_file_again_creates_nothing_new(server: Server) -> None:
+    data = big_file()
+    upload(server, "rx_handler", data)
+    before = hotline_state(server)
+    body = upload(server, "rx_handler", data).json()
+    assert (body["created_cases"], body["linked"], body["duplicates"]) == (0, 0, BIG_ROWS)
+    after = hotline_state(server)
+    assert len(after["tickets"]) == BIG_ROWS
+    assert len(after["events"]) == len(before["events"])
+    assert {c.id: c.version for c in after["cases"].values()} == {
+        c.id: c.version for c in before["cases"].values()
+    }
+
+
+def test_a_row_refused_by_the_server_rules_is_reported_and_the_others_are_kept(
+    server: Server,
+) -> None:
+    # a case already holds the id ticket B-01500 would get: that row passes parsing, then fails
+    far = {"lat": LOT.lat - 0.05, "lon": LOT.lon}
+    r = server.post(
+        "/cases",
+        "inspector",
+        {
+            "id": hotline_service.case_id_for_ticket("B-01500"),
+            "category": "parking",
+            "description": "乱停",
+            "location": far,
+        },
+    )
+    assert r.status_code == 201, r.text
+    body = upload(server, "rx_handler", big_file()).json()
+    assert (body["created_cases"], body["linked"], body["errors"]) == (1999, 500, 1)
+    [problem] = body["problems"]
+    assert problem["row"] == 1502 and problem["ticket_no"] == "B-01500"
+    assert "already exists" in problem["reason"]
+    state = hotline_state(server)
+    assert len(state["tickets"]) == BIG_ROWS - 1
+    assert_every_ticket_left_its_event(server, state, "rx_handler")
+
+
+def test_a_database_failure_mid_file_keeps_the_chunks_before_and_a_reimport_resumes(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_insert = hotline_data.insert_tickets
+    calls = {"n": 0}
+
+    def failing_second_chunk(session: Session, rows: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OperationalError("INSERT INTO hotline_ticket", {}, Exception("disk I/O error"))
+        real_insert(session, rows)
+
+    monkeypatch.setattr(hotline_data, "insert_tickets", failing_second_chunk)
+    data = big_file()
+    first = upload(server, "rx_handler", data)
+    assert first.status_code == 201, first.text
+    body = first.json()
+    chunk = hotline_service.CHUNK_ROWS
+    assert body["created_cases"] + body["linked"] == chunk
+    assert body["errors"] == BIG_ROWS - chunk
+    assert [p["row"] for p in body["problems"]] == list(range(chunk + 2, BIG_ROWS + 2))
+    assert all("import the file again to resume" in p["reason"] for p in body["problems"])
+    assert len(hotline_state(server)["tickets"]) == chunk  # the first chunk stayed
+
+    monkeypatch.setattr(hotline_data, "insert_tickets", real_insert)
+    again = upload(server, "rx_handler", data).json()
+    assert again["duplicates"] == chunk
+    assert again["created_cases"] + again["linked"] == BIG_ROWS - chunk
+    state = hotline_state(server)
+    assert len(state["tickets"]) == BIG_ROWS and len(state["cases"]) == 2000
+    assert_every_ticket_left_its_event(server, state, "rx_handler")
+
+
+def test_a_ticket_joining_an_existing_case_shows_on_its_timeline_and_reaches_devices(
+    server: Server,
+) -> None:
+    here = {"lat": LOT.lat + 0.0003, "lon": LOT.lon}  # ~33 m from the ticket
+    case_id = str(uuid.uuid4())
+    r = server.post(
+        "/cases",
+        "inspector",
+        {"id": case_id, "category": "parking", "description": "乱停", "location": here},
+    )
+    assert r.status_code == 201, r.text
+    phone = server.post("/devices", "inspector", {"client_id": str(uuid.uuid4()), "name": "手机"})
+    token = {"Authorization": f"Bearer {phone.json()['device_token']}", PROTOCOL_HEADER: "1"}
+
+    def pull(cursor: str | None) -> dict[str, Any]:
+        r = server.client.post(
+            "/sync/pull",
+            json={"protocol": 1, "cursor": cursor, "results_after": 0, "limit": 200},
+            headers=token,
+        )
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    cursor = pull(None)["cursor"]
+    version = server.get(f"/cases/{case_id}", "inspector").json()["version"]
+    server.clock.now = T0 + timedelta(hours=1)
+    rows = [HEADER, f"L-1,2026-11-02 08:00,,尚书路停车场,{LOT.lat},{LOT.lon},乱停车,又乱停,139,"]
+    body = upload(server, "rx_handler", "\n".join(rows).encode()).json()
+    assert body["linked"] == 1
+
+    case = server.get(f"/cases/{case_id}", "inspector").json()
+    event = case["events"][-1]
+    assert event["kind"] == "HotlineTicketLinked"
+    assert event["seq"] == len(case["events"])
+    assert event["actor_user_id"] == user_id(server, "rx_handler")
+    assert event["actor_department"] == "rx"
+    assert datetime.fromisoformat(event["at"]) == T0 + timedelta(hours=1)
+    assert (event["lat"], event["lon"]) == (LOT.lat, LOT.lon)
+    assert event["data"]["ticket_no"] == "L-1"
+    assert event["data"]["import_id"] == body["id"]
+    assert event["status_after"] == case["status"] == "discovered"
+    assert "139" not in str(event)  # the caller's phone is not stored
+    assert case["version"] == version + 1
+
+    pulled = pull(cursor)["cases"]
+    assert [c["id"] for c in pulled] == [case_id]
+    assert pulled[0]["events"][-1]["kind"] == "HotlineTicketLinked"
