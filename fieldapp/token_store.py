@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from flet_secure_storage import SecureStorage
 
@@ -26,6 +27,7 @@ SESSION_KEY = "yixian.session"
 # sign the user out at every start.
 CALL_TIMEOUT_S = 20.0
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class TokenStore(Protocol):
@@ -78,11 +80,19 @@ class SecureTokenStore:
 
 
 class FallbackTokenStore:
-    """The secure store while it works; memory after its first failure or timeout (logged)."""
+    """The secure store while it works; memory after its first failure or timeout (logged).
 
-    def __init__(self, primary: TokenStore, *, timeout_s: float = CALL_TIMEOUT_S) -> None:
+    A call that gets no answer within ``attempt_s`` is sent again, up to ``timeout_s`` in all:
+    right after the page loads, a first call can be lost before the browser side of the
+    service exists (seen in headless Chromium: the session looked gone after a restart).
+    """
+
+    def __init__(
+        self, primary: TokenStore, *, timeout_s: float = CALL_TIMEOUT_S, attempt_s: float = 3.0
+    ) -> None:
         self._primary: TokenStore = primary
         self._timeout_s = timeout_s
+        self._attempt_s = min(attempt_s, timeout_s)
         self._memory = MemoryTokenStore()
         self._failed = False
 
@@ -90,32 +100,50 @@ class FallbackTokenStore:
     def kind(self) -> str:
         return self._memory.kind if self._failed else self._primary.kind
 
-    def _fail(self, exc: Exception) -> None:
+    def _fail(self, operation: str, exc: Exception) -> None:
         if not self._failed:
-            log.warning("secure storage failed (%s); keeping the session in memory", exc)
+            log.warning(
+                "secure storage failed to %s (%s: %s); keeping the session in memory",
+                operation,
+                type(exc).__name__,
+                exc,
+            )
         self._failed = True
+
+    async def _call(self, make_call: Callable[[], Awaitable[T]]) -> T:
+        """``make_call()``, sent again while unanswered, until ``timeout_s`` has passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout_s
+        while True:
+            left = deadline - loop.time()
+            try:
+                return await asyncio.wait_for(make_call(), min(self._attempt_s, max(left, 0)))
+            except TimeoutError:
+                if deadline - loop.time() <= 0:
+                    raise
+                log.info("secure storage did not answer in %.1f s; asking again", self._attempt_s)
 
     async def load(self) -> Session | None:
         if not self._failed:
             try:
-                return await asyncio.wait_for(self._primary.load(), self._timeout_s)
+                return await self._call(self._primary.load)
             except Exception as exc:  # a platform channel error of any kind
-                self._fail(exc)
+                self._fail("load", exc)
         return await self._memory.load()
 
     async def save(self, session: Session) -> None:
         if not self._failed:
             try:
-                await asyncio.wait_for(self._primary.save(session), self._timeout_s)
+                await self._call(lambda: self._primary.save(session))
                 return
             except Exception as exc:
-                self._fail(exc)
+                self._fail("save", exc)
         await self._memory.save(session)
 
     async def clear(self) -> None:
         if not self._failed:
             try:
-                await asyncio.wait_for(self._primary.clear(), self._timeout_s)
+                await self._call(self._primary.clear)
             except Exception as exc:
-                self._fail(exc)
+                self._fail("clear", exc)
         await self._memory.clear()

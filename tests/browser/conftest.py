@@ -111,9 +111,16 @@ class RunningApp:
 
 
 def start_app(
-    workdir: Path, server_url: str, extra_env: dict[str, str] | None = None
+    workdir: Path,
+    server_url: str,
+    extra_env: dict[str, str] | None = None,
+    *,
+    port: int | None = None,
 ) -> RunningApp:
-    port = free_port()
+    """Start the app in ``workdir``. Pass the ``port`` of a stopped app to restart it on the same
+    origin, so the browser keeps that device's id and session (localStorage is per origin); the
+    log is appended to, so a restart keeps the first run's log."""
+    port = port or free_port()
     data_dir = workdir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     log = workdir / "app.log"
@@ -127,7 +134,7 @@ def start_app(
         **(extra_env or {}),
     }
     started = time.monotonic()
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "fieldapp"],
             cwd=REPO,

@@ -9,9 +9,6 @@ verifies and closes it.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -24,14 +21,13 @@ from playwright.sync_api import Geolocation, Locator, Page, expect
 
 from server.demo_data import SITES
 from tests.browser.conftest import (
-    REPO,
     WENSHANG,
     RunningApp,
     open_app,
     shot,
+    start_app,
     stop_app,
     type_into,
-    wait_for_port,
 )
 from tests.support.live_server import LiveServer
 
@@ -44,40 +40,6 @@ AT_THE_POINT: Geolocation = {
     "accuracy": 6.0,
 }
 SYNC_TIMEOUT_MS = 40_000
-
-
-def start_app_on(workdir: Path, server_url: str, port: int) -> RunningApp:
-    """The harness's start_app, on a given port: a restarted app keeps its origin, so the
-    browser keeps this device's id and session (localStorage is per origin)."""
-    data_dir = workdir / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = workdir / "app.log"
-    env = {
-        **os.environ,
-        "YIXIAN_APP_PORT": str(port),
-        "YIXIAN_SERVER_URL": server_url,
-        "YIXIAN_DATA_DIR": str(data_dir),
-        "FLET_FORCE_WEB_SERVER": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    started = time.monotonic()
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    app = RunningApp(f"http://127.0.0.1:{port}", port, data_dir, log, process, 0.0)
-    try:
-        wait_for_port(port, process, log, 30.0)
-    except BaseException:
-        stop_app(app)
-        raise
-    app.started_in_s = time.monotonic() - started
-    return app
 
 
 def start_live(server: LiveServer) -> None:
@@ -185,7 +147,7 @@ def test_record_offline_restart_sync_handle_verify_close(
     from tests.browser.conftest import free_port
 
     port = free_port()
-    app = start_app_on(workdir, live.base_url, port)
+    app = start_app(workdir, live.base_url, port=port)
     try:
         # -- the inspector signs in online once: the device registers and pulls the list
         inspector = new_device()
@@ -217,7 +179,7 @@ def test_record_offline_restart_sync_handle_verify_close(
 
         # -- the app restarts (server still down): the record is still there
         stop_app(app)
-        app = start_app_on(workdir, live.base_url, port)
+        app = start_app(workdir, live.base_url, port=port)
         open_app(inspector, app.url + "/home")
         expect(case_card(inspector, number)).to_be_visible(timeout=20_000)
         expect(shown(inspector, "离线：数据已保存在本机")).to_be_visible(timeout=30_000)

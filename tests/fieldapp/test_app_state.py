@@ -83,16 +83,43 @@ def test_a_slow_secure_store_keeps_the_session_across_restarts() -> None:
     async def scenario() -> None:
         slow = SlowStore(0.3)
         await slow.save(SESSION)
-        store = FallbackTokenStore(slow, timeout_s=2.0)
+        store = FallbackTokenStore(slow, timeout_s=2.0, attempt_s=1.0)
         assert await store.load() == SESSION  # slow, but not mistaken for a missing plugin
         assert store.kind == "secure"
 
     asyncio.run(scenario())
 
 
+class LosesFirstCall(MemoryTokenStore):
+    """The first call is never answered (sent before the browser side existed)."""
+
+    kind = "secure"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    async def load(self) -> Session | None:
+        self.calls += 1
+        if self.calls == 1:
+            await asyncio.sleep(3600)
+        return await super().load()
+
+
+def test_a_lost_first_call_is_asked_again_and_the_session_survives() -> None:
+    async def scenario() -> None:
+        primary = LosesFirstCall()
+        await primary.save(SESSION)
+        store = FallbackTokenStore(primary, timeout_s=2.0, attempt_s=0.2)
+        assert await store.load() == SESSION
+        assert store.kind == "secure" and primary.calls == 2
+
+    asyncio.run(scenario())
+
+
 def test_a_store_that_never_answers_falls_back_to_memory() -> None:
     async def scenario() -> None:
-        store = FallbackTokenStore(SlowStore(3600), timeout_s=0.1)
+        store = FallbackTokenStore(SlowStore(3600), timeout_s=0.3, attempt_s=0.1)
         assert await store.load() is None
         assert store.kind == "memory"
 
