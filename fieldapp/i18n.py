@@ -335,8 +335,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dispute.facts": ("基本事实", "Facts"),
     "dispute.ruling_text": ("认定意见", "Ruling"),
     "dispute.publish": (
-        "同时调整职责边界清单（一事一议，发布新版本）",
-        "Also amend the boundary list (publish a new version)",
+        "同时调整职责边界清单（一事一议）",
+        "Also amend the boundary list",
     ),
     "dispute.publish_hint": (
         "本事项的主办、协办和依据将按本认定写入清单新版本",
