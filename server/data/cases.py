@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
+from server.data.bulk import insert_many
 from server.models import Case, CaseEvent, CaseSuspension
 from sync.vocabulary import TERMINAL_STATUSES
 
@@ -142,6 +144,14 @@ def cases_by_ids(session: Session, ids: Sequence[str]) -> list[Case]:
     if not ids:
         return []
     return list(session.exec(select(Case).where(col(Case.id).in_(list(ids)))))
+
+
+def insert_new_cases(
+    session: Session, cases: Sequence[dict[str, Any]], events: Sequence[dict[str, Any]]
+) -> None:
+    """New case rows and their first events, one bulk INSERT each (the sync push fast path)."""
+    insert_many(session, Case.__table__, cases)  # type: ignore[attr-defined]
+    insert_many(session, CaseEvent.__table__, events)  # type: ignore[attr-defined]
 
 
 def existing_ids(session: Session, ids: Sequence[str]) -> set[str]:

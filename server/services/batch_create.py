@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import insert
 from sqlmodel import Session
 
 from server.data import cases as cases_data
 from server.data import workflow as wf_data
-from server.models import Case, CaseEvent
+from server.models import Case
 from server.services import cases as case_service
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.payloads import new_case_from
@@ -99,11 +98,11 @@ def insert_valid(
             continue
         inserted.append((key, v))
     if inserted:
-        session.execute(
-            insert(Case.__table__),  # type: ignore[attr-defined,arg-type]
+        cases_data.insert_new_cases(
+            session,
             [{**v.case, "change_seq": change_seq} for _, v in inserted],
+            [v.event for _, v in inserted],
         )
-        session.execute(insert(CaseEvent.__table__), [v.event for _, v in inserted])  # type: ignore[attr-defined,arg-type]
     return Placed(inserted=[k for k, _ in inserted], taken=taken, repeats=repeats)
 
 
