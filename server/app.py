@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -12,6 +13,7 @@ from server.api import auth, boundary, cases, evaluation, hotline, photos, refer
 from server.api import sync as sync_api
 from server.api.errors import install_error_handlers
 from server.config import Settings, settings_from_env
+from server.data.wal import WalCheckpointer
 from server.db import make_engine
 from server.services.boundary_cache import ReferenceCache
 
@@ -35,9 +37,23 @@ def create_app(
     clock: Callable[[], datetime] = _utcnow,
 ) -> FastAPI:
     settings = settings or settings_from_env()
-    app = FastAPI(title="一线 Yixian", version="0.1.0", description=API_DESCRIPTION)
+    engine = engine or make_engine(settings.database_url)
+    checkpointer = WalCheckpointer(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        checkpointer.start()
+        try:
+            yield
+        finally:
+            checkpointer.stop()
+
+    app = FastAPI(
+        title="一线 Yixian", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan
+    )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.engine = engine
+    app.state.checkpointer = checkpointer
     app.state.clock = clock
     app.state.reference_cache = ReferenceCache()
     install_error_handlers(app)

@@ -11,6 +11,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
+from server.data.wal import SAFETY_NET_PAGES
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -42,6 +44,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # checkpoints run off the request path (server.data.wal); this is the safety net
+            cur.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
             cur.close()
 
         @event.listens_for(engine, "begin")

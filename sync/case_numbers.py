@@ -14,4 +14,6 @@ from sync.clock import to_local
 
 def case_number(case_id: str, recorded_at: datetime) -> str:
     """``YX<yymmdd>-<10 hex digits>`` for the case ``case_id`` recorded at ``recorded_at``."""
-    return f"YX{to_local(recorded_at):%y%m%d}-{case_id.replace('-', '')[:10].upper()}"
+    day = to_local(recorded_at)  # not strftime: this runs for every case of a push
+    digits = case_id.replace("-", "")[:10].upper()
+    return f"YX{day.year % 100:02d}{day.month:02d}{day.day:02d}-{digits}"

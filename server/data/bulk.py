@@ -27,7 +27,22 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
-    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _memoised(convert: Converter) -> Converter:
+    """``convert`` remembering its answers for one batch (a push stamps every row with the
+    same ``now``)."""
+    seen: dict[Any, Any] = {}
+
+    def cached(value: Any) -> Any:
+        if value not in seen:
+            seen[value] = convert(value)
+        return seen[value]
+
+    return cached
 
 
 def _sqlite_json(value: Any) -> str | None:
@@ -40,7 +55,7 @@ def _sqlite_bool(value: bool | None) -> int | None:
 
 def _converter(column_type: Any) -> Converter | None:
     if isinstance(column_type, UTCDateTime):
-        return _sqlite_datetime
+        return _memoised(_sqlite_datetime)
     if isinstance(column_type, JSON):
         return _sqlite_json
     if isinstance(column_type, Boolean):
