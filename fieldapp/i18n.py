@@ -420,7 +420,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # joint on-site sessions (联合办公): fieldapp/screens/joint_session.py
     "joint.title": ("联合办公", "Joint on-site sessions"),
     "joint.entry": ("联合办公", "Joint on-site office"),
-    "joint.entry_open": ("{n} 个进行中的联合办公邀请了本部门", "{n} open joint sessions invite you"),
+    "joint.entry_open": (
+        "{n} 个进行中的联合办公邀请了本部门",
+        "{n} open joint sessions invite you",
+    ),
     "joint.entry_organizer": ("发起联合办公，跟踪各点位整改", "Start sessions, track every point"),
     "joint.offline": (
         "需要网络：联合办公须连接服务器",
@@ -447,7 +450,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "joint.started": ("开始于 {when}", "Started {when}"),
     "joint.attendance": ("参加部门", "Departments"),
     "joint.checked_in": ("已签到 {when}", "Checked in {when}"),
-    "joint.checked_in_at": ("已签到 {when} · 位置 {lat}, {lon}", "Checked in {when} at {lat}, {lon}"),
+    "joint.checked_in_at": (
+        "已签到 {when} · 位置 {lat}, {lon}",
+        "Checked in {when} at {lat}, {lon}",
+    ),
     "joint.not_checked_in": ("未签到", "Not checked in"),
     "joint.check_in": ("签到", "Check in"),
     "joint.checking_in": ("正在定位并签到…", "Locating and checking in…"),
