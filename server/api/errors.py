@@ -71,8 +71,7 @@ def install_error_handlers(app: FastAPI) -> None:
                     "field": field_path(first.get("loc", ())) or "body",
                     "reason": first.get("msg", "invalid"),
                     "errors": [
-                        {"field": field_path(e.get("loc", ())), "reason": e["msg"]}
-                        for e in errors
+                        {"field": field_path(e.get("loc", ())), "reason": e["msg"]} for e in errors
                     ],
                 }
             },
