@@ -56,6 +56,13 @@ def open_cases_with_place(
     ]
 
 
+def widen_page_cache(session: Session) -> None:
+    """Bulk loading into big indexes wants more than SQLite's default 2 MB page cache: give this
+    connection 64 MB (PostgreSQL manages its own buffers)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("PRAGMA cache_size = -65536")
+
+
 def add_import(session: Session, run: HotlineImport) -> None:
     session.add(run)
 

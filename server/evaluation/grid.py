@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 from sync.boundary_types import Point
@@ -51,22 +52,51 @@ class GridIndex(Generic[T]):
     def __len__(self) -> int:
         return self._count
 
-    def near(self, p: Point, radius_m: float) -> list[tuple[T, float]]:
-        """Items within ``radius_m`` of ``p`` (geodesic), nearest first; ties in insertion order."""
+    def _in_reach(self, p: Point, radius_m: float) -> Iterator[tuple[float, int, Point, T]]:
+        """(flat estimate, order, point, item) of every item that may be within ``radius_m``."""
         reach = radius_m * _PREFILTER_FACTOR + _PREFILTER_SLACK_M
         lat_cells = math.ceil(reach / _METRES_PER_DEGREE_LAT_MIN / self._step)
         cos_lat = max(math.cos(math.radians(min(abs(p.lat) + 1.0, 89.0))), 1e-6)
         lon_degrees = reach / (_METRES_PER_DEGREE_LON_EQUATOR * cos_lat)
         lon_cells = math.ceil(lon_degrees / self._step)
         ci, cj = self._cell(p)
-        hits: list[tuple[int, T, float]] = []
         for i in range(ci - lat_cells, ci + lat_cells + 1):
             for j in range(cj - lon_cells, cj + lon_cells + 1):
                 for order, q, item in self._cells.get((i, j), ()):
-                    if rough_distance_m(p, q) > reach:
-                        continue
-                    d = distance_m(p, q)
-                    if d <= radius_m:
-                        hits.append((order, item, d))
+                    rough = rough_distance_m(p, q)
+                    if rough <= reach:
+                        yield rough, order, q, item
+
+    def near(self, p: Point, radius_m: float) -> list[tuple[T, float]]:
+        """Items within ``radius_m`` of ``p`` (geodesic), nearest first; ties in insertion order."""
+        hits: list[tuple[int, T, float]] = []
+        for _rough, order, q, item in self._in_reach(p, radius_m):
+            d = distance_m(p, q)
+            if d <= radius_m:
+                hits.append((order, item, d))
         hits.sort(key=lambda h: (h[2], h[0]))
         return [(item, d) for _, item, d in hits]
+
+    def nearest(self, p: Point, radius_m: float) -> T | None:
+        """The item ``near`` ranks first (or None), measuring a geodesic only where the flat
+        estimate cannot decide: one candidate certainly within ``radius_m`` and certainly
+        nearer than every other is the answer without one."""
+        found = sorted(self._in_reach(p, radius_m), key=lambda c: (c[0], c[1]))
+        best: tuple[float, int, T] | None = None
+        for k, (rough, order, q, item) in enumerate(found):
+            lowest = (rough - _PREFILTER_SLACK_M) / _PREFILTER_FACTOR
+            if lowest > radius_m or (best is not None and lowest > best[0]):
+                break
+            if best is None:
+                highest = rough * _PREFILTER_FACTOR + _PREFILTER_SLACK_M
+                next_lowest = (
+                    (found[k + 1][0] - _PREFILTER_SLACK_M) / _PREFILTER_FACTOR
+                    if k + 1 < len(found)
+                    else math.inf
+                )
+                if highest <= radius_m and next_lowest > highest:
+                    return item
+            d = distance_m(p, q)
+            if d <= radius_m and (best is None or (d, order) < (best[0], best[1])):
+                best = (d, order, item)
+        return best[2] if best is not None else None

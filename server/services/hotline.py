@@ -76,7 +76,10 @@ def categories_of(ref: ReferenceSnapshot) -> dict[str, str]:
     return out
 
 
-def _lead_for(draft: TicketDraft, ref: ReferenceSnapshot) -> str | None:
+def _lead_for(draft: TicketDraft, ref: ReferenceSnapshot, town_code: str | None) -> str | None:
+    """The boundary list's lead for the ticket's matter where it happened. The list's areas are
+    towns, so a known town (``town_code``, or the area the row names) decides without geometry."""
+    town = town_code or draft.town_code
     try:
         return resolve(
             versions=ref.versions,
@@ -84,8 +87,8 @@ def _lead_for(draft: TicketDraft, ref: ReferenceSnapshot) -> str | None:
             sites=ref.sites,
             category=draft.category,
             at=draft.received_at,
-            point=draft.point,
-            town_code=draft.town_code,
+            point=None if town is not None else draft.point,
+            town_code=town,
         ).entry.lead_department_code
     except DomainError:  # outside the list's areas or before it: the newest entry's lead
         for version in sorted(ref.versions, key=lambda v: -v.number):
@@ -131,8 +134,7 @@ class _Places:
     def nearest(self, draft: TicketDraft) -> str | None:
         if draft.point is None:
             return None
-        near = self._grids[draft.category].near(draft.point, LINK_RADIUS_M)
-        return near[0][0] if near else None
+        return self._grids[draft.category].nearest(draft.point, LINK_RADIUS_M)
 
     def add(self, draft: TicketDraft, case_id: str) -> None:
         if draft.point is not None:
@@ -157,7 +159,13 @@ def _error(draft: TicketDraft, reason: str) -> RowProblem:
 
 
 def _ticket_row(
-    draft: TicketDraft, *, import_id: str, case_id: str, outcome: str, ref: ReferenceSnapshot
+    draft: TicketDraft,
+    *,
+    import_id: str,
+    case_id: str,
+    outcome: str,
+    ref: ReferenceSnapshot,
+    town_code: str | None = None,
 ) -> dict[str, Any]:
     return {
         "ticket_no": draft.ticket_no,
@@ -172,7 +180,7 @@ def _ticket_row(
         "category": draft.category,
         "matter": draft.matter,
         "content": draft.content,
-        "department": _lead_for(draft, ref),
+        "department": _lead_for(draft, ref, town_code),
         "case_id": case_id,
         "outcome": outcome,
     }
@@ -233,8 +241,16 @@ def _import_chunk(
         places.add(d, valid.case["id"])
 
     placed = batch_create.insert_valid(session, creates, now=now, change_seq=change_seq)
+    town_of = {d.row: v.case["town_code"] for d, v in creates}  # where the rules placed it
     tickets = [
-        _ticket_row(d, import_id=import_id, case_id=case_ids[d.row], outcome="created", ref=ref)
+        _ticket_row(
+            d,
+            import_id=import_id,
+            case_id=case_ids[d.row],
+            outcome="created",
+            ref=ref,
+            town_code=town_of[d.row],
+        )
         for d in placed.inserted
     ]
     for d in placed.taken:  # stored meanwhile by someone else
@@ -254,7 +270,14 @@ def _import_chunk(
         if case.duplicate_of is not None:
             places.merged(case.id, case.duplicate_of)
         tickets.append(
-            _ticket_row(d, import_id=import_id, case_id=case.id, outcome="created", ref=ref)
+            _ticket_row(
+                d,
+                import_id=import_id,
+                case_id=case.id,
+                outcome="created",
+                ref=ref,
+                town_code=case.town_code,
+            )
         )
     out.created = len(tickets)
 
@@ -349,6 +372,7 @@ def import_file(
     session.commit()  # the import is on record before its first chunk
 
     places = _Places(session, {d.category for d in drafts})
+    hotline_data.widen_page_cache(session)
     for start in range(0, len(drafts), chunk_rows):
         chunk = drafts[start : start + chunk_rows]
         try:

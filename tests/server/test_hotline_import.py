@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
@@ -18,13 +19,17 @@ from sqlmodel import Session, col, select
 from server.data import hotline as hotline_data
 from server.db import make_engine
 from server.demo_data import SITES
+from server.evaluation import grid as grid_module
+from server.evaluation.grid import GridIndex
 from server.hotline.reader import read_sheet
 from server.hotline.tickets import match_category
 from server.models import Case, CaseEvent, User
 from server.models.evaluation import HotlineTicket
 from server.services import hotline as hotline_service
+from sync.boundary_types import Point
 from sync.clock import CHINA_TZ
 from sync.events import CASE_CREATED, HOTLINE_TICKET_LINKED
+from sync.geo import distance_m
 from sync.protocol import PROTOCOL_HEADER
 from tests.conftest import T0, Server
 
@@ -421,3 +426,34 @@ def test_a_ticket_joining_an_existing_case_shows_on_its_timeline_and_reaches_dev
     pulled = pull(cursor)["cases"]
     assert [c["id"] for c in pulled] == [case_id]
     assert pulled[0]["events"][-1]["kind"] == "HotlineTicketLinked"
+
+
+def test_the_grid_finds_the_same_nearest_case_as_the_full_ranking_with_fewer_geodesics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = random.Random(7)
+    grid: GridIndex[int] = GridIndex(50.0)
+    placed = []
+    for n in range(3000):  # ~2 km square: most queries have a case within 50 m, some several
+        p = Point(LOT.lat + rng.uniform(0, 0.02), LOT.lon + rng.uniform(0, 0.02))
+        placed.append(p)
+        grid.add(p, n)
+    for n in range(100):  # the same place twice: the first one added wins, as in near()
+        grid.add(placed[n], 10_000 + n)
+    queries = placed[:150] + [
+        Point(LOT.lat + rng.uniform(0, 0.02), LOT.lon + rng.uniform(0, 0.02)) for _ in range(2000)
+    ]
+    measured = Counter[str]()
+
+    def counting(a: Point, b: Point, *, how: list[str]) -> float:
+        measured[how[0]] += 1
+        return distance_m(a, b)
+
+    how = ["near"]
+    monkeypatch.setattr(grid_module, "distance_m", lambda a, b: counting(a, b, how=how))
+    ranked = [grid.near(q, 50.0) for q in queries]
+    how[0] = "nearest"
+    answers = [grid.nearest(q, 50.0) for q in queries]
+    assert answers == [hits[0][0] if hits else None for hits in ranked]
+    assert sum(a is not None for a in answers) > 1000
+    assert measured["nearest"] < measured["near"] / 2
