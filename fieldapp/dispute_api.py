@@ -7,22 +7,12 @@ An answer that lacks an agreed field is a ``ServerFault`` too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from fieldapp.api_client import ServerFault
-
-T = TypeVar("T")
-
-
-class JsonApi(Protocol):
-    """What these calls need from ``ApiClient`` (a fake in unit tests)."""
-
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]: ...
-
-    def post_json(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]: ...
+from fieldapp.json_api import JsonApi, decoded, maybe_moment, moment
 
 
 @dataclass(frozen=True)
@@ -108,21 +98,6 @@ class Ruling:
 # --- decoding ----------------------------------------------------------------------------------
 
 
-def _decoded(what: str, build: Callable[[], T]) -> T:
-    try:
-        return build()
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ServerFault(200, f"{what} answer lacks or garbles {exc}") from exc
-
-
-def _moment(raw: Any) -> datetime:
-    return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-
-
-def _maybe_moment(raw: Any) -> datetime | None:
-    return None if raw is None else _moment(raw)
-
-
 def decode_dispute(raw: Mapping[str, Any]) -> Dispute:
     def build() -> Dispute:
         positions = raw["positions"] or {}
@@ -146,14 +121,14 @@ def decode_dispute(raw: Mapping[str, Any]) -> Dispute:
             stage=str(raw["stage"]),
             status=str(raw["status"]),
             needs_county_leader=bool(raw.get("needs_county_leader")),
-            stage_due_at=_moment(raw["stage_due_at"]),
+            stage_due_at=moment(raw["stage_due_at"]),
             suspended=bool(raw.get("suspended")),
             suspensions=tuple(
-                Suspension(_moment(s["start"]), _maybe_moment(s.get("end")), str(s["reason"]))
+                Suspension(moment(s["start"]), maybe_moment(s.get("end")), str(s["reason"]))
                 for s in raw.get("suspensions") or ()
             ),
-            raised_at=_moment(raw["raised_at"]),
-            settled_at=_maybe_moment(raw.get("settled_at")),
+            raised_at=moment(raw["raised_at"]),
+            settled_at=maybe_moment(raw.get("settled_at")),
             responsible_department=raw.get("responsible_department"),
             lost_by=tuple(str(d) for d in raw.get("lost_by") or ()),
             new_list_version=raw.get("new_list_version"),
@@ -161,17 +136,17 @@ def decode_dispute(raw: Mapping[str, Any]) -> Dispute:
             ruling_text=raw.get("ruling_text"),
         )
 
-    return _decoded("dispute", build)
+    return decoded("dispute", build)
 
 
 def decode_minute(raw: Mapping[str, Any]) -> Minute:
-    return _decoded(
+    return decoded(
         "minute",
         lambda: Minute(
             id=str(raw["id"]),
             kind=str(raw["kind"]),
             title=str(raw["title"]),
-            created_at=_moment(raw["created_at"]),
+            created_at=moment(raw["created_at"]),
             download=str(raw["download"]),
         ),
     )
@@ -190,14 +165,14 @@ def decode_case_work(raw: Mapping[str, Any]) -> CaseWork:
                 (str(a["department_code"]), str(a.get("duty") or ""))
                 for a in case.get("assisting") or ()
             ),
-            due_at=_maybe_moment(case.get("due_at")),
+            due_at=maybe_moment(case.get("due_at")),
             time_amount=case.get("time_amount"),
             time_unit=case.get("time_unit"),
             disputes=tuple(decode_dispute(d) for d in raw["disputes"]),
             minutes=tuple(decode_minute(m) for m in raw.get("minutes") or ()),
         )
 
-    return _decoded("case workflow", build)
+    return decoded("case workflow", build)
 
 
 # --- calls -------------------------------------------------------------------------------------

@@ -7,23 +7,13 @@ An answer that lacks an agreed field is a ``ServerFault`` too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from fieldapp.api_client import ServerFault
+from fieldapp.json_api import JsonApi, decoded, maybe_moment, moment
 from sync.boundary_types import Point
-
-T = TypeVar("T")
-
-
-class JsonApi(Protocol):
-    """What these calls need from ``ApiClient`` (a fake in unit tests)."""
-
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]: ...
-
-    def post_json(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -154,7 +144,7 @@ class JointApi:
     def my_sessions(self, status: str | None = None) -> list[SessionSummary]:
         params = {"status": status} if status else None
         body = self._client.get_json("/joint-sessions", params)
-        return _decode(lambda: [_summary(row) for row in body["sessions"]])
+        return decoded("joint-session", lambda: [_summary(row) for row in body["sessions"]])
 
     def session(self, session_id: str) -> JointSession:
         return _session(self._client.get_json(f"/joint-sessions/{session_id}"))
@@ -193,36 +183,22 @@ class JointApi:
 
     def minute(self, minute_id: str) -> Minute:
         body = self._client.get_json(f"/minutes/{minute_id}")
-        return _decode(
+        return decoded(
+            "joint-session",
             lambda: Minute(
                 id=str(body["id"]),
                 title=str(body["title"]),
-                created_at=_moment(body["created_at"]),
+                created_at=moment(body["created_at"]),
                 download=str(body["download"]),
-            )
+            ),
         )
 
 
 # --- decoding ----------------------------------------------------------------------------------
 
 
-def _decode(build: Callable[[], T]) -> T:
-    try:
-        return build()
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ServerFault(200, f"joint-session answer lacks or mangles {exc}") from exc
-
-
 def _point_json(p: Point) -> dict[str, float]:
     return {"lat": p.lat, "lon": p.lon}
-
-
-def _moment(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value))
-
-
-def _maybe_moment(value: Any) -> datetime | None:
-    return None if value is None else _moment(value)
 
 
 def _maybe_point(lat: Any, lon: Any) -> Point | None:
@@ -242,13 +218,14 @@ def _case(raw: Mapping[str, Any]) -> PointCase:
             AssistingPart(str(a.get("department_code") or a.get("department")), str(a["duty"]))
             for a in raw.get("assisting") or ()
         ),
-        due_at=_maybe_moment(raw.get("due_at")),
+        due_at=maybe_moment(raw.get("due_at")),
         disputed=bool(raw.get("disputed")),
     )
 
 
 def _session(raw: Mapping[str, Any]) -> JointSession:
-    return _decode(
+    return decoded(
+        "joint-session",
         lambda: JointSession(
             id=str(raw["id"]),
             title=str(raw["title"]),
@@ -257,14 +234,14 @@ def _session(raw: Mapping[str, Any]) -> JointSession:
             location=_maybe_point(raw.get("lat"), raw.get("lon")),
             called_departments=tuple(str(d) for d in raw["called_departments"]),
             status=str(raw["status"]),
-            started_at=_moment(raw["started_at"]),
-            concluded_at=_maybe_moment(raw.get("concluded_at")),
+            started_at=moment(raw["started_at"]),
+            concluded_at=maybe_moment(raw.get("concluded_at")),
             minute_id=raw.get("minute_id"),
             check_ins=tuple(
                 CheckIn(
                     department=str(c["department"]),
                     display_name=str(c["display_name"]),
-                    at=_moment(c["at"]),
+                    at=moment(c["at"]),
                     where=_maybe_point(c.get("lat"), c.get("lon")),
                 )
                 for c in raw["check_ins"]
@@ -274,7 +251,7 @@ def _session(raw: Mapping[str, Any]) -> JointSession:
             ),
             closed_points=int(raw["closed_points"]),
             all_closed=bool(raw["all_closed"]),
-        )
+        ),
     )
 
 
@@ -284,7 +261,7 @@ def _summary(raw: Mapping[str, Any]) -> SessionSummary:
         title=str(raw["title"]),
         place=str(raw.get("place") or ""),
         status=str(raw["status"]),
-        started_at=_moment(raw["started_at"]),
+        started_at=moment(raw["started_at"]),
         called_departments=tuple(str(d) for d in raw["called_departments"]),
         convened_by_department=str(raw["convened_by_department"]),
         checked_in=tuple(str(d) for d in raw["checked_in"]),
