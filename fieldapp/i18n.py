@@ -234,6 +234,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event.CaseCreated": ("巡查登记", "Recorded"),
     "event.NoteAdded": ("进展记录", "Progress note"),
     "event.PhotoAdded": ("添加照片", "Photo added"),
+    "event.HotlineTicketLinked": ("12345 热线再次反映", "12345 hotline: reported again"),
     "event.CaseAssigned": ("交办", "Assigned"),
     "event.CaseAccepted": ("签收", "Accepted"),
     "event.CaseReturned": ("退回", "Returned"),

@@ -130,10 +130,14 @@ def _append_event(
 def reserve_change_seq(session: Session) -> int:
     """This transaction's change number, taken once per transaction (call it before any
     savepoint, so a rolled-back savepoint cannot leave two transactions with one number)."""
-    key = id(session.get_transaction())
+    transaction = session.get_transaction()
     held = session.info.get("change_seq")
-    if held is None or held[0] != key:
-        held = (key, sync_data.next_change_seq(session))
+    # Compared by identity with the transaction object itself (an id() of a finished
+    # transaction can be reused by the next one). Before the first statement there is no
+    # transaction yet: taking the number begins it, and that transaction is the one kept.
+    if transaction is None or held is None or held[0] is not transaction:
+        value = sync_data.next_change_seq(session)
+        held = (session.get_transaction(), value)
         session.info["change_seq"] = held
     return int(held[1])
 

@@ -186,13 +186,6 @@ def _ticket_row(
     }
 
 
-def _fresh_change_seq(session: Session) -> int:
-    """This chunk's change number. ``reserve_change_seq`` remembers its number by the id() of
-    the transaction, which CPython may give the next transaction after a commit: forget it."""
-    session.info.pop("change_seq", None)
-    return case_service.reserve_change_seq(session)
-
-
 def _import_chunk(
     session: Session,
     chunk: list[TicketDraft],
@@ -205,7 +198,7 @@ def _import_chunk(
 ) -> _Chunk:
     """Store one chunk of good rows in the session's transaction (the caller commits)."""
     out = _Chunk()
-    change_seq = _fresh_change_seq(session)
+    change_seq = case_service.reserve_change_seq(session)
     stored = hotline_data.existing_ticket_imports(session, [d.ticket_no for d in chunk])
     case_ids = {d.row: case_id_for_ticket(d.ticket_no) for d in chunk if d.ticket_no not in stored}
     taken = cases_data.existing_ids(session, list(case_ids.values()))

@@ -224,7 +224,6 @@ def push(
         raise NotFound("设备不存在 / device not found")
     # Take this transaction's change number before any savepoint, so a rolled-back command
     # can never leave two transactions with one number.
-    case_service.reserve_change_seq(session)
     change_seq = case_service.reserve_change_seq(session)
     commands = sorted(commands, key=lambda c: c.id)
     done = sync_data.stored_results(
