@@ -46,7 +46,7 @@ def upload(server: Server, user: str, data: bytes, name: str = "export.csv") -> 
 def messy_gbk_file() -> bytes:
     rows = [
         HEADER,
-        f"RX-001,2026-10-30 09:15,汶上街道,尚书路停车场,{LOT.lat},{LOT.lon},乱停车,车辆乱停,139,",
+        f"RX-001,2026-10-30 09:15,汶上街道,尚书路停车场,{LOT.lat},{LOT.lon},乱停车,车辆乱停,13905371234,",
         # 2 m from RX-001's place: joins the case RX-001 became
         f"RX-002,2026/10/30 10:00,,尚书路停车场,{LOT.lat + 0.00002},{LOT.lon},停车,又有人乱停,,",
         "RX-003,2026-13-45 25:00,,,,,积水,雨后积水,,",  # bad date
@@ -107,7 +107,7 @@ def test_a_messy_gbk_export_keeps_good_rows_and_reports_every_bad_row(server: Se
     )
     linked = server.get(f"/hotline/cases/{case['id']}/tickets", "rx_handler").json()
     assert [t["ticket_no"] for t in linked] == ["RX-001", "RX-002"]
-    assert all("139" not in str(t) for t in linked)  # the caller's phone is not stored
+    assert all("13905371234" not in str(t) for t in linked)  # the caller's phone is not stored
 
 
 def test_importing_the_same_file_again_creates_nothing_and_says_why(server: Server) -> None:
@@ -405,7 +405,10 @@ def test_a_ticket_joining_an_existing_case_shows_on_its_timeline_and_reaches_dev
     cursor = pull(None)["cursor"]
     version = server.get(f"/cases/{case_id}", "inspector").json()["version"]
     server.clock.now = T0 + timedelta(hours=1)
-    rows = [HEADER, f"L-1,2026-11-02 08:00,,尚书路停车场,{LOT.lat},{LOT.lon},乱停车,又乱停,139,"]
+    rows = [
+        HEADER,
+        f"L-1,2026-11-02 08:00,,尚书路停车场,{LOT.lat},{LOT.lon},乱停车,又乱停,13905371234,",
+    ]
     body = upload(server, "rx_handler", "\n".join(rows).encode()).json()
     assert body["linked"] == 1
 
@@ -420,7 +423,7 @@ def test_a_ticket_joining_an_existing_case_shows_on_its_timeline_and_reaches_dev
     assert event["data"]["ticket_no"] == "L-1"
     assert event["data"]["import_id"] == body["id"]
     assert event["status_after"] == case["status"] == "discovered"
-    assert "139" not in str(event)  # the caller's phone is not stored
+    assert "13905371234" not in str(event)  # the caller's phone is not stored
     assert case["version"] == version + 1
 
     pulled = pull(cursor)["cases"]
