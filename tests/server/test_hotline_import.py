@@ -33,6 +33,7 @@ from sync.geo import distance_m
 from sync.protocol import PROTOCOL_HEADER
 from tests.conftest import T0, Server
 
+PHONE = "13905371234"  # a caller's number: it must not be stored anywhere
 LOT = next(s for s in SITES if s.kind == "parking_lot").location
 HEADER = "工单编号,受理时间,所属区域,事发地址,纬度,经度,诉求类别,诉求内容,联系电话,备注"
 
@@ -46,7 +47,8 @@ def upload(server: Server, user: str, data: bytes, name: str = "export.csv") -> 
 def messy_gbk_file() -> bytes:
     rows = [
         HEADER,
-        f"RX-001,2026-10-30 09:15,汶上街道,尚书路停车场,{LOT.lat},{LOT.lon},乱停车,车辆乱停,13905371234,",
+        f"RX-001,2026-10-30 09:15,汶上街道,尚书路停车场,{LOT.lat},{LOT.lon},乱停车,车辆乱停,"
+        f"{PHONE},",
         # 2 m from RX-001's place: joins the case RX-001 became
         f"RX-002,2026/10/30 10:00,,尚书路停车场,{LOT.lat + 0.00002},{LOT.lon},停车,又有人乱停,,",
         "RX-003,2026-13-45 25:00,,,,,积水,雨后积水,,",  # bad date
@@ -107,7 +109,7 @@ def test_a_messy_gbk_export_keeps_good_rows_and_reports_every_bad_row(server: Se
     )
     linked = server.get(f"/hotline/cases/{case['id']}/tickets", "rx_handler").json()
     assert [t["ticket_no"] for t in linked] == ["RX-001", "RX-002"]
-    assert all("13905371234" not in str(t) for t in linked)  # the caller's phone is not stored
+    assert all(PHONE not in str(t) for t in linked)  # the caller's phone is not stored
 
 
 def test_importing_the_same_file_again_creates_nothing_and_says_why(server: Server) -> None:
@@ -407,7 +409,7 @@ def test_a_ticket_joining_an_existing_case_shows_on_its_timeline_and_reaches_dev
     server.clock.now = T0 + timedelta(hours=1)
     rows = [
         HEADER,
-        f"L-1,2026-11-02 08:00,,尚书路停车场,{LOT.lat},{LOT.lon},乱停车,又乱停,13905371234,",
+        f"L-1,2026-11-02 08:00,,尚书路停车场,{LOT.lat},{LOT.lon},乱停车,又乱停,{PHONE},",
     ]
     body = upload(server, "rx_handler", "\n".join(rows).encode()).json()
     assert body["linked"] == 1
@@ -423,7 +425,7 @@ def test_a_ticket_joining_an_existing_case_shows_on_its_timeline_and_reaches_dev
     assert event["data"]["ticket_no"] == "L-1"
     assert event["data"]["import_id"] == body["id"]
     assert event["status_after"] == case["status"] == "discovered"
-    assert "13905371234" not in str(event)  # the caller's phone is not stored
+    assert PHONE not in str(event)  # the caller's phone is not stored
     assert case["version"] == version + 1
 
     pulled = pull(cursor)["cases"]
