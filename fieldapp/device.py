@@ -154,6 +154,7 @@ class DeviceSession:
 
         try:
             await asyncio.to_thread(self.probe)
+            log.info("sync: server answers; pushing %s", self.counts())
             await asyncio.to_thread(self.client.sync_once, on_progress)
         except NotRegistered as exc:
             self.status.registered = False
@@ -164,6 +165,7 @@ class DeviceSession:
             self.status.failed(exc, self.counts())
             return
         self.status.succeeded(self.clock(), self.counts())
+        log.info("sync: done")
         try:
             fetched = await asyncio.to_thread(self.fetch_missing_photos)
         except Exception as exc:

@@ -24,7 +24,7 @@ from playwright.sync_api import Page, expect
 from server.demo_data import SITES
 from sync.clock import CHINA_TZ
 from tests.browser.conftest import RunningApp, open_app, shot
-from tests.browser.test_loop import shown, sign_in, start_live, wait_synced
+from tests.browser.test_loop import shown, sign_in, wait_synced
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -97,7 +97,7 @@ def clock() -> Clock:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, clock: Clock) -> Iterator[LiveServer]:
     server = LiveServer.with_demo(tmp_path_factory.mktemp("server"), now=MONDAY, clock=clock)
-    start_live(server)
+    server.start()
     yield server
     server.stop()
 

@@ -5,7 +5,7 @@ sync, on the server."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,27 +18,15 @@ from sync.client import SyncClient
 from sync.device_store import DeviceStore
 from sync.protocol import CommandType
 from tests.browser.conftest import RunningApp, shot, type_into
-from tests.browser.test_loop import case_card, shown, sign_in, start_live, wait_synced
+from tests.browser.demo_server import api_server_url, live
+from tests.browser.test_loop import case_card, shown, sign_in, wait_synced
 from tests.support.live_server import LiveServer
+
+__all__ = ["api_server_url", "live"]  # fixtures: the demo server and its URL
 
 pytestmark = pytest.mark.browser
 
 WATER = next(s for s in SITES if s.kind == "waterlogging_point")
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer.with_demo(
-        tmp_path_factory.mktemp("server"), now=datetime(2026, 11, 2, 1, tzinfo=UTC)
-    )
-    start_live(server)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def api_server_url(live: LiveServer) -> str:
-    return live.base_url
 
 
 def assigned_case(live: LiveServer, tmp: Path) -> str:

@@ -8,8 +8,8 @@ names the attendees, the decision per department and the time nodes."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,37 +21,24 @@ from playwright.sync_api import Locator, Page, expect
 from server.demo_data import SITES
 from sync.clock import to_local
 from tests.browser.conftest import RunningApp, field, shot, type_into
+from tests.browser.demo_server import api_server_url, live
 from tests.browser.test_loop import (
     case_card,
     jpeg,
     pick_photos,
     shown,
     sign_in,
-    start_live,
     wait_synced,
 )
 from tests.support.live_server import LiveServer
+
+__all__ = ["api_server_url", "live"]  # fixtures: the demo server and its URL
 
 pytestmark = pytest.mark.browser
 
 WATER = [s for s in SITES if s.kind == "waterlogging_point"]
 HANDLERS = {"zhzf": "zhzf_handler", "sw": "sw_handler", "zj": "zj_handler"}
 SLOW_MS = 30_000  # the first sync after signing in
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer.with_demo(
-        tmp_path_factory.mktemp("server"), now=datetime(2026, 11, 2, 1, tzinfo=UTC)
-    )
-    start_live(server)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def api_server_url(live: LiveServer) -> str:
-    return live.base_url
 
 
 class Api:

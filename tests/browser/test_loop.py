@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,10 @@ from tests.browser.conftest import (
     stop_app,
     type_into,
 )
+from tests.browser.demo_server import live
 from tests.support.live_server import LiveServer
+
+__all__ = ["live"]  # fixture: the demo server
 
 pytestmark = pytest.mark.browser
 
@@ -39,22 +41,7 @@ AT_THE_POINT: Geolocation = {
     "longitude": WATER.location.lon,
     "accuracy": 6.0,
 }
-SYNC_TIMEOUT_MS = 40_000
-
-
-def start_live(server: LiveServer) -> None:
-    """``server.start()``, tolerating a first /health answer slower than its 0.5 s probe."""
-    try:
-        server.start()
-    except requests.ReadTimeout:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(server.base_url + "/health", timeout=5)
-                return
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise
+SYNC_TIMEOUT_MS = 90_000  # a first sync after a restart can be slow on a loaded machine
 
 
 def jpeg(color: str, label: str) -> bytes:
@@ -63,16 +50,6 @@ def jpeg(color: str, label: str) -> bytes:
     out = io.BytesIO()
     im.save(out, "JPEG", quality=85)
     return out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer.with_demo(
-        tmp_path_factory.mktemp("server"), now=datetime(2026, 11, 2, 1, tzinfo=UTC)
-    )
-    start_live(server)
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +163,7 @@ def test_record_offline_restart_sync_handle_verify_close(
         shot(inspector, "loop-home-offline-after-restart", docs=True)
 
         # -- the server is back: it syncs (pending -> 0)
-        start_live(live)
+        live.start()
         wait_synced(inspector)
         shot(inspector, "loop-home-synced")
 

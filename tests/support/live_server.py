@@ -63,10 +63,10 @@ class LiveServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30  # a busy machine can take seconds to answer first
         while time.monotonic() < deadline:
             try:
-                requests.get(self.base_url + "/health", timeout=0.5)
+                requests.get(self.base_url + "/health", timeout=2)
                 return
             except requests.RequestException:
                 time.sleep(0.05)
