@@ -405,7 +405,7 @@ def _case_work(session: SessionDep, case_id: str, actor: Actor, now: datetime) -
     )
 
 
-def _session_out(session: SessionDep, js: JointSession) -> SessionOut:
+def _session_out(session: SessionDep, js: JointSession, now: datetime) -> SessionOut:
     now_points = joint_sessions.points_of(session, js)
     return SessionOut(
         id=js.id,
@@ -426,7 +426,7 @@ def _session_out(session: SessionDep, js: JointSession) -> SessionOut:
             for c in wf_data.check_ins(session, js.id)
         ],
         points=[
-            SessionPointOut(label=p.label, case=case_out(p.case, js.started_at)) for p in now_points
+            SessionPointOut(label=p.label, case=case_out(p.case, now)) for p in now_points
         ],
         closed_points=sum(1 for p in now_points if p.case.status == "closed"),
         all_closed=joint_sessions.all_closed(now_points),
@@ -789,7 +789,7 @@ def convene(
         now=now,
     )
     session.commit()
-    return _session_out(session, js)
+    return _session_out(session, js, now)
 
 
 @router.get(
@@ -829,8 +829,10 @@ def list_sessions(
     response_model=SessionOut,
     summary="A session: who checked in, its points and how far each is",
 )
-def get_session(session_id: str, session: SessionDep, actor: CurrentActor) -> SessionOut:
-    return _session_out(session, joint_sessions.visible_session(session, session_id, actor))
+def get_session(
+    session_id: str, session: SessionDep, actor: CurrentActor, now: NowDep
+) -> SessionOut:
+    return _session_out(session, joint_sessions.visible_session(session, session_id, actor), now)
 
 
 @router.post(
@@ -855,7 +857,7 @@ def check_in(
         now=now,
     )
     session.commit()
-    return _session_out(session, joint_sessions.visible_session(session, session_id, actor))
+    return _session_out(session, joint_sessions.visible_session(session, session_id, actor), now)
 
 
 @router.post(
@@ -894,7 +896,7 @@ def add_point(
         now=now,
     )
     session.commit()
-    return _session_out(session, joint_sessions.visible_session(session, session_id, actor))
+    return _session_out(session, joint_sessions.visible_session(session, session_id, actor), now)
 
 
 @router.post(
@@ -920,7 +922,7 @@ def conclude(
         now=now,
     )
     session.commit()
-    return _session_out(session, js)
+    return _session_out(session, js, now)
 
 
 # --- minutes -----------------------------------------------------------------------------------

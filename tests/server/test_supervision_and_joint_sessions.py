@@ -276,6 +276,12 @@ def test_a_joint_session_with_three_departments_fixes_four_waterlogging_points(
             for t in work(server, cid, "sw_handler")["assist_tasks"]
         }
         assert tasks == {"zhzf": node, "zj": node}
+    # each point shows whether it is overdue as of now (not as of the session's start)
+    on_time = server.get(f"/joint-sessions/{sid}", "supervisor").json()
+    assert not any(p["case"]["overdue"] for p in on_time["points"])
+    server.clock.now = node + timedelta(days=1, hours=1)  # past every point's deadline
+    late = server.get(f"/joint-sessions/{sid}", "supervisor").json()
+    assert all(p["case"]["overdue"] for p in late["points"])
     concluded = post_ok(
         server,
         f"/joint-sessions/{sid}/conclude",
