@@ -298,12 +298,21 @@ def field(page: Page, label: str) -> Locator:
 
 
 def type_into(page: Page, label: str, text: str, *, replace: bool = False) -> None:
-    """Type like a user: Flutter ignores Playwright's ``fill`` (no key events reach it)."""
-    field(page, label).click()
-    if replace:
+    """Type like a user: Flutter ignores Playwright's ``fill`` (no key events reach it).
+
+    Waits for the field to have focus before the first key, then checks what it holds and
+    types again if a key was lost (seen on a loaded machine: "hangsan" for "zhangsan")."""
+    locator = field(page, label)
+    locator.click()
+    expect(locator).to_be_focused()
+    wanted = text if replace else locator.input_value() + text
+    for _ in range(3):
         page.keyboard.press("Control+A")
         page.keyboard.press("Backspace")
-    page.keyboard.type(text)
+        page.keyboard.type(wanted)
+        if locator.input_value() == wanted:
+            return
+    raise AssertionError(f"{label}: typed {wanted!r}, the field holds {locator.input_value()!r}")
 
 
 def read_field(page: Page, label: str) -> str:

@@ -213,11 +213,11 @@ def test_a_joint_session_fixes_four_waterlogging_points_and_ends_with_one_minute
     zhzf.get_by_role("tab", name="首页").click()
     wait_synced(zhzf)
     for number in numbers:
-        expect(case_card(zhzf, number)).to_be_visible()
+        expect(case_card(zhzf, number)).to_be_visible(timeout=20_000)
     sw = phones["sw"]
     sw.get_by_role("tab", name="首页").click()
     wait_synced(sw)
-    expect(case_card(sw, numbers[0])).to_be_visible()  # assisting: on its list too
+    expect(case_card(sw, numbers[0])).to_be_visible(timeout=20_000)  # assisting: its list too
     case_card(zhzf, numbers[0]).click()
     zhzf.get_by_role("button", name="签收").click()
     zhzf.get_by_role("button", name="提交").click()
