@@ -154,18 +154,18 @@ class DeviceSession:
 
         try:
             await asyncio.to_thread(self.probe)
-            log.info("sync: server answers; pushing %s", self.counts())
+            log.info("sync %s: server answers; pushing %s", self.client_id[:8], self.counts())
             await asyncio.to_thread(self.client.sync_once, on_progress)
         except NotRegistered as exc:
             self.status.registered = False
             self.status.failed(exc, self.counts())
             return
         except Exception as exc:  # Offline, OutdatedApp, a refused photo…: keep everything
-            log.info("sync failed: %s", exc)
+            log.info("sync %s failed: %s", self.client_id[:8], exc)
             self.status.failed(exc, self.counts())
             return
         self.status.succeeded(self.clock(), self.counts())
-        log.info("sync: done")
+        log.info("sync %s: done (status %x)", self.client_id[:8], id(self.status))
         try:
             fetched = await asyncio.to_thread(self.fetch_missing_photos)
         except Exception as exc:

@@ -23,12 +23,14 @@ A later screen plugs in by adding a ``ft.Route`` to ``SIGNED_IN_ROUTES`` (and, f
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import flet as ft
 
 from fieldapp.app_context import AppEnv, provide_app, use_app
+from fieldapp.component import component
 from fieldapp.device import (
     DeviceContext,
     ObservableDeviceHolder,
@@ -50,6 +52,8 @@ from fieldapp.screens.problems import ProblemsScreen
 from fieldapp.screens.settings import SettingsScreen
 from fieldapp.theme import PAGE_PADDING
 from fieldapp.viewmodels.dashboard import may_see_dashboard
+
+log = logging.getLogger(__name__)
 
 LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/home"
@@ -145,6 +149,10 @@ def DeviceRunner() -> None:
         device = await asyncio.to_thread(
             open_device, env.services.config.data_dir, client_id, current.server_url
         )
+        log.info(
+            "device %s opened for user %s (status %x)", client_id[:8], current.user.id,
+            id(device.status),
+        )
         holder.device = device
 
         async def remember(device_token: str) -> None:
@@ -158,6 +166,7 @@ def DeviceRunner() -> None:
         ft.context.page.run_task(device.run, current.token, current.device_token, remember)
 
     def stop() -> None:
+        log.info("device runner cleanup (device %s)", holder.device and holder.device.client_id[:8])
         if holder.device is not None:
             holder.device.stop()
             holder.device = None
@@ -165,7 +174,7 @@ def DeviceRunner() -> None:
     ft.use_effect(start, [user_id], cleanup=stop)
 
 
-@ft.component
+@component
 def NotFound() -> ft.Control:
     env = use_app()
     return ft.Column(
@@ -178,7 +187,7 @@ def NotFound() -> ft.Control:
     )
 
 
-@ft.component
+@component
 def RootRedirect() -> ft.Control:
     return Redirect(HOME_ROUTE)
 

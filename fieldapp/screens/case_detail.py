@@ -14,6 +14,7 @@ from typing import cast
 import flet as ft
 
 from fieldapp.app_context import use_app
+from fieldapp.component import component
 from fieldapp.device import DeviceSession, use_device
 from fieldapp.i18n import label_for
 from fieldapp.photos import PhotoRejected, WatermarkInfo, process_photo
@@ -36,7 +37,7 @@ GPS_TIMEOUT_S = 6.0
 NOTE = "note"  # the progress-note form (not a lifecycle action)
 
 
-@ft.component
+@component
 def CaseScreen() -> ft.Control:
     env = use_app()
     holder = use_device()
@@ -47,7 +48,7 @@ def CaseScreen() -> ft.Control:
     return CaseDetail(device, case_id)
 
 
-@ft.component
+@component
 def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
     env = use_app()
     holder = use_device()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from fieldapp.app_context import AppEnv
+from fieldapp.component import component
 from fieldapp.i18n import Lang
 from fieldapp.theme import SPACING, TITLE_SIZE
 
@@ -31,7 +32,7 @@ async def set_language(env: AppEnv, lang: Lang) -> None:
         await env.services.prefs.set(LANG_PREF_KEY, lang.value)
 
 
-@ft.component
+@component
 def Redirect(to: str) -> ft.Control:
     """Navigate to ``to`` once mounted; shows a progress ring meanwhile."""
     ft.use_effect(lambda: ft.context.page.navigate(to), [to])

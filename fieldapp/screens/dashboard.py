@@ -17,6 +17,7 @@ import flet_charts as fch
 
 from fieldapp.api_client import ApiClient, ApiError, Rejected, ServerUnreachable
 from fieldapp.app_context import AppEnv, use_app
+from fieldapp.component import component
 from fieldapp.dashboard_api import DashboardPayload, fetch_dashboard
 from fieldapp.device import DeviceSession, use_device
 from fieldapp.screens.common import heading, screen_column
@@ -42,7 +43,7 @@ GRID = ft.Colors.OUTLINE_VARIANT
 AXIS_TEXT = 12
 
 
-@ft.component
+@component
 def DashboardScreen() -> ft.Control:
     env = use_app()
     session = env.state.session
@@ -55,7 +56,7 @@ def DashboardScreen() -> ft.Control:
     return DashboardBody(session.server_url, session.token)
 
 
-@ft.component
+@component
 def DashboardBody(server_url: str, token: str) -> ft.Control:
     env = use_app()
     holder = use_device()
@@ -118,7 +119,7 @@ def DashboardBody(server_url: str, token: str) -> ft.Control:
     return screen_column([*top, figures])
 
 
-@ft.component
+@component
 def DeviceFigures(payload: DashboardPayload, device: DeviceSession) -> ft.Control:
     """Named from the device's reference list; re-rendered when a sync brings it."""
     ft.use_state(device.status)
@@ -126,7 +127,7 @@ def DeviceFigures(payload: DashboardPayload, device: DeviceSession) -> ft.Contro
     return cards(env, dashboard_of(env, payload, device.reference()))
 
 
-@ft.component
+@component
 def Figures(payload: DashboardPayload) -> ft.Control:
     env = use_app()
     return cards(env, dashboard_of(env, payload, EMPTY_REFERENCE))

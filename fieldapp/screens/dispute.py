@@ -18,6 +18,7 @@ import flet as ft
 
 from fieldapp.api_client import ApiClient, Rejected, ServerUnreachable
 from fieldapp.app_context import AppEnv, use_app
+from fieldapp.component import component
 from fieldapp.device import use_device
 from fieldapp.dispute_api import CaseWork, DisputeApi
 from fieldapp.i18n import label_for
@@ -75,7 +76,7 @@ def card(lines: list[ft.Control], identifier: str) -> ft.Control:
     )
 
 
-@ft.component
+@component
 def DisputeScreen() -> ft.Control:
     env = use_app()
     holder = use_device()

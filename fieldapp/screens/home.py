@@ -9,6 +9,7 @@ from typing import cast
 import flet as ft
 
 from fieldapp.app_context import AppEnv, use_app
+from fieldapp.component import component
 from fieldapp.device import DeviceSession, use_device
 from fieldapp.i18n import label_for
 from fieldapp.screens.common import heading, screen_column
@@ -36,7 +37,7 @@ def actor_of(env: AppEnv) -> Actor | None:
     return Actor(user_id=user.id, role=role, department=user.department_code or "")
 
 
-@ft.component
+@component
 def SyncCard(device: DeviceSession) -> ft.Control:
     env = use_app()
     status, _ = ft.use_state(device.status)  # re-render on every status change
@@ -86,7 +87,7 @@ def SyncCard(device: DeviceSession) -> ft.Control:
     return ft.Card(content=ft.Container(padding=14, content=ft.Column(controls, spacing=6)))
 
 
-@ft.component
+@component
 def HomeScreen() -> ft.Control:
     env = use_app()
     holder = use_device()
@@ -131,7 +132,7 @@ def HomeScreen() -> ft.Control:
     return screen_column([*top, HomeLists(device, here)])
 
 
-@ft.component
+@component
 def HomeLists(device: DeviceSession, here: Point | None) -> ft.Control:
     env = use_app()
     ft.use_state(device.status)  # re-read the store after each sync or local change

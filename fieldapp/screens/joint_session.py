@@ -20,6 +20,7 @@ import flet as ft
 
 from fieldapp.api_client import ApiClient, Rejected, ServerUnreachable
 from fieldapp.app_context import AppEnv, use_app
+from fieldapp.component import component
 from fieldapp.device import DeviceHolder, DeviceSession, use_device
 from fieldapp.i18n import label_for
 from fieldapp.joint_api import JointApi, JointSession, Minute, SessionPoint, SessionSummary
@@ -151,7 +152,7 @@ def offline_block(env: AppEnv, text: str, retry: Callable[[], Any]) -> list[ft.C
 # --- home entry --------------------------------------------------------------------------------
 
 
-@ft.component
+@component
 def JointEntry() -> ft.Control:
     """A small 联合办公 card on the home screen: organizers always see it; a department sees it
     while an open session invites it (needs the server; hidden offline for departments)."""
@@ -196,7 +197,7 @@ def JointEntry() -> ft.Control:
 # --- my sessions -------------------------------------------------------------------------------
 
 
-@ft.component
+@component
 def JointListScreen() -> ft.Control:
     env = use_app()
     holder = use_device()
@@ -267,7 +268,7 @@ def summary_card(env: AppEnv, row: SessionSummary) -> ft.Control:
     )
 
 
-@ft.component
+@component
 def ConveneCard(device: DeviceSession, actor: Actor, cancel: Callable[[], None]) -> ft.Control:
     env = use_app()
     reference = device.reference()
@@ -390,7 +391,7 @@ def ConveneCard(device: DeviceSession, actor: Actor, cancel: Callable[[], None])
 # --- one session -------------------------------------------------------------------------------
 
 
-@ft.component
+@component
 def JointSessionScreen() -> ft.Control:
     env = use_app()
     holder = use_device()
@@ -634,7 +635,7 @@ def minute_card(env: AppEnv, js: JointSession, minute: Minute, reference: Refere
     return ft.Semantics(identifier="joint-minute", content=card(rows))
 
 
-@ft.component
+@component
 def PointFormCard(
     device: DeviceSession,
     js: JointSession,
@@ -819,7 +820,7 @@ def PointFormCard(
     return card(controls)
 
 
-@ft.component
+@component
 def ConcludeCard(
     js: JointSession,
     concluded: Callable[[JointSession], Any],

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import flet as ft
 
 from fieldapp.app_context import AppEnv, use_app
+from fieldapp.component import component
 from fieldapp.device import DeviceSession, use_device
 from fieldapp.photos import PhotoRejected, process_photo, read_exif_gps
 from fieldapp.screens.common import heading, screen_column
@@ -35,7 +36,7 @@ GPS_ATTEMPTS = 3
 GPS_TIMEOUT_S = 6.0
 
 
-@ft.component
+@component
 def NewCaseScreen() -> ft.Control:
     env = use_app()
     holder = use_device()
@@ -45,7 +46,7 @@ def NewCaseScreen() -> ft.Control:
     return NewInspection(device)
 
 
-@ft.component
+@component
 def NewInspection(device: DeviceSession) -> ft.Control:
     env = use_app()
     holder = use_device()
@@ -333,7 +334,7 @@ def location_block(env: AppEnv, vm: NewInspectionViewModel) -> list[ft.Control]:
     return out
 
 
-@ft.component
+@component
 def AssignStep(
     device: DeviceSession,
     vm: NewInspectionViewModel,

@@ -15,6 +15,7 @@ import flet as ft
 
 from fieldapp.api_client import ApiClient, ApiError, Rejected, ServerUnreachable
 from fieldapp.app_context import use_app
+from fieldapp.component import component
 from fieldapp.dashboard_api import fetch_notifications, mark_read
 from fieldapp.device import use_device
 from fieldapp.screens.common import screen_column
@@ -29,7 +30,7 @@ from fieldapp.viewmodels.notifications import (
 ROUTE = "/notifications"
 
 
-@ft.component
+@component
 def NotificationBell() -> ft.Control:
     """A bell with the unread count; read once each time Home is shown."""
     env = use_app()
@@ -61,7 +62,7 @@ def NotificationBell() -> ft.Control:
     )
 
 
-@ft.component
+@component
 def NotificationsScreen() -> ft.Control:
     env = use_app()
     holder = use_device()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import flet as ft
 
 from fieldapp.app_context import use_app
+from fieldapp.component import component
 from fieldapp.device import use_device
 from fieldapp.screens.common import screen_column
 from fieldapp.screens.widgets import back_heading
 from fieldapp.viewmodels.sync_status import problem_rows
 
 
-@ft.component
+@component
 def ProblemsScreen() -> ft.Control:
     env = use_app()
     holder = use_device()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from fieldapp.app_context import use_app
+from fieldapp.component import component
 from fieldapp.i18n import Lang, label_for
 from fieldapp.screens.common import heading, screen_column, set_language
 from fieldapp.theme import TOUCH_TARGET
@@ -12,7 +13,7 @@ from fieldapp.theme import TOUCH_TARGET
 LOGIN_ROUTE = "/login"
 
 
-@ft.component
+@component
 def SettingsScreen() -> ft.Control:
     env = use_app()
     state, services = env.state, env.services

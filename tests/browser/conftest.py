@@ -293,8 +293,35 @@ def shot(page: Page, name: str, *, docs: bool = False) -> Path:
 
 
 def field(page: Page, label: str) -> Locator:
-    """The text input of ``ft.TextField(label=label)``."""
-    return page.locator(f'input[aria-label="{label}"]')
+    """The text input of ``ft.TextField(label=label)`` (a textarea when multiline)."""
+    return page.locator(f'input[aria-label="{label}"], textarea[aria-label="{label}"]')
+
+
+VIEW_TOP, VIEW_BOTTOM_MARGIN = 90, 110  # the app bar above, the navigation bar below
+
+
+def reveal(page: Page, target: Locator, tries: int = 15) -> dict[str, float]:
+    """Scroll the screen with the mouse wheel, as a user would, until ``target`` sits inside
+    the visible area; return its box. Playwright's own scroll-into-view moves only the
+    semantics DOM: Flutter's canvas stays put and the tap lands on whatever is drawn there."""
+    viewport = page.viewport_size or {"width": 390, "height": 844}
+    bottom = viewport["height"] - VIEW_BOTTOM_MARGIN
+    page.mouse.move(viewport["width"] / 2, viewport["height"] / 2)
+    for _ in range(tries):
+        box = target.bounding_box()
+        if box is not None and box["y"] >= VIEW_TOP and box["y"] + box["height"] <= bottom:
+            return box
+        middle = (VIEW_TOP + bottom) / 2
+        delta = 300.0 if box is None else box["y"] + box["height"] / 2 - middle
+        page.mouse.wheel(0, delta)
+        page.wait_for_timeout(400)
+    raise AssertionError(f"could not scroll {target} into view")
+
+
+def tap(page: Page, target: Locator) -> None:
+    """Tap ``target`` where the canvas shows it (see ``reveal``)."""
+    box = reveal(page, target)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
 def type_into(page: Page, label: str, text: str, *, replace: bool = False) -> None:
@@ -303,8 +330,15 @@ def type_into(page: Page, label: str, text: str, *, replace: bool = False) -> No
     Waits for the field to have focus before the first key, then checks what it holds and
     types again if a key was lost (seen on a loaded machine: "hangsan" for "zhangsan")."""
     locator = field(page, label)
-    locator.click()
-    expect(locator).to_be_focused()
+    for attempt in range(3):
+        reveal(page, locator)  # in view, so the click below needs no DOM-only scroll
+        locator.click()
+        try:
+            expect(locator).to_be_focused(timeout=3000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     wanted = text if replace else locator.input_value() + text
     for _ in range(3):
         page.keyboard.press("Control+A")

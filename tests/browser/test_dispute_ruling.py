@@ -16,7 +16,7 @@ import requests
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.conftest import RunningApp, field, shot
+from tests.browser.conftest import RunningApp, shot, tap, type_into
 from tests.browser.test_dispute import api_server_url, assigned_case, live
 from tests.browser.test_loop import case_card, shown, sign_in, wait_synced
 from tests.support.live_server import LiveServer
@@ -26,6 +26,7 @@ __all__ = ["api_server_url", "live"]  # the module's fixtures: the demo server a
 
 ACTIVE = {"assigned", "accepted", "handling"}
 UI_MS = 20_000
+BASIS = "《城镇排水与污水处理条例》第二十条；县水务局“三定”规定"
 
 
 def server_get(live: LiveServer, path: str, user: str = "supervisor") -> Any:
@@ -68,32 +69,12 @@ def retried(action: Callable[[], None], check: Callable[[], None], tries: int = 
             time.sleep(1.0)
 
 
-def type_field(page: Page, label: str, text: str) -> None:
-    """``type_into``, until the field holds ``text`` (on a loaded machine a re-render can
-    take the focus or the first keys away)."""
-    box = field(page, label).or_(page.get_by_role("textbox", name=label)).first
-
-    def enter() -> None:
-        box.click(timeout=5000)
-        expect(box).to_be_focused(timeout=3000)
-        page.wait_for_timeout(200)
-        page.keyboard.press("Control+A")
-        page.keyboard.press("Backspace")
-        page.keyboard.type(text)
-
-    retried(enter, lambda: expect(box).to_have_value(text, timeout=3000))
-
-
 def pick(page: Page, option: str) -> None:
-    """``choose`` (the screen's first Dropdown), until the option is picked."""
+    """Open the screen's first Dropdown (Flutter names its button by nothing) and pick
+    ``option``, tapping again if the first tap landed during a re-render."""
     menu = page.get_by_role("button", name=option, exact=True)
-
-    def open_menu() -> None:
-        dropdown = page.locator("[aria-expanded]").first
-        dropdown.scroll_into_view_if_needed()
-        dropdown.click()
-
-    retried(open_menu, lambda: expect(menu.last).to_be_visible(timeout=3000))
+    dropdown = page.locator("[aria-expanded]").first
+    retried(lambda: tap(page, dropdown), lambda: expect(menu.last).to_be_visible(timeout=3000))
     menu.last.click()
 
 
@@ -127,8 +108,8 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     zhzf.get_by_role("button", name="签收").click()
     zhzf.get_by_role("button", name="提交").click()
     zhzf.get_by_role("button", name="提出异议").click()
-    type_field(zhzf, "理由 / 说明", "涵洞排水管网由水务局管养，应由水务局负责")
-    type_field(zhzf, "法律依据", "《城镇排水与污水处理条例》第二十条；县水务局“三定”规定")
+    type_into(zhzf, "理由 / 说明", "涵洞排水管网由水务局管养，应由水务局负责", replace=True)
+    type_into(zhzf, "法律依据", BASIS, replace=True)
     zhzf.get_by_role("button", name="提交").click()
     expect(shown(zhzf, "已提出异议")).to_be_visible()
     go_home(zhzf)
@@ -147,8 +128,8 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     expect(sw.get_by_role("button", name="召集协商")).to_have_count(0)  # not the lead
     sw.get_by_role("button", name="陈述本部门意见").click()
     sw.get_by_role("button", name="不属于本部门").click()
-    type_field(sw, "理由", "涵洞位于铁路桥下，排水设施未移交水务局")
-    type_field(sw, "法律依据", "县水务局“三定”规定")
+    type_into(sw, "理由", "涵洞位于铁路桥下，排水设施未移交水务局", replace=True)
+    type_into(sw, "法律依据", "县水务局“三定”规定", replace=True)
     shot(sw, "dispute-position-form")
     sw.get_by_role("button", name="提交").click()
     expect(shown(sw, "已提交本部门意见")).to_be_visible(timeout=UI_MS)
@@ -158,7 +139,7 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     [dispute] = server_get(live, f"/workflow/cases/{case_id}")["disputes"]
     assert dispute["stage"] == "coordination"
     assert dispute["positions"]["sw"]["not_ours"] is True
-    assert dispute["legal_basis"] == "《城镇排水与污水处理条例》第二十条；县水务局“三定”规定"
+    assert dispute["legal_basis"] == BASIS
 
     # 编办 (coordinator): coordination, then the joint group's ruling: 水务局 leads
     wbb = new_device()
@@ -169,7 +150,7 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     to_top(wbb)
     shot(wbb, "dispute-stage-coordination", docs=True)
     wbb.get_by_role("button", name="提交联合会商认定").click()
-    type_field(wbb, "理由（可选）", "协调未达成一致")
+    type_into(wbb, "理由（可选）", "协调未达成一致", replace=True)
     wbb.get_by_role("button", name="提交").click()
     expect(shown(wbb, "已提交下一阶段")).to_be_visible(timeout=UI_MS)
     expect(wbb.get_by_role("button", name="提交联合会商认定")).to_have_count(0)  # last stage
@@ -177,10 +158,10 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     shot(wbb, "dispute-stage-ruling", docs=True)
     wbb.get_by_role("button", name="作出认定").click()
     pick(wbb, "水务局")
-    wbb.get_by_role("checkbox", name="综合执法局").click()  # the old lead assists
-    type_field(wbb, "基本事实", "涵洞积水系排水管网堵塞，管网属城区排水系统")
-    type_field(wbb, "认定意见", "由水务局主办，负责管网疏通和泵站强排；综合执法局协办")
-    type_field(wbb, "法律依据", "《城镇排水与污水处理条例》第二十条")
+    tap(wbb, wbb.get_by_role("checkbox", name="综合执法局"))  # the old lead assists
+    type_into(wbb, "基本事实", "涵洞积水系排水管网堵塞，管网属城区排水系统", replace=True)
+    type_into(wbb, "认定意见", "由水务局主办，负责管网疏通和泵站强排；综合执法局协办", replace=True)
+    type_into(wbb, "法律依据", "《城镇排水与污水处理条例》第二十条", replace=True)
     shot(wbb, "dispute-ruling-form")
     wbb.get_by_role("button", name="提交").click()
     expect(shown(wbb, "已认定，案件已改派")).to_be_visible(timeout=UI_MS)

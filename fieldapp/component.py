@@ -1,0 +1,51 @@
+"""``component``: ``ft.component`` with an error boundary.
+
+Flet renders components from one scheduler task per session; an exception escaping a render
+ends that task, and the session silently stops re-rendering (seen: a sync card frozen at
+"上次同步 无" while the device kept syncing). Every screen and widget of the app is declared
+with this decorator instead: a render that fails is logged with its traceback and shows a
+short notice in place of the component, and the rest of the session keeps updating.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import ParamSpec
+
+import flet as ft
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+
+RENDER_FAILED = "此处显示出错，已记录；请返回重试 · This part failed to show; go back and retry"
+
+
+def fallback(name: str) -> ft.Control:
+    return ft.Container(
+        padding=12,
+        bgcolor=ft.Colors.ERROR_CONTAINER,
+        border_radius=8,
+        content=ft.Text(RENDER_FAILED, color=ft.Colors.ON_ERROR_CONTAINER, tooltip=name),
+    )
+
+
+def contained(fn: Callable[P, ft.Control]) -> Callable[P, ft.Control]:
+    """``fn``, but a failure is logged and rendered as a notice instead of raised."""
+
+    @functools.wraps(fn)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> ft.Control:
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            log.exception("render of %s failed", fn.__qualname__)
+            return fallback(fn.__qualname__)
+
+    return guarded
+
+
+def component(fn: Callable[P, ft.Control]) -> Callable[P, ft.Control]:
+    """Declare a Flet component whose render errors are contained (see the module doc)."""
+    return ft.component(contained(fn))
