@@ -24,9 +24,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sync.boundary_types import TimeLimit
 from sync.errors import InvalidInput, NotPermitted, RuleViolation
+from sync.events import DISPUTE_RULED
 from sync.lifecycle import Actor
 from sync.vocabulary import Role, TimeUnit
 from sync.workcalendar import Deadline, Suspension, compute_deadline
@@ -161,3 +163,13 @@ def lost_by(not_ours: Iterable[str], responsible_department: str) -> list[str]:
 def check_suspension_reason(reason: str) -> None:
     if not reason.strip():
         raise InvalidInput("reason", "中止须说明理由 / a suspension needs a stated reason")
+
+
+def ruled_responsible(events: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """The departments the case's rulings named responsible, from its ``DisputeRuled`` events
+    (the phone knows them offline from the case's timeline)."""
+    return frozenset(
+        str(e["data"]["responsible_department"])
+        for e in events
+        if e.get("kind") == DISPUTE_RULED and (e.get("data") or {}).get("responsible_department")
+    )

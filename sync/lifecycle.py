@@ -59,6 +59,7 @@ class CaseFacts:
     assisting_departments: frozenset[str] = frozenset()
     handler_user_ids: frozenset[str] = frozenset()  # users who accepted, handled or reported back
     suspended: bool = False
+    ruled_responsible: frozenset[str] = frozenset()  # departments a settled dispute named
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,16 @@ def not_suspended(case: CaseFacts, actor: Actor, request: Request) -> None:
 def is_suspended(case: CaseFacts, actor: Actor, request: Request) -> None:
     if not case.suspended:
         raise TransitionNotAllowed("案件未中止 / the case is not suspended", code="not_suspended")
+
+
+def not_ruled_responsible(case: CaseFacts, actor: Actor, request: Request) -> None:
+    """认定谁、谁负责: a department a ruling named responsible cannot hand the case back."""
+    if actor.department in case.ruled_responsible:
+        raise TransitionNotAllowed(
+            "已认定由本部门负责，不能退回（认定谁、谁负责）/ ruled responsible: the case "
+            "cannot be returned; refusing the ruling is reported for accountability",
+            code="ruled_responsible",
+        )
 
 
 def names_the_duplicate(case: CaseFacts, actor: Actor, request: Request) -> None:
@@ -152,7 +163,7 @@ TRANSITIONS: Mapping[Action, Transition] = {
             frozenset({CaseStatus.ASSIGNED}),
             CaseStatus.DISCOVERED,
             {Role.HANDLER: _LEAD},
-            (needs_reason,),
+            (needs_reason, not_ruled_responsible),
         ),
         Transition(
             Action.START_HANDLING,

@@ -26,6 +26,7 @@ from sync.assignment import Proposal
 from sync.boundary_types import AssistingDuty, Point
 from sync.case_numbers import case_number
 from sync.device_store import DeviceStore
+from sync.disputes import ruled_responsible
 from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
 from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
 from sync.protocol import CommandType
@@ -108,6 +109,9 @@ def facts_of(snapshot: dict[str, Any]) -> CaseFacts:
         ),
         handler_user_ids=frozenset(snapshot.get("handler_user_ids") or ()),
         suspended=bool(snapshot.get("suspended", False)),
+        ruled_responsible=ruled_responsible(
+            e for e in snapshot.get("events") or () if isinstance(e, dict)
+        ),
     )
 
 

@@ -5,7 +5,7 @@ its deadline clock never stops; the ruling names who is responsible and reassign
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from server.services import cases as case_service
 from server.services.assisting import sync_assist_tasks
 from server.services.boundary import publish_version
 from server.services.boundary_cache import ReferenceSnapshot
+from server.services.cases import facts_of
 from server.services.minutes import Attendee, Decision, MinuteContent, create_minute
 from server.services.workflow_events import SYSTEM, notify, record_event, role_recipient
 from sync.boundary_types import AssistingDuty, Point
@@ -37,7 +38,7 @@ from sync.disputes import (
 )
 from sync.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from sync.events import DISPUTE_ESCALATED, DISPUTE_RULED, RULING_REFUSED
-from sync.lifecycle import Action, Actor
+from sync.lifecycle import Action, Actor, Request, not_ruled_responsible
 from sync.vocabulary import CaseStatus, Role
 from sync.workcalendar import Suspension
 
@@ -591,11 +592,11 @@ def refuse_ruling(
 
 
 def check_not_ruled_responsible(session: Session, case: Case, actor: Actor) -> None:
-    """Before a return (退回): a department ruled responsible cannot hand the case back."""
-    for d in wf_data.disputes_of(session, case.id):
-        if d.status == DisputeStatus.SETTLED and d.responsible_department == actor.department:
-            raise RuleViolation(
-                "已认定由本部门负责，不能退回（认定谁、谁负责）/ ruled responsible: the case "
-                "cannot be returned; refusing the ruling is reported for accountability",
-                code="ruled_responsible",
-            )
+    """Before a return (退回): the shared rule (``not_ruled_responsible``), with the rulings
+    read from the disputes table (a phone reads them from the case's timeline)."""
+    ruled = frozenset(
+        d.responsible_department
+        for d in wf_data.disputes_of(session, case.id)
+        if d.status == DisputeStatus.SETTLED and d.responsible_department
+    )
+    not_ruled_responsible(replace(facts_of(case), ruled_responsible=ruled), actor, Request())

@@ -61,6 +61,21 @@ def test_the_lead_handler_accepts_returns_or_disputes_an_assigned_case() -> None
     ]
 
 
+def test_the_department_a_ruling_named_responsible_is_not_offered_a_return_offline() -> None:
+    ruled = {
+        **ASSIGNED,
+        "events": [
+            {
+                "kind": "DisputeRuled",
+                "at": "2026-11-05T01:00:00Z",
+                "data": {"dispute_id": "d-1", "responsible_department": "zhzf", "lost_by": []},
+                "actor_department": "bb",
+            }
+        ],
+    }
+    assert detail(HANDLER, **ruled).actions() == [Action.ACCEPT, Action.RAISE_DISPUTE]
+
+
 def test_an_assisting_handler_may_only_dispute() -> None:
     assert detail(ASSISTING, **ASSIGNED).actions() == [Action.RAISE_DISPUTE]
 

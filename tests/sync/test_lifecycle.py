@@ -358,3 +358,13 @@ def test_an_administrator_never_takes_part_in_a_case() -> None:
             for suspended in (False, True):
                 case = case_in(status, suspended=suspended)
                 assert allowed_actions(case, actor(R.ADMIN, profile), now=NOW) == []
+
+
+def test_a_lead_a_ruling_named_responsible_cannot_return_the_case_but_may_accept_it() -> None:
+    ruled = replace(case_in(S.ASSIGNED), ruled_responsible=frozenset({LEAD}))
+    lead = actor(Role.HANDLER, "lead")
+    with pytest.raises(TransitionNotAllowed) as refused:
+        decide(ruled, Action.RETURN, lead, now=NOW, request=FULL_REQUEST)
+    assert refused.value.code == "ruled_responsible"
+    assert Action.RETURN not in allowed_actions(ruled, lead, now=NOW)
+    assert decide(ruled, Action.ACCEPT, lead, now=NOW) is S.ACCEPTED
