@@ -1,4 +1,5 @@
-"""``component``: ``ft.component`` with an error boundary.
+"""``component``: ``ft.component`` with an error boundary; ``keep_updating``: a session's
+update scheduler restarted if it ever fails.
 
 Flet renders components from one scheduler task per session; an exception escaping a render
 ends that task, and the session silently stops re-rendering (seen: a sync card frozen at
@@ -9,10 +10,11 @@ short notice in place of the component, and the rest of the session keeps updati
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
 import flet as ft
 
@@ -49,3 +51,28 @@ def contained(fn: Callable[P, ft.Control]) -> Callable[P, ft.Control]:
 def component(fn: Callable[P, ft.Control]) -> Callable[P, ft.Control]:
     """Declare a Flet component whose render errors are contained (see the module doc)."""
     return ft.component(contained(fn))
+
+
+UPDATES_TASK = "_Session__updates_task"  # flet.messaging.session.Session's scheduler (1.0.x)
+
+
+def keep_updating(session: Any) -> None:
+    """Watch the session's update scheduler (the task that re-renders components). If it ends
+    with an error, log it and start a new one: a single failure must not leave the phone's
+    screen frozen for the rest of the session. A cancelled or finished task (the session
+    closed) is left alone."""
+
+    def on_done(task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("the update scheduler failed; restarting it", exc_info=task.exception())
+        session.start_updates_scheduler()
+        watch(getattr(session, UPDATES_TASK, None))
+
+    def watch(task: object) -> None:
+        if isinstance(task, asyncio.Task):
+            task.add_done_callback(on_done)
+        else:
+            log.warning("no update scheduler to watch (Flet changed?): %r", type(session))
+
+    watch(getattr(session, UPDATES_TASK, None))

@@ -268,6 +268,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lang.en": ("English", "English"),
     # dispute (case detail's dispute form and the 异议 screen, fieldapp/screens/dispute.py)
     "case.legal_basis": ("法律依据", "Legal basis"),
+    "case.claimed_responsible": (
+        "应由哪个部门负责（可选）",
+        "Which department should be responsible (optional)",
+    ),
     "case.legal_basis_hint": (
         "写明法律法规条款或部门“三定”规定",
         "Name the law, regulation or the department's mandate",

@@ -19,6 +19,7 @@ import os
 import flet as ft
 
 from fieldapp.app_context import AppEnv, AppServices, ObservableAppState
+from fieldapp.component import keep_updating
 from fieldapp.config import AppConfig, ensure_secret_key
 from fieldapp.i18n import t
 from fieldapp.shell import App
@@ -39,6 +40,7 @@ def make_main(config: AppConfig) -> ft.AppCallable:
         )
         env = AppEnv(state=ObservableAppState(server_url=config.server_url), services=services)
         page.render_views(App, env)
+        keep_updating(page.session)
 
     return main
 

@@ -8,12 +8,13 @@ distance check (≤ 50 m, or a reason). Every action is written locally with its
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import cast
 
 import flet as ft
 
-from fieldapp.app_context import use_app
+from fieldapp.app_context import AppEnv, use_app
 from fieldapp.component import component
 from fieldapp.device import DeviceSession, use_device
 from fieldapp.i18n import label_for
@@ -56,6 +57,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
     form, set_form = ft.use_state(cast("str | None", None))  # an Action value, NOTE, or None
     reason, set_reason = ft.use_state("")
     legal_basis, set_legal_basis = ft.use_state("")  # a dispute's 法律依据
+    claimed, set_claimed = ft.use_state(cast("str | None", None))  # whom a dispute names
     photos, set_photos = ft.use_state(cast("tuple[StoredPhoto, ...]", ()))
     error, set_error = ft.use_state(cast("str | None", None))
     busy, set_busy = ft.use_state(False)
@@ -113,6 +115,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         set_form(which)
         set_reason("")
         set_legal_basis("")
+        set_claimed(None)
         set_photos(())
         set_error(None)
 
@@ -148,6 +151,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                     photos=list(photos),
                     where=here,
                     legal_basis=legal_basis,
+                    claimed_responsible=claimed if action is Action.RAISE_DISPUTE else None,
                 )
         except DomainError as exc:
             set_error(exc.reason)
@@ -236,6 +240,8 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                 device,
                 legal_basis=legal_basis,
                 set_legal_basis=set_legal_basis,
+                claimed=claimed,
+                set_claimed=set_claimed,
             )
         )
         controls.append(message(error))
@@ -296,6 +302,8 @@ def ActionFormView(
     *,
     legal_basis: str = "",
     set_legal_basis: object = None,
+    claimed: str | None = None,
+    set_claimed: Callable[[str | None], None] | None = None,
 ) -> ft.Control:
     env = use_app()
     title = env.t("case.add_note") if form == NOTE else env.t(f"action.{form}")
@@ -328,6 +336,8 @@ def ActionFormView(
         items.append(
             ft.Text(env.t("case.legal_basis_hint"), size=14, color=ft.Colors.ON_SURFACE_VARIANT)
         )
+        if set_claimed is not None:
+            items.append(claimed_dropdown(env, vm, device, claimed, set_claimed))
     if form == NOTE or action in TAKES_PHOTOS or action is Action.CLOSE:
         items.append(
             ft.OutlinedButton(
@@ -348,3 +358,35 @@ def ActionFormView(
         if photos:
             items.append(photo_strip(device.shelf, [p.sha256 for p in photos], missing_label=""))
     return ft.Column(items, spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+
+def claimed_dropdown(
+    env: AppEnv,
+    vm: CaseDetailViewModel,
+    device: DeviceSession,
+    claimed: str | None,
+    set_claimed: Callable[[str | None], None],
+) -> ft.Control:
+    """A dispute may name the department it believes responsible (the ruling decides): the
+    case's own lead and assisting departments first, then every other department."""
+    reference = device.reference()
+    facts = vm.facts
+    involved = [facts.lead_department or "", *sorted(facts.assisting_departments)]
+    codes = [c for c in involved if c] + [
+        d.code for d in reference.departments if d.code not in involved
+    ]
+
+    def choose(e: ft.Event[ft.Dropdown]) -> None:
+        set_claimed(e.control.value or None)
+
+    return ft.Dropdown(
+        label=env.t("case.claimed_responsible"),
+        value=claimed,
+        options=[
+            ft.DropdownOption(key=code, text=reference.department_name(code))
+            for code in codes
+            if code != vm.actor.department
+        ],
+        on_select=choose,
+        menu_height=420,
+    )

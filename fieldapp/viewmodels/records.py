@@ -314,10 +314,12 @@ class CaseWriter:
         where: Point | None = None,
         assignment: Assignment | None = None,
         legal_basis: str = "",
+        claimed_responsible: str | None = None,
     ) -> dict[str, Any]:
         """Apply ``action`` locally (refused with the rule's typed error, as the server would)
         and queue its ``TransitionCase`` command; photos are linked to the case too.
-        ``legal_basis``: a dispute's (raise_dispute refuses without one)."""
+        ``legal_basis``: a dispute's (raise_dispute refuses without one);
+        ``claimed_responsible``: the department the dispute says is responsible (optional)."""
         snapshot = self.store.case(case_id)
         if snapshot is None:
             raise KeyError(case_id)
@@ -378,6 +380,8 @@ class CaseWriter:
         elif action is Action.RAISE_DISPUTE:
             snapshot["disputed"] = True
             payload["legal_basis"] = data["legal_basis"] = legal_basis.strip()
+            if claimed_responsible:
+                payload["claimed_responsible"] = data["claimed_responsible"] = claimed_responsible
         elif action is Action.RETURN:
             snapshot.update(lead_department=None, assisting=[], due_at=None)
         snapshot["status"] = new_status.value

@@ -77,6 +77,12 @@ def _dispute_or_404(session: Session, dispute_id: str, actor: Actor) -> tuple[Di
     return dispute, case
 
 
+def check_claimed_responsible(claimed: str | None, ref: ReferenceSnapshot) -> None:
+    """The department a dispute says is responsible (optional) must be one the county has."""
+    if claimed is not None and claimed not in ref.departments:
+        raise InvalidInput("claimed_responsible", "未知的部门 / unknown department")
+
+
 def raise_dispute(
     session: Session,
     *,
@@ -100,8 +106,7 @@ def raise_dispute(
         legal_basis=legal_basis,
         has_open_dispute=wf_data.open_dispute_of(session, case.id) is not None,
     )
-    if claimed_responsible is not None and claimed_responsible not in ref.departments:
-        raise InvalidInput("claimed_responsible", "未知的部门 / unknown department")
+    check_claimed_responsible(claimed_responsible, ref)
     case_service.apply_action(
         session,
         actor=actor,

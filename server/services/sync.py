@@ -22,6 +22,7 @@ from server.services import cases as case_service
 from server.services import photos as photo_service
 from server.services.auth import token_hash
 from server.services.boundary_cache import ReferenceSnapshot
+from server.services.disputes import check_claimed_responsible
 from server.services.payloads import new_case_from
 from server.services.payloads import point_of as _point
 from server.services.payloads import text_of as _str
@@ -106,6 +107,11 @@ def _apply(
         except ValueError:
             raise InvalidInput("action", "未知的操作 / unknown action") from None
         assisting = p.get("assisting")
+        extra: dict[str, Any] = {"device_at": cmd.created_at.isoformat()}
+        if action is Action.RAISE_DISPUTE and p.get("claimed_responsible"):
+            claimed = _str(p, "claimed_responsible")
+            check_claimed_responsible(claimed, ref)
+            extra["claimed_responsible"] = claimed
         inp = case_service.ActionInput(
             reason=_str(p, "reason"),
             note=_str(p, "note"),
@@ -120,7 +126,7 @@ def _apply(
             if assisting is not None
             else None,
             override_reason=_str(p, "override_reason"),
-            extra={"device_at": cmd.created_at.isoformat()},
+            extra=extra,
         )
         case_service.apply_action(
             session, actor=actor, case_id=case_id, action=action, inp=inp, ref=ref, now=now

@@ -301,25 +301,43 @@ VIEW_TOP, VIEW_BOTTOM_MARGIN = 90, 110  # the app bar above, the navigation bar 
 
 
 def reveal(page: Page, target: Locator, tries: int = 15) -> dict[str, float]:
-    """Scroll the screen with the mouse wheel, as a user would, until ``target`` sits inside
-    the visible area; return its box. Playwright's own scroll-into-view moves only the
-    semantics DOM: Flutter's canvas stays put and the tap lands on whatever is drawn there."""
+    """Scroll the screen with the mouse wheel, as a user would, until the middle of ``target``
+    sits inside the visible area; return its box. Playwright's own scroll-into-view moves only
+    the semantics DOM: Flutter's canvas stays put and the tap lands on whatever is drawn there."""
     viewport = page.viewport_size or {"width": 390, "height": 844}
     bottom = viewport["height"] - VIEW_BOTTOM_MARGIN
     page.mouse.move(viewport["width"] / 2, viewport["height"] / 2)
+    seen: list[float | None] = []
     for _ in range(tries):
         box = target.bounding_box()
-        if box is not None and box["y"] >= VIEW_TOP and box["y"] + box["height"] <= bottom:
+        middle = None if box is None else box["y"] + box["height"] / 2
+        seen.append(middle)
+        if box is not None and middle is not None and VIEW_TOP <= middle <= bottom:
             return box
-        middle = (VIEW_TOP + bottom) / 2
-        delta = 300.0 if box is None else box["y"] + box["height"] / 2 - middle
+        delta = 300.0 if middle is None else middle - (VIEW_TOP + bottom) / 2
         page.mouse.wheel(0, delta)
         page.wait_for_timeout(400)
-    raise AssertionError(f"could not scroll {target} into view")
+    failed = shot(page, "reveal-failed")
+    raise AssertionError(
+        f"could not scroll {target} into view; its middle was at {seen} (see {failed})"
+    )
 
 
 def tap(page: Page, target: Locator) -> None:
-    """Tap ``target`` where the canvas shows it (see ``reveal``)."""
+    """Tap ``target`` as Flutter sees it. A node with a tap action (``flt-tappable``, on it or
+    its first such descendant) gets a dispatched click, which Flutter turns into that action
+    wherever the canvas has it: once Playwright has scrolled the semantics DOM on an earlier
+    screen, its boxes no longer match what is drawn, and a click at those coordinates lands
+    on whatever is drawn there (or on the navigation bar). Other controls (a Dropdown's field)
+    take pointer events only: scrolled into view by wheel (``reveal``), then clicked."""
+    target.wait_for(state="attached")
+    if target.get_attribute("flt-tappable") is not None:
+        target.dispatch_event("click")
+        return
+    inner = target.locator("[flt-tappable]")
+    if inner.count():
+        inner.first.dispatch_event("click")
+        return
     box = reveal(page, target)
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 

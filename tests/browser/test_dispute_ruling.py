@@ -48,7 +48,7 @@ def open_dispute(page: Page, number: str) -> None:
     """From the home list: the case, then its dispute (online)."""
     link = page.get_by_role("button", name="查看异议处理进度")
     retried(
-        lambda: case_card(page, number).click(),
+        lambda: tap(page, case_card(page, number)),
         lambda: expect(link).to_be_visible(timeout=5000),
     )
     link.click()
@@ -104,12 +104,13 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     zhzf = new_device()
     sign_in(zhzf, app_server, "zhzf_handler")
     wait_synced(zhzf)
-    case_card(zhzf, number).click()
+    tap(zhzf, case_card(zhzf, number))
     zhzf.get_by_role("button", name="签收").click()
     zhzf.get_by_role("button", name="提交").click()
     zhzf.get_by_role("button", name="提出异议").click()
     type_into(zhzf, "理由 / 说明", "涵洞排水管网由水务局管养，应由水务局负责", replace=True)
     type_into(zhzf, "法律依据", BASIS, replace=True)
+    pick(zhzf, "水务局")  # 应由哪个部门负责
     zhzf.get_by_role("button", name="提交").click()
     expect(shown(zhzf, "已提出异议")).to_be_visible()
     go_home(zhzf)
@@ -140,6 +141,7 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     assert dispute["stage"] == "coordination"
     assert dispute["positions"]["sw"]["not_ours"] is True
     assert dispute["legal_basis"] == BASIS
+    assert dispute["claimed_responsible"] == "sw"  # named on the phone when raising it
 
     # 编办 (coordinator): coordination, then the joint group's ruling: 水务局 leads
     wbb = new_device()
@@ -183,7 +185,7 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     # 水务局's phone, after sync: the case is theirs to lead, the ruling in its timeline
     go_home(sw)
     expect(case_card(sw, number)).to_be_visible()
-    case_card(sw, number).click()
+    tap(sw, case_card(sw, number))
     expect(shown(sw, "异议已认定，主办部门")).to_be_visible(timeout=UI_MS)
     expect(sw.get_by_role("button", name="签收")).to_be_visible()  # the ruled lead accepts
     shot(sw, "dispute-ruled-timeline")

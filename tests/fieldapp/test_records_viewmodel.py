@@ -74,6 +74,7 @@ def test_accepting_records_the_handler_and_a_dispute_keeps_the_status(tmp_path: 
         now=NOW,
         reason="非本局职责",
         legal_basis="《城镇排水与污水处理条例》第二十条",
+        claimed_responsible="sw",
     )
     assert snap["status"] == "accepted" and snap["disputed"] is True
     assert "u-handler" in snap["handler_user_ids"]
@@ -81,6 +82,8 @@ def test_accepting_records_the_handler_and_a_dispute_keeps_the_status(tmp_path: 
     assert last["action"] == "raise_dispute" and last["reason"] == "非本局职责"
     assert last["legal_basis"] == "《城镇排水与污水处理条例》第二十条"
     assert snap["events"][-1]["data"]["legal_basis"] == "《城镇排水与污水处理条例》第二十条"
+    assert last["claimed_responsible"] == "sw"  # whom the dispute names, for the ruling
+    assert snap["events"][-1]["data"]["claimed_responsible"] == "sw"
 
 
 def test_a_dispute_without_a_legal_basis_is_refused_offline_and_writes_nothing(

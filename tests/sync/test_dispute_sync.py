@@ -1,5 +1,6 @@
-"""A dispute raised on a phone carries its legal basis through sync; one without a legal basis
-is refused on arrival, naming the field (a device that skipped the phone's own check)."""
+"""A dispute raised on a phone carries its legal basis (and the department it names responsible)
+through sync; one without a legal basis, or naming a department the county does not have, is
+refused on arrival, naming the field (a device that skipped the phone's own check)."""
 
 from __future__ import annotations
 
@@ -102,3 +103,41 @@ def test_a_pushed_dispute_keeps_its_legal_basis_on_the_dispute(
     assert handler.sync_once().applied == 1
     [dispute] = disputes_of(live, case_id)
     assert dispute["legal_basis"] == BASIS and dispute["reason"] == "涵洞排水属水务局管养"
+
+
+def push_dispute(tmp: Path, live: LiveServer, claimed: str) -> tuple[str, SyncClient]:
+    case_id = assigned_case(tmp, live)
+    handler = device(tmp, live, "zhzf_handler")
+    handler.sync_once()
+    handler.store.enqueue(
+        CommandType.TRANSITION_CASE,
+        {
+            "case_id": case_id,
+            "action": "raise_dispute",
+            "reason": "涵洞排水属水务局管养",
+            "legal_basis": BASIS,
+            "claimed_responsible": claimed,
+        },
+        now=datetime.now(UTC),
+    )
+    return case_id, handler
+
+
+def test_a_pushed_dispute_keeps_the_department_it_names_responsible(
+    tmp_path: Path, live: LiveServer
+) -> None:
+    case_id, handler = push_dispute(tmp_path, live, "sw")
+    assert handler.sync_once().applied == 1
+    [dispute] = disputes_of(live, case_id)
+    assert dispute["claimed_responsible"] == "sw"
+
+
+def test_a_pushed_dispute_naming_an_unknown_department_is_rejected_naming_the_field(
+    tmp_path: Path, live: LiveServer
+) -> None:
+    case_id, handler = push_dispute(tmp_path, live, "no-such-bureau")
+    report = handler.sync_once()
+    assert report.applied == 0
+    assert [r.code for r in report.rejected] == ["invalid_input"]
+    assert "claimed_responsible" in (report.rejected[0].reason or "")
+    assert disputes_of(live, case_id) == []
