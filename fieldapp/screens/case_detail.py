@@ -16,7 +16,7 @@ import flet as ft
 
 from fieldapp.app_context import AppEnv, use_app
 from fieldapp.component import component
-from fieldapp.device import DeviceSession, use_device
+from fieldapp.device import DeviceSession, use_device, use_sync_status
 from fieldapp.i18n import label_for
 from fieldapp.photos import PhotoRejected, WatermarkInfo, process_photo
 from fieldapp.screens.common import screen_column
@@ -53,7 +53,7 @@ def CaseScreen() -> ft.Control:
 def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
     env = use_app()
     holder = use_device()
-    ft.use_state(device.status)  # re-read after each sync
+    use_sync_status(device)  # re-read after each sync
     form, set_form = ft.use_state(cast("str | None", None))  # an Action value, NOTE, or None
     reason, set_reason = ft.use_state("")
     legal_basis, set_legal_basis = ft.use_state("")  # a dispute's 法律依据

@@ -19,7 +19,7 @@ from fieldapp.api_client import ApiClient, ApiError, Rejected, ServerUnreachable
 from fieldapp.app_context import AppEnv, use_app
 from fieldapp.component import component
 from fieldapp.dashboard_api import DashboardPayload, fetch_dashboard
-from fieldapp.device import DeviceSession, use_device
+from fieldapp.device import DeviceSession, use_device, use_sync_status
 from fieldapp.screens.common import heading, screen_column
 from fieldapp.screens.widgets import message
 from fieldapp.viewmodels.dashboard import (
@@ -122,7 +122,7 @@ def DashboardBody(server_url: str, token: str) -> ft.Control:
 @component
 def DeviceFigures(payload: DashboardPayload, device: DeviceSession) -> ft.Control:
     """Named from the device's reference list; re-rendered when a sync brings it."""
-    ft.use_state(device.status)
+    use_sync_status(device)
     env = use_app()
     return cards(env, dashboard_of(env, payload, device.reference()))
 

@@ -10,7 +10,7 @@ import flet as ft
 
 from fieldapp.app_context import AppEnv, use_app
 from fieldapp.component import component
-from fieldapp.device import DeviceSession, use_device
+from fieldapp.device import DeviceSession, use_device, use_sync_status
 from fieldapp.i18n import label_for
 from fieldapp.screens.common import heading, screen_column
 from fieldapp.screens.joint_session import JointEntry
@@ -40,7 +40,7 @@ def actor_of(env: AppEnv) -> Actor | None:
 @component
 def SyncCard(device: DeviceSession) -> ft.Control:
     env = use_app()
-    status, _ = ft.use_state(device.status)  # re-render on every status change
+    status = use_sync_status(device)  # re-render on every status change
     lang = env.state.lang
     assert isinstance(status, SyncStatus)
     icon = (
@@ -135,7 +135,7 @@ def HomeScreen() -> ft.Control:
 @component
 def HomeLists(device: DeviceSession, here: Point | None) -> ft.Control:
     env = use_app()
-    ft.use_state(device.status)  # re-read the store after each sync or local change
+    use_sync_status(device)  # re-read the store after each sync or local change
     session = env.state.session
     reference = device.reference()
     actor = actor_of(env)

@@ -6,7 +6,7 @@ import flet as ft
 
 from fieldapp.app_context import use_app
 from fieldapp.component import component
-from fieldapp.device import use_device
+from fieldapp.device import use_device, use_sync_status
 from fieldapp.screens.common import screen_column
 from fieldapp.screens.widgets import back_heading
 from fieldapp.viewmodels.sync_status import problem_rows
@@ -20,7 +20,7 @@ def ProblemsScreen() -> ft.Control:
     controls: list[ft.Control] = [back_heading(env, env.t("problems.title"))]
     if device is None:
         return screen_column(controls)
-    ft.use_state(device.status)
+    use_sync_status(device)
     rows = problem_rows(device.store.problems())
     if not rows:
         controls.append(ft.Text(env.t("problems.none")))
