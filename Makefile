@@ -35,8 +35,11 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(PY) -m bench
 
+# The long runs of the two sync proofs (20,000 fault schedules, 500 device kills), side by side;
+# the rest of the suite is `make test`.
 soak: $(STAMP)
-	YIXIAN_SOAK=1 $(VENV)/bin/pytest -q -p no:cacheprovider -m "slow or not slow" tests
+	YIXIAN_SOAK=1 $(VENV)/bin/pytest -q -p no:cacheprovider -n 2 -rA -m "slow or not slow" \
+		tests/sync/test_sync_faults.py tests/sync/test_device_kill.py
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache
