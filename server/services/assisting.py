@@ -11,7 +11,7 @@ from sqlmodel import Session
 from server.data import workflow as wf_data
 from server.models import AssistTask, Case
 from server.services.cases import get_visible_case
-from server.services.workflow_events import notify, record_event
+from server.services.workflow_events import department_label, notify, record_event
 from sync.boundary_types import Point, TimeLimit
 from sync.disputes import check_may_call_consultation
 from sync.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
@@ -146,7 +146,8 @@ def report_task(
             session,
             [case.lead_department],
             kind="assist_reported",
-            text=f"协办部门已反馈 / {department} reported on {case.number}",
+            text=f"协办部门{department_label(session, department)}已反馈 / "
+            f"{department_label(session, department)} reported on {case.number}",
             now=now,
             case_id=case.id,
         )

@@ -23,7 +23,13 @@ from server.services.boundary import publish_version
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.cases import facts_of
 from server.services.minutes import Attendee, Decision, MinuteContent, create_minute
-from server.services.workflow_events import SYSTEM, notify, record_event, role_recipient
+from server.services.workflow_events import (
+    SYSTEM,
+    department_label,
+    notify,
+    record_event,
+    role_recipient,
+)
 from sync.boundary_types import AssistingDuty, Point
 from sync.disputes import (
     DisputeStatus,
@@ -176,7 +182,8 @@ def on_dispute_raised(
         session,
         [d for d in dispute.involved if d != actor.department] + [role_recipient(Role.COORDINATOR)],
         kind="dispute_raised",
-        text=f"{actor.department} 对案件 {case.number} 提出异议，各部门继续履职 / a dispute was "
+        text=f"{department_label(session, actor.department)} 对案件 {case.number} 提出异议，"
+        "各部门继续履职 / a dispute was "
         "raised; every department keeps working",
         now=now,
         case_id=case.id,
@@ -551,7 +558,8 @@ def settle(
         session,
         sorted({responsible, *dispute.involved, *(a["department_code"] for a in assisting)}),
         kind="dispute_ruled",
-        text=f"异议已认定：{responsible} 负责 / ruled: {responsible} is responsible "
+        text=f"异议已认定：{department_label(session, responsible)} 负责 / ruled: "
+        f"{department_label(session, responsible)} is responsible "
         f"for case {case.number}",
         now=now,
         case_id=case.id,
@@ -587,7 +595,8 @@ def refuse_ruling(
         session,
         [ACCOUNTABILITY, role_recipient(Role.SUPERVISOR), role_recipient(Role.COORDINATOR)],
         kind="ruling_refused",
-        text=f"{actor.department} 拒不执行认定（案件 {case.number}），报送问责 / refused a ruling: "
+        text=f"{department_label(session, actor.department)} 拒不执行认定（案件 {case.number}），"
+        "报送问责 / refused a ruling: "
         "reported for accountability",
         now=now,
         case_id=case.id,

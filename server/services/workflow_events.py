@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from server.data import cases as cases_data
+from server.data import reference as reference_data
 from server.models import Case, CaseEvent, Notification
 from server.services.cases import stamp_change
 from sync.boundary_types import Point
@@ -72,6 +73,14 @@ def notify(
                 created_at=now,
             )
         )
+
+
+def department_label(session: Session, code: str | None) -> str:
+    """A department as people name it in a notification (its short name; the code if unknown)."""
+    if not code:
+        return "—"
+    found = reference_data.get_department(session, code)
+    return found.short_name or found.name if found is not None else code
 
 
 def role_recipient(role: Role) -> str:

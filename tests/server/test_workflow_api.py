@@ -497,6 +497,7 @@ def test_notifications_are_read_by_department_or_role(server: Server) -> None:
     raise_dispute(server, "zj_handler", case["id"])
     mine = server.get("/notifications", "coordinator").json()
     assert [n["kind"] for n in mine] == ["dispute_raised"]
+    assert mine[0]["text"].startswith("住建局 对案件")  # named as people name it, not "zj"
     nid = mine[0]["id"]
     assert server.post(f"/notifications/{nid}/read", "jt_handler").status_code == 404
     assert post_ok(server, f"/notifications/{nid}/read", "coordinator", {})["read_at"]
