@@ -128,6 +128,13 @@ class ApiClient:
             raise ServerFault(200, "answer is not a JSON array")
         return body
 
+    def get_bytes(self, path: str) -> bytes:
+        """GET a file (a minute's .docx); a 4xx/5xx raises as ``get_json`` does."""
+        response = self._send("GET", path)
+        if response.status_code >= 400:
+            _checked_body(response)
+        return response.content
+
     def post_json(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST ``body`` as JSON to ``path``; a 4xx becomes ``Rejected`` with the rule's reason."""
         return self._request("POST", path, json=body or {})

@@ -351,6 +351,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dispute.lost_by": ("异议未获支持", "Dispute not upheld for"),
     "dispute.new_version": ("职责边界清单已更新为第 {n} 版", "Boundary list updated: v{n}"),
     "dispute.minute_ready": ("会议纪要已生成", "Minute generated"),
+    "minute.download": ("下载纪要（.docx）", "Download the minute (.docx)"),
     "dispute.minute_file": ("纪要编号 {file}（.docx）", "Minute no. {file} (.docx)"),
     "dispute.error.choose_position": (
         "请选择：不属于本部门或认可",

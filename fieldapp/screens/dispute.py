@@ -9,14 +9,13 @@ After a ruling: who is responsible, the ruling, and the generated minute.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 import flet as ft
 
-from fieldapp.api_client import ApiClient, Rejected, ServerUnreachable
+from fieldapp.api_client import ApiClient
 from fieldapp.app_context import AppEnv, use_app
 from fieldapp.component import component
 from fieldapp.device import use_device
@@ -24,6 +23,12 @@ from fieldapp.dispute_api import CaseWork, DisputeApi
 from fieldapp.i18n import label_for
 from fieldapp.screens.common import screen_column
 from fieldapp.screens.home import actor_of
+from fieldapp.screens.online import (
+    call,
+    minute_download_button,
+    minute_file_name,
+    problem_text,
+)
 from fieldapp.screens.widgets import back_heading, labelled, message, when
 from fieldapp.theme import TOUCH_TARGET, field, primary_button
 from fieldapp.viewmodels.dispute import (
@@ -44,18 +49,6 @@ T = TypeVar("T")
 Form = PositionForm | ReasonForm | ConsultForm | RulingForm
 
 
-def problem_text(env: AppEnv, exc: Exception) -> str:
-    """需要网络 when offline; a refused rule's own reason; else a server fault."""
-    if isinstance(exc, ServerUnreachable):
-        return env.t("dispute.offline")
-    if isinstance(exc, Rejected):
-        return exc.reason
-    return env.t("dispute.server_fault")
-
-
-async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """A blocking API call, off the event loop."""
-    return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 def muted(text: str, size: int = 15) -> ft.Text:
@@ -106,7 +99,7 @@ def DisputeScreen() -> ft.Control:
         try:
             got = await call(api.case_work, case_id)
         except Exception as exc:
-            set_error(problem_text(env, exc))
+            set_error(problem_text(env, exc, "dispute"))
         else:
             set_work(got)
             set_error(None)
@@ -195,7 +188,7 @@ def DisputeScreen() -> ft.Control:
                 await call(api.escalate, did, form.reason)
             fresh = await call(api.case_work, work.case_id)
         except Exception as exc:
-            set_error(problem_text(env, exc))
+            set_error(problem_text(env, exc, "dispute"))
             return
         finally:
             set_busy(False)
@@ -212,7 +205,7 @@ def DisputeScreen() -> ft.Control:
             await call(api.resume, view.dispute.id)
             fresh = await call(api.case_work, work.case_id)
         except Exception as exc:
-            set_error(problem_text(env, exc))
+            set_error(problem_text(env, exc, "dispute"))
             return
         finally:
             set_busy(False)
@@ -222,7 +215,21 @@ def DisputeScreen() -> ft.Control:
     controls.append(work_goes_on(env, work))
     controls.append(dispute_card(env, view))
     if view.ruling is not None:
-        controls.append(ruling_card(env, view.ruling))
+        minute = view.ruling.minute
+        download = (
+            minute_download_button(
+                env,
+                ApiClient(session.server_url, token=session.token),
+                holder.file_picker(),
+                download_path=minute.download,
+                file_name=minute_file_name(minute.title, minute.id),
+                on_problem=set_error,
+                screen="dispute",
+            )
+            if minute is not None and session is not None
+            else None
+        )
+        controls.append(ruling_card(env, view.ruling, download))
     controls.append(message(notice, error=False))
     controls.append(message(error))  # a refusal: the server's own reason, or 需要网络
     if form is None or open_step is None:
@@ -371,7 +378,7 @@ def dispute_card(env: AppEnv, view: DisputeView) -> ft.Control:
     return card(lines, "dispute-card")
 
 
-def ruling_card(env: AppEnv, ruling: RulingView) -> ft.Control:
+def ruling_card(env: AppEnv, ruling: RulingView, download: ft.Control | None) -> ft.Control:
     lines: list[ft.Control] = [
         ft.Row(
             [
@@ -397,6 +404,8 @@ def ruling_card(env: AppEnv, ruling: RulingView) -> ft.Control:
             ft.Text(ruling.minute.title),
             muted(env.t("dispute.minute_file", file=ruling.minute.id[:8]), 14),
         ]
+        if download is not None:
+            lines.append(download)
     return card(lines, "dispute-ruling")
 
 

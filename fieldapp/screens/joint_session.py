@@ -18,13 +18,19 @@ from typing import Any, TypeVar, cast
 
 import flet as ft
 
-from fieldapp.api_client import ApiClient, Rejected, ServerUnreachable
+from fieldapp.api_client import ApiClient
 from fieldapp.app_context import AppEnv, use_app
 from fieldapp.component import component
 from fieldapp.device import DeviceHolder, DeviceSession, use_device
 from fieldapp.i18n import label_for
 from fieldapp.joint_api import JointApi, JointSession, Minute, SessionPoint, SessionSummary
 from fieldapp.screens.common import screen_column
+from fieldapp.screens.online import (
+    call,
+    minute_download_button,
+    minute_file_name,
+    problem_text,
+)
 from fieldapp.screens.widgets import back_heading, message, status_chip, when
 from fieldapp.theme import TOUCH_TARGET, field, primary_button
 from fieldapp.viewmodels.joint_session import (
@@ -75,24 +81,12 @@ def api_of(env: AppEnv) -> JointApi | None:
     return JointApi(ApiClient(session.server_url, token=session.token))
 
 
-def problem_text(env: AppEnv, exc: Exception) -> str:
-    """需要网络 when offline; a refused rule's own reason; else a server fault."""
-    if isinstance(exc, ServerUnreachable):
-        return env.t("joint.offline")
-    if isinstance(exc, Rejected):
-        return exc.reason
-    return env.t("joint.server_fault")
-
 
 def use_once(factory: Callable[[], T]) -> T:
     """A value made once per mounted component (a form, a new case's id)."""
     value, _ = ft.use_state(cast(Any, factory))
     return cast(T, value)
 
-
-async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """A blocking API call, off the event loop."""
-    return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 async def where_am_i(holder: DeviceHolder) -> Point | None:
@@ -214,7 +208,7 @@ def JointListScreen() -> ft.Control:
         try:
             set_rows(open_first(await call(api.my_sessions)))
         except Exception as exc:
-            set_error(problem_text(env, exc))
+            set_error(problem_text(env, exc, "joint"))
 
     ft.use_effect(load, [])
     controls: list[ft.Control] = [back_heading(env, env.t("joint.title"))]
@@ -320,7 +314,7 @@ def ConveneCard(device: DeviceSession, actor: Actor, cancel: Callable[[], None])
                 departments=form.departments,
             )
         except Exception as exc:
-            set_error(problem_text(env, exc))
+            set_error(problem_text(env, exc, "joint"))
             set_busy(False)
             return
         ft.context.page.navigate(f"/joint/{created.id}")
@@ -415,7 +409,7 @@ def JointSessionScreen() -> ft.Control:
             if fresh.minute_id:
                 set_minute(await call(api.minute, fresh.minute_id))
         except Exception as exc:
-            set_error(problem_text(env, exc))
+            set_error(problem_text(env, exc, "joint"))
 
     ft.use_effect(load, [session_id])
 
@@ -430,7 +424,7 @@ def JointSessionScreen() -> ft.Control:
             set_js(await call(api.check_in, session_id, here))
             set_notice(None)
         except Exception as exc:
-            set_notice(problem_text(env, exc))
+            set_notice(problem_text(env, exc, "joint"))
         set_busy(False)
 
     def point_saved(updated: JointSession) -> None:
@@ -449,7 +443,7 @@ def JointSessionScreen() -> ft.Control:
             try:
                 set_minute(await call(api.minute, updated.minute_id))
             except Exception as exc:
-                set_notice(problem_text(env, exc))
+                set_notice(problem_text(env, exc, "joint"))
 
     controls: list[ft.Control] = [back_heading(env, env.t("joint.title"), to="/joint")]
     device = holder.device
@@ -466,7 +460,21 @@ def JointSessionScreen() -> ft.Control:
         controls.append(ConcludeCard(js, concluded, lambda: set_form(None)))
         return screen_column(controls)
     if minute is not None:
-        controls.append(minute_card(env, js, minute, reference))
+        session = env.state.session
+        download = (
+            minute_download_button(
+                env,
+                ApiClient(session.server_url, token=session.token),
+                holder.file_picker(),
+                download_path=minute.download,
+                file_name=minute_file_name(minute.title, minute.id),
+                on_problem=set_notice,
+                screen="joint",
+            )
+            if session is not None
+            else None
+        )
+        controls.append(minute_card(env, js, minute, reference, download))
     controls.append(message(notice, error=False))
     controls.extend(attendance_block(env, js, reference))
     if may_check_in(actor, js):
@@ -610,7 +618,13 @@ def point_card(env: AppEnv, point: SessionPoint, reference: Reference, now: date
     )
 
 
-def minute_card(env: AppEnv, js: JointSession, minute: Minute, reference: Reference) -> ft.Control:
+def minute_card(
+    env: AppEnv,
+    js: JointSession,
+    minute: Minute,
+    reference: Reference,
+    download: ft.Control | None,
+) -> ft.Control:
     """The generated minute: its title, file, and the decision per department it records."""
     decisions: dict[str, list[str]] = {}
     for p in js.points:
@@ -627,6 +641,7 @@ def minute_card(env: AppEnv, js: JointSession, minute: Minute, reference: Refere
         ),
         ft.Text(minute.title),
         muted(env.t("joint.minute_file", file=minute.download.rsplit("/", 2)[-2][:8]), 14),
+        *([download] if download is not None else []),
         muted(env.t("joint.decisions"), 14),
     ]
     for dept, items in decisions.items():
@@ -708,7 +723,7 @@ def PointFormCard(
         try:
             updated = await call(api.add_point, js.id, point)
         except Exception as exc:
-            set_error(problem_text(env, exc))
+            set_error(problem_text(env, exc, "joint"))
             set_busy(False)
             return
         saved(updated)
@@ -852,7 +867,7 @@ def ConcludeCard(
                 api.conclude, js.id, facts=form.facts.strip(), legal_basis=form.legal_basis.strip()
             )
         except Exception as exc:
-            set_error(problem_text(env, exc))
+            set_error(problem_text(env, exc, "joint"))
             set_busy(False)
             return
         await concluded(updated)

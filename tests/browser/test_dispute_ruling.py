@@ -6,11 +6,13 @@ stopped: the case stayed active with its deadline unchanged on the server."""
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
 import requests
 from playwright.sync_api import Page, expect
@@ -169,6 +171,13 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     expect(shown(wbb, "已认定，案件已改派")).to_be_visible(timeout=UI_MS)
     expect(shown(wbb, "会议纪要已生成")).to_be_visible()
     shot(wbb, "dispute-ruling", docs=True)
+    with wbb.expect_download(timeout=UI_MS) as got:  # the minute, saved on the phone
+        tap(wbb, wbb.get_by_role("button", name="下载纪要（.docx）"))
+    minute = docx.Document(io.BytesIO(Path(got.value.path()).read_bytes()))
+    minute_text = "\n".join(p.text for p in minute.paragraphs) + "\n".join(
+        c.text for t in minute.tables for row in t.rows for c in row.cells
+    )
+    assert "由水务局主办，负责管网疏通和泵站强排" in minute_text
 
     work = server_get(live, f"/workflow/cases/{case_id}")
     [dispute] = work["disputes"]

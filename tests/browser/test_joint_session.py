@@ -260,10 +260,15 @@ def test_a_joint_session_fixes_four_waterlogging_points_and_ends_with_one_minute
     expect(sup.get_by_role("button", name="记录点位")).to_have_count(0)
     shot(sup, "joint-minute", docs=True)
 
-    # -- the minute, read back from the server
+    # -- the minute, downloaded on the phone: the very file the server holds
+    with sup.expect_download(timeout=SLOW_MS) as got:
+        tap(sup, "button", "下载纪要（.docx）")
+    on_phone = Path(got.value.path()).read_bytes()
+    assert got.value.suggested_filename.endswith(".docx")
     view = api.get(f"/joint-sessions/{session_id}", "supervisor")
     assert view["status"] == "concluded" and view["all_closed"] is True
-    text = docx_text(api.get(f"/minutes/{view['minute_id']}/file", "zj_handler"))
+    assert on_phone == api.get(f"/minutes/{view['minute_id']}/file", "zj_handler")
+    text = docx_text(on_phone)
     for name in ("综合执法局", "水务局", "住建局"):  # attendees and decisions
         assert name in text
     for who in ("综合执法局经办人", "水务局经办人", "住建局经办人"):

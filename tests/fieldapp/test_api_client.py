@@ -19,6 +19,7 @@ from fieldapp.api_client import (
     ServerUnreachable,
     UserInfo,
 )
+from fieldapp.screens.online import minute_file_name
 
 USER = {
     "id": 7,
@@ -59,6 +60,15 @@ def scripted() -> Iterator[tuple[Scripted, str]]:
                 self.wfile.write(data)
             except BrokenPipeError:  # the client gave up (the timeout test)
                 pass
+
+        def do_GET(self) -> None:
+            script.requests.append((self.path, dict(self.headers), None))
+            status, body, _ = script.answers.pop(0)
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -171,3 +181,31 @@ def test_post_json_sends_the_bearer_token_and_a_refusal_keeps_the_rules_reason(
         client.post_json("/workflow/cases/c1/disputes", {"reason": "r"})
     assert (refused.value.status, refused.value.code) == (409, "dispute_open")
     assert refused.value.reason == "已有异议"
+
+
+def test_a_file_comes_back_byte_for_byte_fetched_with_the_users_token(
+    scripted: tuple[Scripted, str],
+) -> None:
+    script, url = scripted
+    docx_bytes = b"PK\x03\x04" + bytes(range(256)) * 4
+    script.answers.append((200, docx_bytes, 0))
+    assert ApiClient(url, token="t-1").get_bytes("/minutes/m-1/file") == docx_bytes
+    path, headers, _ = script.requests[0]
+    assert path == "/minutes/m-1/file" and headers["Authorization"] == "Bearer t-1"
+
+
+def test_a_file_the_user_may_not_see_is_refused_with_the_servers_reason(
+    scripted: tuple[Scripted, str],
+) -> None:
+    script, url = scripted
+    detail = {"code": "not_found", "reason": "纪要不存在或无权查看"}
+    script.answers.append((404, {"detail": detail}, 0))
+    with pytest.raises(Rejected) as refused:
+        ApiClient(url, token="t-1").get_bytes("/minutes/m-2/file")
+    assert refused.value.status == 404 and refused.value.reason == "纪要不存在或无权查看"
+
+
+def test_a_minute_is_saved_under_its_title_without_path_characters() -> None:
+    name = minute_file_name("会议纪要：案件 YX261129/ABC 职责异议", "83b68eb4-1f2e")
+    assert name == "会议纪要：案件 YX261129ABC 职责异议-83b68eb4.docx"
+    assert minute_file_name(" / ", "0123456789") == "会议纪要-01234567.docx"
