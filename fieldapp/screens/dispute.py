@@ -26,7 +26,6 @@ from fieldapp.screens.home import actor_of
 from fieldapp.screens.online import (
     call,
     minute_download_button,
-    minute_file_name,
     problem_text,
 )
 from fieldapp.screens.widgets import back_heading, labelled, message, when
@@ -218,15 +217,9 @@ def DisputeScreen() -> ft.Control:
         minute = view.ruling.minute
         download = (
             minute_download_button(
-                env,
-                ApiClient(session.server_url, token=session.token),
-                holder.file_picker(),
-                download_path=minute.download,
-                file_name=minute_file_name(minute.title, minute.id),
-                on_problem=set_error,
-                screen="dispute",
+                env, holder.file_picker(), minute, on_problem=set_error, screen="dispute"
             )
-            if minute is not None and session is not None
+            if minute is not None
             else None
         )
         controls.append(ruling_card(env, view.ruling, download))

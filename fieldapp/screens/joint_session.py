@@ -28,7 +28,6 @@ from fieldapp.screens.common import screen_column
 from fieldapp.screens.online import (
     call,
     minute_download_button,
-    minute_file_name,
     problem_text,
 )
 from fieldapp.screens.widgets import back_heading, message, status_chip, when
@@ -460,19 +459,8 @@ def JointSessionScreen() -> ft.Control:
         controls.append(ConcludeCard(js, concluded, lambda: set_form(None)))
         return screen_column(controls)
     if minute is not None:
-        session = env.state.session
-        download = (
-            minute_download_button(
-                env,
-                ApiClient(session.server_url, token=session.token),
-                holder.file_picker(),
-                download_path=minute.download,
-                file_name=minute_file_name(minute.title, minute.id),
-                on_problem=set_notice,
-                screen="joint",
-            )
-            if session is not None
-            else None
+        download = minute_download_button(
+            env, holder.file_picker(), minute, on_problem=set_notice, screen="joint"
         )
         controls.append(minute_card(env, js, minute, reference, download))
     controls.append(message(notice, error=False))

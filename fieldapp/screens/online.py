@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import flet as ft
 
@@ -37,21 +37,38 @@ def minute_file_name(title: str, minute_id: str) -> str:
     return f"{safe[:40]}-{minute_id[:8]}.docx"
 
 
+class MinuteFile(Protocol):
+    """A generated minute as the online screens know it."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def download(self) -> str: ...  # its path on the server (.docx)
+
+
 def minute_download_button(
     env: AppEnv,
-    client: ApiClient,
     picker: ft.FilePicker,
+    minute: MinuteFile,
     *,
-    download_path: str,
-    file_name: str,
     on_problem: Callable[[str], None],
     screen: str,
-) -> ft.Control:
-    """下载纪要: fetch the .docx with the user's token and hand it to the browser to save."""
+) -> ft.Control | None:
+    """下载纪要: fetch the .docx with the user's token and hand it to the browser to save
+    (None when nobody is signed in)."""
+    session = env.state.session
+    if session is None:
+        return None
+    client = ApiClient(session.server_url, token=session.token)
+    file_name = minute_file_name(minute.title, minute.id)
 
     async def download() -> None:
         try:
-            data = await call(client.get_bytes, download_path)
+            data = await call(client.get_bytes, minute.download)
         except Exception as exc:
             on_problem(problem_text(env, exc, screen))
             return

@@ -346,16 +346,22 @@ def type_into(page: Page, label: str, text: str, *, replace: bool = False) -> No
     """Type like a user: Flutter ignores Playwright's ``fill`` (no key events reach it).
 
     Waits for the field to have focus before the first key, then checks what it holds and
-    types again if a key was lost (seen on a loaded machine: "hangsan" for "zhangsan")."""
+    types again if a key was lost (seen on a loaded machine: "hangsan" for "zhangsan").
+    The field is a real DOM input: a click on it focuses it; if a re-render swallowed the
+    click, the next tries focus the input directly, then tap where the canvas draws it."""
     locator = field(page, label)
-    for attempt in range(3):
-        reveal(page, locator)  # in view, so the click below needs no DOM-only scroll
-        locator.click()
+    attempts: list[Callable[[], None]] = [
+        locator.click,
+        locator.focus,
+        lambda: tap(page, locator),
+    ]
+    for attempt, focus in enumerate(attempts):
+        focus()
         try:
             expect(locator).to_be_focused(timeout=3000)
             break
         except AssertionError:
-            if attempt == 2:
+            if attempt == len(attempts) - 1:
                 raise
     wanted = text if replace else locator.input_value() + text
     for _ in range(3):

@@ -177,7 +177,7 @@ def test_a_joint_session_fixes_four_waterlogging_points_and_ends_with_one_minute
         phone.get_by_role("button", name="签到").click()
         expect(phone.get_by_role("button", name="签到")).to_have_count(0, timeout=20_000)
         row = phone.locator(f'[flt-semantics-identifier="attendance-{dept}"]')
-        expect(row).to_contain_text("已签到")
+        expect(row).to_contain_text("已签到", timeout=20_000)
         phones[dept] = phone
     shot(phones["zj"], "joint-checked-in", docs=True)
     check_ins = api.get(f"/joint-sessions/{session_id}", "supervisor")["check_ins"]

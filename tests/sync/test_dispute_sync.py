@@ -87,39 +87,26 @@ def test_a_pushed_dispute_without_a_legal_basis_is_rejected_naming_the_field(
 def test_a_pushed_dispute_keeps_its_legal_basis_on_the_dispute(
     tmp_path: Path, live: LiveServer
 ) -> None:
-    case_id = assigned_case(tmp_path, live)
-    handler = device(tmp_path, live, "zhzf_handler")
-    handler.sync_once()
-    handler.store.enqueue(
-        CommandType.TRANSITION_CASE,
-        {
-            "case_id": case_id,
-            "action": "raise_dispute",
-            "reason": "涵洞排水属水务局管养",
-            "legal_basis": BASIS,
-        },
-        now=datetime.now(UTC),
-    )
+    case_id, handler = push_dispute(tmp_path, live, claimed=None)
     assert handler.sync_once().applied == 1
     [dispute] = disputes_of(live, case_id)
     assert dispute["legal_basis"] == BASIS and dispute["reason"] == "涵洞排水属水务局管养"
+    assert dispute["claimed_responsible"] is None
 
-
-def push_dispute(tmp: Path, live: LiveServer, claimed: str) -> tuple[str, SyncClient]:
+def push_dispute(tmp: Path, live: LiveServer, claimed: str | None) -> tuple[str, SyncClient]:
+    """zhzf (the lead) queues a dispute with its reason and legal basis, naming ``claimed``."""
     case_id = assigned_case(tmp, live)
     handler = device(tmp, live, "zhzf_handler")
     handler.sync_once()
-    handler.store.enqueue(
-        CommandType.TRANSITION_CASE,
-        {
-            "case_id": case_id,
-            "action": "raise_dispute",
-            "reason": "涵洞排水属水务局管养",
-            "legal_basis": BASIS,
-            "claimed_responsible": claimed,
-        },
-        now=datetime.now(UTC),
-    )
+    payload = {
+        "case_id": case_id,
+        "action": "raise_dispute",
+        "reason": "涵洞排水属水务局管养",
+        "legal_basis": BASIS,
+    }
+    if claimed is not None:
+        payload["claimed_responsible"] = claimed
+    handler.store.enqueue(CommandType.TRANSITION_CASE, payload, now=datetime.now(UTC))
     return case_id, handler
 
 
