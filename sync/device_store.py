@@ -71,33 +71,48 @@ def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+def _engine(path: Path, *, begin: str) -> Engine:
+    """An engine on the phone's database: WAL, fully synchronous (a phone may lose power:
+    durability first), a 30 s busy wait, and ``begin`` as each transaction's first statement."""
+    engine = create_engine(
+        f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(conn: Any, _rec: Any) -> None:
+        cur = conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+        conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
 class DeviceStore:
     """One per device (one per browser session in web mode)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(
-            f"sqlite:///{self.path}", connect_args={"check_same_thread": False, "timeout": 30}
-        )
-
-        @event.listens_for(self.engine, "connect")
-        def _pragmas(conn: Any, _rec: Any) -> None:
-            cur = conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")  # a phone may lose power: durability first
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-            conn.isolation_level = None
-
-        @event.listens_for(self.engine, "begin")
-        def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
+        self.engine: Engine = _engine(self.path, begin="BEGIN IMMEDIATE")  # writes
+        # Reads take a snapshot (WAL) without the write lock: a screen reading the cases never
+        # waits for a sync writing a page of them (web mode: one event loop for every phone).
+        self.reader: Engine = _engine(self.path, begin="BEGIN")
         DeviceModel.metadata.create_all(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
+        self.reader.dispose()
+
+    def reading(self) -> Session:
+        """A read-only session on a snapshot (no write lock)."""
+        return Session(self.reader)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -108,7 +123,7 @@ class DeviceStore:
     # --- meta ------------------------------------------------------------------------------
 
     def get(self, key: str, default: str | None = None) -> str | None:
-        with Session(self.engine) as s:
+        with self.reading() as s:
             row = s.get(Meta, key)
             return row.value if row else default
 
@@ -148,7 +163,7 @@ class DeviceStore:
             return next_id
 
     def pending(self, limit: int) -> list[Command]:
-        with Session(self.engine) as s:
+        with self.reading() as s:
             rows = s.exec(
                 select(OutboxCommand)
                 .where(OutboxCommand.status == "pending")
@@ -166,7 +181,7 @@ class DeviceStore:
             ]
 
     def pending_count(self) -> int:
-        with Session(self.engine) as s:
+        with self.reading() as s:
             return len(
                 s.exec(select(OutboxCommand.id).where(OutboxCommand.status == "pending")).all()
             )
@@ -195,7 +210,7 @@ class DeviceStore:
 
     def problems(self) -> list[OutboxCommand]:
         """Rejected or conflicting commands: what the user must see (同步问题)."""
-        with Session(self.engine) as s:
+        with self.reading() as s:
             return list(
                 s.exec(
                     select(OutboxCommand)
@@ -205,7 +220,7 @@ class DeviceStore:
             )
 
     def commands(self) -> list[OutboxCommand]:
-        with Session(self.engine) as s:
+        with self.reading() as s:
             return list(s.exec(select(OutboxCommand).order_by(col(OutboxCommand.id))).all())
 
     # --- cases -----------------------------------------------------------------------------
@@ -228,14 +243,14 @@ class DeviceStore:
         )
 
     def case(self, case_id: str) -> dict[str, Any] | None:
-        with Session(self.engine) as s:
+        with self.reading() as s:
             row = s.get(LocalCase, case_id)
             return json.loads(row.data) if row else None
 
     def cases(
         self, *, limit: int = 50, offset: int = 0, status: str | None = None
     ) -> list[dict[str, Any]]:
-        with Session(self.engine) as s:
+        with self.reading() as s:
             stmt = select(LocalCase)
             if status:
                 stmt = stmt.where(LocalCase.status == status)
@@ -243,7 +258,7 @@ class DeviceStore:
             return [json.loads(r.data) for r in s.exec(stmt).all()]
 
     def case_ids(self) -> list[str]:
-        with Session(self.engine) as s:
+        with self.reading() as s:
             return list(s.exec(select(LocalCase.id)).all())
 
     def apply_pull(self, response: PullResponse) -> None:
@@ -297,7 +312,7 @@ class DeviceStore:
         session.merge(LocalPhoto(sha256=sha256, path=path, size=size, case_id=case_id))
 
     def photos_to_upload(self) -> list[LocalPhoto]:
-        with Session(self.engine) as s:
+        with self.reading() as s:
             return list(
                 s.exec(
                     select(LocalPhoto).where(
@@ -315,7 +330,7 @@ class DeviceStore:
                 s.add(row)
 
     def refused_photos(self) -> list[LocalPhoto]:
-        with Session(self.engine) as s:
+        with self.reading() as s:
             return list(s.exec(select(LocalPhoto).where(col(LocalPhoto.refused).is_not(None))))
 
     def mark_uploaded(self, sha256: str) -> None:
