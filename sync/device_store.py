@@ -276,6 +276,10 @@ class DeviceStore:
             pending_ids = set(
                 s.exec(select(OutboxCommand.case_id).where(OutboxCommand.status == "pending")).all()
             )
+            for case_id in response.gone:  # no longer ours: drop it, unless work is queued
+                held = s.get(LocalCase, case_id)
+                if held is not None and case_id not in pending_ids:
+                    s.delete(held)
             for snap in response.cases:
                 if snap["id"] in pending_ids:
                     continue

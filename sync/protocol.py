@@ -132,6 +132,7 @@ class PullResponse(BaseModel):
     reference: dict[str, Any] | None = None  # departments, towns, sites, boundary versions
     last_applied: int
     results: list[CommandResult]
+    gone: list[str] = []  # cases this user no longer sees (their department was withdrawn)
 
 
 class DeviceRegistration(BaseModel):

@@ -24,3 +24,12 @@ def can_see_case(
     if user_id == reporter_user_id:
         return True
     return department in {first_contact_department, lead_department, *assisting_departments}
+
+
+def involved_departments(
+    first_contact_department: str, lead_department: str | None, assisting_departments: Iterable[str]
+) -> frozenset[str]:
+    """The departments that see a case because they take part in it (``can_see_case``)."""
+    return frozenset(
+        d for d in (first_contact_department, lead_department, *assisting_departments) if d
+    )

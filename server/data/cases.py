@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from server.data.bulk import insert_many
-from server.models import Case, CaseEvent, CaseSuspension
+from server.models import Case, CaseEvent, CaseSuspension, CaseWithdrawal
 from sync.vocabulary import TERMINAL_STATUSES
 
 
@@ -158,3 +158,8 @@ def existing_ids(session: Session, ids: Sequence[str]) -> set[str]:
     if not ids:
         return set()
     return set(session.exec(select(Case.id).where(col(Case.id).in_(list(ids)))))
+
+
+def add_withdrawals(session: Session, case_id: str, departments: list[str], seq: int) -> None:
+    for department in departments:
+        session.add(CaseWithdrawal(case_id=case_id, department=department, change_seq=seq))

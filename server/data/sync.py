@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import false, func, not_, text
 from sqlmodel import Session, col, select
 
 from server.data.bulk import insert_many
 from server.data.cases import visibility_clause
-from server.models import Case, CommandResultRow, Device, SyncCounter, User
+from server.models import Case, CaseWithdrawal, CommandResultRow, Device, SyncCounter, User
 
 COUNTER = "changes"
 
@@ -97,6 +97,33 @@ def changed_cases(
         stmt = stmt.where(visibility_clause(visible_to_department, reporter_user_id))
     stmt = stmt.order_by(col(Case.change_seq), col(Case.id)).limit(limit)
     return list(session.exec(stmt))
+
+
+def withdrawn_cases(
+    session: Session,
+    *,
+    department: str,
+    reporter_user_id: str,
+    after_seq: int,
+    upto_seq: int | None,
+) -> list[tuple[str, int]]:
+    """(case id, change number) of the withdrawals of ``department`` numbered in
+    (after_seq, upto_seq] from cases the user does not see now."""
+    stmt = (
+        select(CaseWithdrawal.case_id, CaseWithdrawal.change_seq)
+        .join(Case, col(Case.id) == col(CaseWithdrawal.case_id))
+        .where(
+            col(CaseWithdrawal.department) == department,
+            col(CaseWithdrawal.change_seq) > after_seq,
+            # NOT of a clause over NULL columns (a returned case has no lead) is NULL, not
+            # true: coalesce first, or a withdrawn department would never hear of it
+            not_(func.coalesce(visibility_clause(department, reporter_user_id), false())),
+        )
+        .order_by(col(CaseWithdrawal.change_seq))
+    )
+    if upto_seq is not None:
+        stmt = stmt.where(col(CaseWithdrawal.change_seq) <= upto_seq)
+    return [(str(case_id), int(seq)) for case_id, seq in session.exec(stmt).all()]
 
 
 def add_results(session: Session, rows: Sequence[dict[str, Any]]) -> None:

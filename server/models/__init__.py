@@ -5,7 +5,7 @@ from server.models.cases import Case, CaseEvent, CaseSuspension
 from server.models.evaluation import EvaluationRun, HotlineImport, HotlineTicket
 from server.models.photos import Photo, PhotoLink
 from server.models.reference import Department, SiteRow, TownRow
-from server.models.sync import CommandResultRow, Device, SyncCounter
+from server.models.sync import CaseWithdrawal, CommandResultRow, Device, SyncCounter
 from server.models.users import AuthToken, User
 from server.models.workflow import (
     AssistTask,
@@ -27,6 +27,7 @@ __all__ = [
     "CaseEscalation",
     "CaseEvent",
     "CaseSuspension",
+    "CaseWithdrawal",
     "CommandResultRow",
     "Department",
     "Device",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column
+from sqlalchemy import BigInteger, Column, Integer
 from sqlmodel import Field, SQLModel
 
 from server.models.types import JSONType, UTCDateTime
@@ -45,3 +45,19 @@ class SyncCounter(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     value: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
     epoch: str = Field(max_length=36)  # identifies this database: a cursor from another is reset
+
+
+class CaseWithdrawal(SQLModel, table=True):
+    """A department stopped being involved in a case (returned, reassigned, ruled): its devices
+    must drop their copy, which a pull says under ``gone`` (numbered like case changes)."""
+
+    __tablename__ = "case_withdrawal"
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    case_id: str = Field(foreign_key="case_record.id", max_length=36)
+    department: str = Field(max_length=40)
+    change_seq: int = Field(sa_column=Column(BigInteger(), nullable=False, index=True))

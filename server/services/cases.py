@@ -30,7 +30,7 @@ from sync.events import (
 )
 from sync.geo import validate_point
 from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
-from sync.visibility import can_see_case
+from sync.visibility import can_see_case, involved_departments
 from sync.vocabulary import TERMINAL_STATUSES, CaseStatus, Role, TimeUnit
 from sync.workcalendar import Suspension, compute_deadline
 
@@ -144,6 +144,22 @@ def reserve_change_seq(session: Session) -> int:
 
 def stamp_change(session: Session, case: Case) -> None:
     case.change_seq = reserve_change_seq(session)
+
+
+def involved_of(case: Case) -> frozenset[str]:
+    return involved_departments(
+        case.first_contact_department,
+        case.lead_department,
+        [a["department_code"] for a in case.assisting],
+    )
+
+
+def withdraw_from(session: Session, case: Case, before: frozenset[str]) -> None:
+    """After the case's departments changed: the ones no longer involved are recorded, so
+    their devices drop the case on their next pull (``PullResponse.gone``)."""
+    lost = before - involved_of(case)
+    if lost:
+        cases_data.add_withdrawals(session, case.id, sorted(lost), reserve_change_seq(session))
 
 
 def _check_text(field_name: str, value: str, *, required: bool, limit: int) -> str:
@@ -387,8 +403,11 @@ def apply_action(
         **inp.extra,
     }
     if action == Action.ASSIGN:
+        involved = involved_of(case)
         data.update(_assign(session, case, inp, ref, now))
+        withdraw_from(session, case, involved)
     elif action == Action.RETURN:
+        involved = involved_of(case)
         data["returned_by"] = case.lead_department
         case.lead_department = None
         case.assisting = []
@@ -396,6 +415,7 @@ def apply_action(
         case.assigned_at = None
         case.due_at = None
         case.return_count += 1
+        withdraw_from(session, case, involved)
     elif action in (Action.ACCEPT, Action.START_HANDLING, Action.REPORT_BACK):
         if actor.user_id not in case.handler_user_ids:
             case.handler_user_ids = [*case.handler_user_ids, actor.user_id]

@@ -465,9 +465,11 @@ def settle(
         assisting = [a for a in case.assisting if a["department_code"] != responsible]
     if any(a["department_code"] == responsible for a in assisting):
         raise InvalidInput("assisting", "主办部门不能同时是协办部门 / lead cannot also assist")
+    involved = case_service.involved_of(case)
     case.lead_department = responsible
     case.assisting = assisting
     case.assisting_codes = cases_data.assisting_codes_key([a["department_code"] for a in assisting])
+    case_service.withdraw_from(session, case, involved)
     if responsible != old_lead and case.status in (
         CaseStatus.ACCEPTED.value,
         CaseStatus.HANDLING.value,

@@ -403,8 +403,24 @@ def pull(
     rows = rows[:limit]
     latest_version = boundary_data.latest_version_number(session) or 0
     reference = reference_snapshot(session) if reset or latest_version != known_version else None
+    since = seq
     if rows:
         seq, last_id = rows[-1].change_seq, rows[-1].id
+    # Cases this department was withdrawn from, numbered within this page: (since, seq], or
+    # everything after ``since`` on the last page, whose cursor then moves past them.
+    withdrawn = (
+        []
+        if reset or oversight  # a reset replaces the copy; oversight sees every case
+        else sync_data.withdrawn_cases(
+            session,
+            department=actor.department,
+            reporter_user_id=actor.user_id,
+            after_seq=since,
+            upto_seq=seq if more else None,
+        )
+    )
+    if withdrawn and withdrawn[-1][1] > seq:
+        seq, last_id = withdrawn[-1][1], ""
     results = sync_data.results_after(session, device.id, results_after, 1000)
     return PullResponse(
         cursor=_encode_cursor(epoch, seq, last_id, latest_version),
@@ -414,4 +430,5 @@ def pull(
         reference=reference,
         last_applied=device.last_applied,
         results=[result_of(r) for r in results],
+        gone=sorted({case_id for case_id, _ in withdrawn}),
     )
