@@ -28,6 +28,7 @@ import pytest
 from sync.client import SyncClient
 from sync.device_store import DeviceStore
 from tests.support.device_worker import add_photo, record_case, small_jpeg, sync_until_quiet
+from tests.support.proof_figures import report
 from tests.support.server_ledger import ServerLedger
 from tests.support.server_process import ServerProcess, prepare_demo_db
 
@@ -197,7 +198,6 @@ def test_a_device_killed_at_random_instants_resumes_without_loss_or_duplicates(
             store.close()
         path.unlink()
         survived += 1
-    with capsys.disabled():
-        print(f"\ndevice kills: {survived} runs, {killed_mid_sync} killed mid-sync, all intact")
+    report(capsys, f"device kills: {survived} runs, {killed_mid_sync} killed mid-sync, all intact")
     assert survived == RUNS
     assert killed_mid_sync >= RUNS // 2  # the kills really landed while it was syncing

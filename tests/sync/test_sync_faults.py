@@ -42,6 +42,7 @@ from tests.support.device_worker import (
     small_jpeg,
 )
 from tests.support.fault_transport import DeviceKilled, Fault, FaultAdapter, faulty_session
+from tests.support.proof_figures import report
 from tests.support.server_ledger import ServerLedger
 from tests.support.server_process import ServerProcess, prepare_demo_db
 
@@ -413,9 +414,9 @@ def test_random_fault_schedules_lose_nothing_and_apply_nothing_twice(
             suppress_health_check=list(HealthCheck),
         ),
     )
-    with capsys.disabled():
-        print(
-            f"\nsync fault schedules: {completed} passed ({world.started} started, "
-            f"{world.live.restarts} server restarts)"
-        )
+    report(
+        capsys,
+        f"sync fault schedules: {completed} passed with {len(DEVICES)} devices "
+        f"({world.started} started, {world.live.restarts} server restarts)",
+    )
     assert completed >= SCHEDULES
