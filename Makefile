@@ -38,7 +38,7 @@ bench: $(STAMP)
 # The long runs of the two sync proofs (20,000 fault schedules, 500 device kills), side by side;
 # the rest of the suite is `make test`.
 soak: $(STAMP)
-	YIXIAN_SOAK=1 $(VENV)/bin/pytest -q -p no:cacheprovider -n 2 -m "slow or not slow" \
+	YIXIAN_SOAK=1 $(VENV)/bin/pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "slow or not slow" \
 		tests/sync/test_sync_faults.py tests/sync/test_device_kill.py
 	@tail -n 2 "$(YIXIAN_VAR_DIR)/sync-proof-figures.txt"
 
