@@ -47,6 +47,9 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from playwright.sync_api import (
+    Error as PlaywrightError,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("YIXIAN_CHROMIUM", "/usr/bin/chromium"))
@@ -347,30 +350,29 @@ def type_into(page: Page, label: str, text: str, *, replace: bool = False) -> No
 
     Waits for the field to have focus before the first key, then checks what it holds and
     types again if a key was lost (seen on a loaded machine: "hangsan" for "zhangsan").
-    The field is a real DOM input: a click on it focuses it; if a re-render swallowed the
-    click, the next tries focus the input directly, then tap where the canvas draws it."""
+    The field is a real DOM input, and a click on it usually gives Flutter the focus. But when
+    the semantics DOM has drifted from the canvas, the DOM input can hold the focus while the
+    keys reach no field: then the field is tapped where the canvas draws it (``tap``), and at
+    last focused directly."""
     locator = field(page, label)
-    attempts: list[Callable[[], None]] = [
-        locator.click,
-        locator.focus,
-        lambda: tap(page, locator),
-    ]
-    for attempt, focus in enumerate(attempts):
-        focus()
+    wanted: str | None = None
+    held = ""
+    for focus in (locator.click, lambda: tap(page, locator), locator.focus):
         try:
+            focus()
             expect(locator).to_be_focused(timeout=3000)
-            break
-        except AssertionError:
-            if attempt == len(attempts) - 1:
-                raise
-    wanted = text if replace else locator.input_value() + text
-    for _ in range(3):
-        page.keyboard.press("Control+A")
-        page.keyboard.press("Backspace")
-        page.keyboard.type(wanted)
-        if locator.input_value() == wanted:
-            return
-    raise AssertionError(f"{label}: typed {wanted!r}, the field holds {locator.input_value()!r}")
+        except (AssertionError, PlaywrightError):  # not focused, or the tap found no spot
+            continue
+        if wanted is None:
+            wanted = text if replace else locator.input_value() + text
+        for _ in range(2):
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Backspace")
+            page.keyboard.type(wanted)
+            held = locator.input_value()
+            if held == wanted:
+                return
+    raise AssertionError(f"{label}: typed {wanted!r}, the field holds {held!r}")
 
 
 def read_field(page: Page, label: str) -> str:
