@@ -165,7 +165,7 @@ class DeviceSession:
             self.status.failed(exc, self.counts())
             return
         self.status.succeeded(self.clock(), self.counts())
-        log.info("sync %s: done (status %x)", self.client_id[:8], id(self.status))
+        log.info("sync %s: done", self.client_id[:8])
         try:
             fetched = await asyncio.to_thread(self.fetch_missing_photos)
         except Exception as exc:

@@ -149,10 +149,7 @@ def DeviceRunner() -> None:
         device = await asyncio.to_thread(
             open_device, env.services.config.data_dir, client_id, current.server_url
         )
-        log.info(
-            "device %s opened for user %s (status %x)", client_id[:8], current.user.id,
-            id(device.status),
-        )
+        log.info("device %s opened for user %s", client_id[:8], current.user.id)
         holder.device = device
 
         async def remember(device_token: str) -> None:
