@@ -21,6 +21,7 @@ from playwright.sync_api import Locator, Page, expect
 from server.demo_data import SITES
 from sync.clock import to_local
 from tests.browser.conftest import RunningApp, field, shot, type_into
+from tests.browser.conftest import tap as tap_node
 from tests.browser.demo_server import api_server_url, live
 from tests.browser.test_loop import (
     case_card,
@@ -103,7 +104,21 @@ def fill(page: Page, label: str, text: str, *, replace: bool = False) -> None:
 
 
 def tap(page: Page, role: str, name: str) -> None:
-    reveal(page, page.get_by_role(role, name=name)).first.click()  # type: ignore[arg-type]
+    """Tap through the node's own tap action: a click at the semantics DOM's coordinates can
+    land on another control where the canvas has drifted (a checkbox toggled by mistake)."""
+    target = reveal(page, page.get_by_role(role, name=name)).first  # type: ignore[arg-type]
+    tap_node(page, target)
+
+
+def ensure_checked(page: Page, name: str) -> None:
+    """Look at the box before saving, as a user would, and tick it if a tap went astray."""
+    box = page.get_by_role("checkbox", name=name).first
+    for _ in range(3):
+        if box.get_attribute("aria-checked") == "true":
+            return
+        tap_node(page, box)
+        page.wait_for_timeout(300)
+    expect(box).to_be_checked()
 
 
 def pick(page: Page, identifier: str, option: str) -> None:
@@ -199,12 +214,17 @@ def test_a_joint_session_fixes_four_waterlogging_points_and_ends_with_one_minute
             fill(sup, "主办时间节点（天）", "5", replace=True)
             fill(sup, "住建局时间节点（天）", "3", replace=True)
             shot(sup, "joint-point-form", docs=True)
+        for name in ("水务局", "住建局"):
+            ensure_checked(sup, name)
         tap(sup, "button", "保存点位并交办")
         expect(shown(sup, "已记录点位")).to_be_visible()
     view = api.get(f"/joint-sessions/{session_id}", "supervisor")
     assert [p["label"] for p in view["points"]] == [s.name for s in WATER]
     cases = [p["case"] for p in view["points"]]
     assert {c["lead_department"] for c in cases} == {"zhzf"}
+    assert [sorted(a["department_code"] for a in c["assisting"]) for c in cases] == [
+        ["sw", "zj"]
+    ] * len(WATER)
     shot(sup, "joint-session-points", docs=True)
 
     # -- the departments see their new cases after sync; 综合执法局 handles one on the phone

@@ -170,6 +170,7 @@ def test_an_unkilled_worker_syncs_everything(bench: Bench) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(max(1200, RUNS * 20))  # ~3 s a run here; room for a slow CI
 def test_a_device_killed_at_random_instants_resumes_without_loss_or_duplicates(
     bench: Bench, capsys: pytest.CaptureFixture[str]
 ) -> None:
