@@ -48,8 +48,6 @@ T = TypeVar("T")
 Form = PositionForm | ReasonForm | ConsultForm | RulingForm
 
 
-
-
 def muted(text: str, size: int = 15) -> ft.Text:
     return ft.Text(text, size=size, color=ft.Colors.ON_SURFACE_VARIANT)
 

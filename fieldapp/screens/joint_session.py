@@ -80,12 +80,10 @@ def api_of(env: AppEnv) -> JointApi | None:
     return JointApi(ApiClient(session.server_url, token=session.token))
 
 
-
 def use_once(factory: Callable[[], T]) -> T:
     """A value made once per mounted component (a form, a new case's id)."""
     value, _ = ft.use_state(cast(Any, factory))
     return cast(T, value)
-
 
 
 async def where_am_i(holder: DeviceHolder) -> Point | None:

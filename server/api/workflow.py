@@ -425,9 +425,7 @@ def _session_out(session: SessionDep, js: JointSession, now: datetime) -> Sessio
             )
             for c in wf_data.check_ins(session, js.id)
         ],
-        points=[
-            SessionPointOut(label=p.label, case=case_out(p.case, now)) for p in now_points
-        ],
+        points=[SessionPointOut(label=p.label, case=case_out(p.case, now)) for p in now_points],
         closed_points=sum(1 for p in now_points if p.case.status == "closed"),
         all_closed=joint_sessions.all_closed(now_points),
     )

@@ -93,6 +93,7 @@ def test_a_pushed_dispute_keeps_its_legal_basis_on_the_dispute(
     assert dispute["legal_basis"] == BASIS and dispute["reason"] == "涵洞排水属水务局管养"
     assert dispute["claimed_responsible"] is None
 
+
 def push_dispute(tmp: Path, live: LiveServer, claimed: str | None) -> tuple[str, SyncClient]:
     """zhzf (the lead) queues a dispute with its reason and legal basis, naming ``claimed``."""
     case_id = assigned_case(tmp, live)
