@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -181,15 +182,23 @@ def api_server_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
-@pytest.fixture(scope="module")
-def app_server(
-    api_server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningApp]:
-    app = start_app(tmp_path_factory.mktemp("fieldapp"), api_server_url)
-    try:
-        yield app
-    finally:
-        stop_app(app)
+def app_fixture(scope: str = "module") -> Any:
+    """The ``app_server`` fixture of the given scope (see ``demo_server_fixtures``)."""
+
+    @pytest.fixture(scope=scope, name="app_server")  # type: ignore[call-overload]
+    def _app_server(
+        api_server_url: str, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[RunningApp]:
+        app = start_app(tmp_path_factory.mktemp("fieldapp"), api_server_url)
+        try:
+            yield app
+        finally:
+            stop_app(app)
+
+    return _app_server
+
+
+app_server = app_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -17,14 +17,17 @@ from server.demo_data import SITES
 from sync.client import SyncClient
 from sync.device_store import DeviceStore
 from sync.protocol import CommandType
-from tests.browser.conftest import RunningApp, shot, type_into
-from tests.browser.demo_server import api_server_url, live
+from tests.browser.conftest import RunningApp, app_fixture, shot, type_into
+from tests.browser.demo_server import demo_server_fixtures
 from tests.browser.test_loop import case_card, shown, sign_in, wait_synced
 from tests.support.live_server import LiveServer
 
 __all__ = ["api_server_url", "live"]  # fixtures: the demo server and its URL
 
 pytestmark = pytest.mark.browser
+# One test in this module: a fresh server and app for each attempt (a rerun starts clean).
+live, api_server_url = demo_server_fixtures("function")
+app_server = app_fixture("function")
 
 WATER = next(s for s in SITES if s.kind == "waterlogging_point")
 

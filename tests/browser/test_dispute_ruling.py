@@ -18,12 +18,16 @@ import requests
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.conftest import RunningApp, shot, tap, type_into
-from tests.browser.test_dispute import api_server_url, assigned_case, live
+from tests.browser.conftest import RunningApp, app_fixture, shot, tap, type_into
+from tests.browser.demo_server import demo_server_fixtures
+from tests.browser.test_dispute import assigned_case
 from tests.browser.test_loop import case_card, shown, sign_in, wait_synced
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
+# One test in this module: a fresh server and app for each attempt (a rerun starts clean).
+live, api_server_url = demo_server_fixtures("function")
+app_server = app_fixture("function")
 __all__ = ["api_server_url", "live"]  # the module's fixtures: the demo server and its URL
 
 ACTIVE = {"assigned", "accepted", "handling"}

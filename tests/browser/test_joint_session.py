@@ -20,9 +20,9 @@ from playwright.sync_api import Locator, Page, expect
 
 from server.demo_data import SITES
 from sync.clock import to_local
-from tests.browser.conftest import RunningApp, field, shot, type_into
+from tests.browser.conftest import RunningApp, app_fixture, field, shot, type_into
 from tests.browser.conftest import tap as tap_node
-from tests.browser.demo_server import api_server_url, live
+from tests.browser.demo_server import demo_server_fixtures
 from tests.browser.test_loop import (
     case_card,
     jpeg,
@@ -36,6 +36,9 @@ from tests.support.live_server import LiveServer
 __all__ = ["api_server_url", "live"]  # fixtures: the demo server and its URL
 
 pytestmark = pytest.mark.browser
+# One test in this module: a fresh server and app for each attempt (a rerun starts clean).
+live, api_server_url = demo_server_fixtures("function")
+app_server = app_fixture("function")
 
 WATER = [s for s in SITES if s.kind == "waterlogging_point"]
 HANDLERS = {"zhzf": "zhzf_handler", "sw": "sw_handler", "zj": "zj_handler"}
@@ -106,7 +109,7 @@ def fill(page: Page, label: str, text: str, *, replace: bool = False) -> None:
 def tap(page: Page, role: str, name: str) -> None:
     """Tap through the node's own tap action: a click at the semantics DOM's coordinates can
     land on another control where the canvas has drifted (a checkbox toggled by mistake)."""
-    target = reveal(page, page.get_by_role(role, name=name)).first  # type: ignore[arg-type]
+    target = reveal(page, page.get_by_role(role, name=name, exact=True)).first  # type: ignore[arg-type]
     tap_node(page, target)
 
 
@@ -179,7 +182,8 @@ def test_a_joint_session_fixes_four_waterlogging_points_and_ends_with_one_minute
     expect(shown(sup, "参加部门")).to_be_visible()
     session_id = sup.url.rsplit("/", 1)[-1]
     tap(sup, "button", "签到")  # the organizer's office attends too
-    expect(sup.get_by_role("button", name="签到")).to_have_count(0, timeout=20_000)
+    # exact: a session's card on the list reads "… 签到 1/4 …" too
+    expect(sup.get_by_role("button", name="签到", exact=True)).to_have_count(0, timeout=20_000)
     called = api.get(f"/joint-sessions/{session_id}", "supervisor")["called_departments"]
     assert set(called) == {"zfb", "zhzf", "sw", "zj"}
 
@@ -189,8 +193,10 @@ def test_a_joint_session_fixes_four_waterlogging_points_and_ends_with_one_minute
         phone = new_device()
         sign_in(phone, app_server, user)
         open_session_from_home(phone, session_id)
-        phone.get_by_role("button", name="签到").click()
-        expect(phone.get_by_role("button", name="签到")).to_have_count(0, timeout=20_000)
+        phone.get_by_role("button", name="签到", exact=True).click()
+        expect(phone.get_by_role("button", name="签到", exact=True)).to_have_count(
+            0, timeout=20_000
+        )
         row = phone.locator(f'[flt-semantics-identifier="attendance-{dept}"]')
         expect(row).to_contain_text("已签到", timeout=20_000)
         phones[dept] = phone

@@ -28,12 +28,14 @@ from tests.browser.conftest import (
     stop_app,
     type_into,
 )
-from tests.browser.demo_server import live
+from tests.browser.demo_server import demo_server_fixtures
 from tests.support.live_server import LiveServer
 
 __all__ = ["live"]  # fixture: the demo server
 
 pytestmark = pytest.mark.browser
+# One test in this module: a fresh server for each attempt (a rerun starts clean).
+live, api_server_url = demo_server_fixtures("function")
 
 WATER = next(s for s in SITES if s.kind == "waterlogging_point")
 AT_THE_POINT: Geolocation = {
