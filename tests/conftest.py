@@ -47,6 +47,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.timeout(BROWSER_TEST_LIMIT_S))
 
 
+_reruns: list[pytest.TestReport] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.outcome == "rerun":  # type: ignore[comparison-overlap]
+        _reruns.append(report)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Why each rerun browser test failed the first time (a flake worth fixing, not hiding)."""
+    for report in _reruns:
+        terminalreporter.section(f"first attempt of {report.nodeid}", sep="-")
+        lines = report.longreprtext.splitlines()
+        terminalreporter.line("\n".join(lines[-40:]))
+
+
 PG_ADMIN_URL = os.environ.get("YIXIAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_BASE = PG_ADMIN_URL.rsplit("/", 1)[0]
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=CHINA_TZ)  # a Monday, a working day
