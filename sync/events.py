@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sync.lifecycle import Action
+from sync.lifecycle import Action, SystemAction
 
 CASE_CREATED = "CaseCreated"
 NOTE_ADDED = "NoteAdded"
@@ -42,3 +42,10 @@ CASE_ESCALATED = "CaseEscalated"  # data: {level: reminder|supervisor|leadership
 REPEAT_REPORTED = "RepeatReported"  # data: {new_report: {...}} — reopened as rework
 HOTLINE_TICKET_LINKED = "HotlineTicketLinked"  # data: {ticket_no, import_id, received_at,
 #                                             address, content} — a citizen called again
+
+# The system transitions' events (see ``sync.lifecycle.SYSTEM_TRANSITIONS``).
+EVENT_FOR_SYSTEM_ACTION: Mapping[SystemAction, str] = {
+    SystemAction.REOPEN_ON_REPEAT: REPEAT_REPORTED,
+    SystemAction.MERGE_INTO_REPEATED: EVENT_FOR_ACTION[Action.MERGE],
+    SystemAction.APPLY_RULING: DISPUTE_RULED,
+}

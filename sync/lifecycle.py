@@ -9,6 +9,13 @@
     any open state ─cancel→ cancelled, ─merge→ merged (duplicate)
     suspend / resume / raise_dispute keep the status (the clock pauses / work never stops)
 
+System transitions (``SYSTEM_TRANSITIONS``, ``decide_system``) are declared in the same table but
+no user may ask for them: the server makes them when something else happened —
+    closed ─reopen_on_repeat→ handling (the same problem reported again within 30 days)
+    discovered ─merge_into_repeated→ merged (that new report joins the reopened case)
+    any status ─apply_ruling→ the same status, or assigned when a ruling names a new lead of an
+    accepted or handling case (the ruled lead accepts it again; its deadline stands)
+
 Each transition names the roles that may make it and, per role, how the actor's department must
 relate to the case (first contact, lead, assisting, the reporter, or any). ``decide`` applies the
 table; it is pure and takes ``now``.
@@ -21,8 +28,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from sync.boundary_types import Point
 from sync.errors import InvalidInput, NotPermitted, TransitionNotAllowed
+from sync.geo import distance_m
 from sync.vocabulary import OPEN_STATUSES, CaseStatus, Party, Role
+
+
+class SystemAction(StrEnum):
+    """Transitions no user asks for: the server makes them when something else happened."""
+
+    REOPEN_ON_REPEAT = "reopen_on_repeat"  # 复发: reported again within 30 days of closing
+    MERGE_INTO_REPEATED = "merge_into_repeated"  # the repeat report joins the reopened case
+    APPLY_RULING = "apply_ruling"  # 认定谁、谁负责: the settled dispute's lead and assisting
 
 
 class Action(StrEnum):
@@ -60,6 +77,9 @@ class CaseFacts:
     handler_user_ids: frozenset[str] = frozenset()  # users who accepted, handled or reported back
     suspended: bool = False
     ruled_responsible: frozenset[str] = frozenset()  # departments a settled dispute named
+    disputed: bool = False  # a dispute is open (one at a time)
+    point: Point | None = None  # where the problem was recorded (the original point)
+    after_point: Point | None = None  # where the latest report back (its after photos) was made
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,8 @@ class Request:
     reason: str = ""
     duplicate_of: str | None = None
     legal_basis: str = ""  # a dispute's legal basis (法律法规 / 三定规定)
+    where: Point | None = None  # the actor's position when acting
+    responsible_department: str | None = None  # apply_ruling: the department ruled to lead
 
 
 Validator = Callable[[CaseFacts, Actor, Request], None]
@@ -117,13 +139,67 @@ def names_the_duplicate(case: CaseFacts, actor: Actor, request: Request) -> None
         raise InvalidInput("duplicate_of", "须指明合并到的案件 / name the case this duplicates")
 
 
+VERIFY_RADIUS_M = 50.0
+
+
+def verified_on_site(case: CaseFacts, actor: Actor, request: Request) -> None:
+    """核查: the verifier's position or the after photo (where the report back was made) lies
+    within ``VERIFY_RADIUS_M`` of the case's original point; otherwise — also when neither
+    position is known — the verifier states a reason. A case recorded without a point (a
+    hotline call with an address only) has no point to be near: the rule does not apply."""
+    if request.reason.strip() or case.point is None:
+        return
+    near = [distance_m(case.point, p) for p in (request.where, case.after_point) if p is not None]
+    if any(d <= VERIFY_RADIUS_M for d in near):
+        return
+    if near:
+        raise InvalidInput(
+            "reason",
+            f"核查位置和处置后照片距原位置均超过 {VERIFY_RADIUS_M:.0f} 米（最近 {min(near):.0f} "
+            f"米），须说明理由 / neither the verifier nor the after photo is within "
+            f"{VERIFY_RADIUS_M:.0f} m of the original point (nearest {min(near):.0f} m): "
+            "give a reason",
+            code="verify_far",
+        )
+    raise InvalidInput(
+        "reason",
+        f"未提供核查位置，处置后照片也无位置：须说明理由，或在原位置 {VERIFY_RADIUS_M:.0f} 米内"
+        f"核查 / no position for the verification (where) nor the after photo: give a reason, "
+        f"or verify within {VERIFY_RADIUS_M:.0f} m of the original point",
+        code="verify_unknown",
+    )
+
+
+def no_open_dispute(case: CaseFacts, actor: Actor, request: Request) -> None:
+    if case.disputed:
+        raise TransitionNotAllowed(
+            "该案件已有未办结的异议 / this case already has an open dispute",
+            code="dispute_open",
+        )
+
+
+# Validators that only ask for input a form supplies: ``allowed_actions`` does not run them.
+INPUT_VALIDATORS: frozenset[Validator] = frozenset(
+    {needs_reason, needs_legal_basis, names_the_duplicate, verified_on_site}
+)
+
+Target = CaseStatus | Callable[[CaseFacts, Request], CaseStatus] | None
+
+
 @dataclass(frozen=True)
 class Transition:
-    action: Action
+    action: Action | SystemAction
     sources: frozenset[CaseStatus]
-    target: CaseStatus | None  # None: the status stays
+    target: Target  # None: the status stays; a function: the status it decides
     who: Mapping[Role, frozenset[Party]]
     validators: tuple[Validator, ...] = field(default=())
+
+    def target_of(self, case: CaseFacts, request: Request) -> CaseStatus:
+        if self.target is None:
+            return case.status
+        if isinstance(self.target, CaseStatus):
+            return self.target
+        return self.target(case, request)
 
 
 def _parties(*parties: Party) -> frozenset[Party]:
@@ -140,7 +216,7 @@ _VERIFIERS: Mapping[Role, frozenset[Party]] = {
 }
 
 TRANSITIONS: Mapping[Action, Transition] = {
-    t.action: t
+    t.action: t  # type: ignore[misc]  # the user table holds Actions only
     for t in (
         Transition(
             Action.ASSIGN,
@@ -182,7 +258,7 @@ TRANSITIONS: Mapping[Action, Transition] = {
             frozenset({CaseStatus.HANDLED}),
             CaseStatus.CLOSED,
             _VERIFIERS,
-            (verifier_is_not_a_handler,),
+            (verifier_is_not_a_handler, verified_on_site),
         ),
         Transition(
             Action.SEND_BACK,
@@ -231,8 +307,36 @@ TRANSITIONS: Mapping[Action, Transition] = {
             _ACTIVE,
             None,
             {Role.HANDLER: _parties(Party.LEAD, Party.ASSISTING)},
-            (needs_reason, needs_legal_basis),
+            (needs_reason, needs_legal_basis, no_open_dispute),
         ),
+    )
+}
+
+
+def _after_ruling(case: CaseFacts, request: Request) -> CaseStatus:
+    """A ruling that names a new lead of an accepted or handling case sends it back to
+    assigned: the ruled lead accepts it (its deadline stands: the clock never stopped)."""
+    if request.responsible_department != case.lead_department and case.status in (
+        CaseStatus.ACCEPTED,
+        CaseStatus.HANDLING,
+    ):
+        return CaseStatus.ASSIGNED
+    return case.status
+
+
+SYSTEM_TRANSITIONS: Mapping[SystemAction, Transition] = {
+    t.action: t  # type: ignore[misc]  # the system table holds SystemActions only
+    for t in (
+        Transition(
+            SystemAction.REOPEN_ON_REPEAT, frozenset({CaseStatus.CLOSED}), CaseStatus.HANDLING, {}
+        ),
+        Transition(
+            SystemAction.MERGE_INTO_REPEATED,
+            frozenset({CaseStatus.DISCOVERED}),
+            CaseStatus.MERGED,
+            {},
+        ),
+        Transition(SystemAction.APPLY_RULING, frozenset(CaseStatus), _after_ruling, {}),
     )
 }
 
@@ -299,7 +403,23 @@ def decide(
     req = request or Request()
     for validate in transition.validators:
         validate(case, actor, req)
-    return transition.target if transition.target is not None else case.status
+    return transition.target_of(case, req)
+
+
+def decide_system(
+    case: CaseFacts, action: SystemAction, *, now: datetime, request: Request | None = None
+) -> CaseStatus:
+    """The status after a system transition, or ``TransitionNotAllowed`` for a case whose
+    status the transition does not start from."""
+    del now
+    transition = SYSTEM_TRANSITIONS[action]
+    if case.status not in transition.sources:
+        raise TransitionNotAllowed(
+            f"案件状态为 {case.status.value}，不能 {action.value} / "
+            f"cannot {action.value} a case that is {case.status.value}",
+            code="wrong_status",
+        )
+    return transition.target_of(case, request or Request())
 
 
 def allowed_actions(case: CaseFacts, actor: Actor, *, now: datetime) -> list[Action]:
@@ -313,7 +433,7 @@ def allowed_actions(case: CaseFacts, actor: Actor, *, now: datetime) -> list[Act
             continue
         try:
             for validate in transition.validators:
-                if validate in (needs_reason, names_the_duplicate, needs_legal_basis):
+                if validate in INPUT_VALIDATORS:
                     continue
                 validate(case, actor, Request())
         except (TransitionNotAllowed, InvalidInput):

@@ -136,7 +136,11 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
             else:
                 action = Action(form)
                 problem = vm.form_error(
-                    action, reason=reason, photo_count=len(photos), legal_basis=legal_basis
+                    action,
+                    reason=reason,
+                    photo_count=len(photos),
+                    legal_basis=legal_basis,
+                    here=here,
                 )
                 if problem is not None:
                     set_error(env.t(problem))

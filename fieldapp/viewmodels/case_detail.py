@@ -5,8 +5,9 @@ to what the phone offers. Form rules on top of the lifecycle:
 - return, send back, raise dispute: a reason;
 - raise dispute: also its legal basis (法律依据);
 - report back: at least one "after" photo;
-- close (verify): the after photo must have been taken within ``VERIFY_RADIUS_M`` of the case's
-  original point — otherwise (or when either point is unknown) a reason is required.
+- close (verify): the shared rule ``sync.lifecycle.verified_on_site`` — the verifier's position
+  or the after photo within ``VERIFY_RADIUS_M`` of the case's original point, or a reason (the
+  server applies the same rule to REST and sync push).
 """
 
 from __future__ import annotations
@@ -18,13 +19,19 @@ from typing import Any
 
 from fieldapp.viewmodels.records import facts_of
 from sync.boundary_types import Point
+from sync.errors import InvalidInput
 from sync.events import CASE_CREATED, DISPUTE_RULED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
 from sync.geo import distance_m
-from sync.lifecycle import Action, Actor, allowed_actions
+from sync.lifecycle import (
+    VERIFY_RADIUS_M,
+    Action,
+    Actor,
+    Request,
+    allowed_actions,
+    verified_on_site,
+)
 from sync.reference_codec import Reference
 from sync.vocabulary import OPEN_STATUSES, CaseStatus
-
-VERIFY_RADIUS_M = 50.0
 
 # What the phone offers, in the order shown.
 PHONE_ACTIONS: tuple[Action, ...] = (
@@ -152,17 +159,27 @@ class CaseDetailViewModel:
         return VerifyCheck(d, d <= VERIFY_RADIUS_M)
 
     def form_error(
-        self, action: Action, *, reason: str, photo_count: int, legal_basis: str = ""
+        self,
+        action: Action,
+        *,
+        reason: str,
+        photo_count: int,
+        legal_basis: str = "",
+        here: Point | None = None,
     ) -> str | None:
-        """The i18n key of what the form still lacks for ``action``, or None when complete."""
+        """The i18n key of what the form still lacks for ``action``, or None when complete.
+        ``here``: the user's position now (the verifier's, for a close)."""
         if action in NEEDS_REASON and not reason.strip():
             return "case.error.reason_required"
         if action in NEEDS_LEGAL_BASIS and not legal_basis.strip():
             return "case.error.legal_basis_required"
         if action in NEEDS_PHOTO and photo_count == 0:
             return "case.error.after_photo_required"
-        if action is Action.CLOSE and self.verify_check().needs_reason and not reason.strip():
-            return "case.error.verify_reason_required"
+        if action is Action.CLOSE:
+            try:
+                verified_on_site(self.facts, self.actor, Request(reason=reason, where=here))
+            except InvalidInput:
+                return "case.error.verify_reason_required"
         return None
 
     # -- the timeline -----------------------------------------------------------------------

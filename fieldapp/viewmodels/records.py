@@ -23,14 +23,22 @@ from sqlmodel import Session
 
 from fieldapp.photos import ProcessedPhoto
 from sync.assignment import Proposal
-from sync.boundary_types import AssistingDuty, Point
+from sync.boundary_types import AssistingDuty, Point, TimeLimit
+from sync.case_effects import (
+    CaseFields,
+    Placement,
+    apply_action,
+    assisting_dicts,
+    assisting_of,
+    suspensions_in,
+)
 from sync.case_numbers import case_number
 from sync.device_store import DeviceStore
 from sync.disputes import ruled_responsible
 from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
-from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
+from sync.lifecycle import Action, Actor, CaseFacts, Request
 from sync.protocol import CommandType
-from sync.vocabulary import CaseStatus
+from sync.vocabulary import CaseStatus, TimeUnit
 
 OVERRIDE_NOTE = "override"
 
@@ -96,9 +104,76 @@ class PhotoShelf:
         return (self.directory / f"{sha256}.jpg").exists()
 
 
+def _moment(raw: Any) -> datetime | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        return raw
+    return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+
+
+def _point_in(raw: dict[str, Any]) -> Point | None:
+    lat, lon = raw.get("lat"), raw.get("lon")
+    return None if lat is None or lon is None else Point(float(lat), float(lon))
+
+
+def _after_point(events: Sequence[Any]) -> Point | None:
+    """Where the latest report back (its after photos) was made."""
+    reported = EVENT_FOR_ACTION[Action.REPORT_BACK]
+    for event in reversed(events):
+        if isinstance(event, dict) and event.get("kind") == reported:
+            return _point_in(event)
+    return None
+
+
+def fields_of(snapshot: dict[str, Any]) -> CaseFields:
+    """The fields the lifecycle changes (``sync.case_effects``), from a case snapshot."""
+    amount, unit = snapshot.get("time_amount"), snapshot.get("time_unit")
+    return CaseFields(
+        status=CaseStatus(snapshot["status"]),
+        lead_department=snapshot.get("lead_department"),
+        assisting=assisting_of(snapshot.get("assisting")),
+        handler_user_ids=tuple(str(u) for u in snapshot.get("handler_user_ids") or ()),
+        return_count=int(snapshot.get("return_count") or 0),
+        rework_count=int(snapshot.get("rework_count") or 0),
+        closed_at=_moment(snapshot.get("closed_at")),
+        suspended=bool(snapshot.get("suspended", False)),
+        disputed=bool(snapshot.get("disputed", False)),
+        duplicate_of=snapshot.get("duplicate_of"),
+        assigned_at=_moment(snapshot.get("assigned_at")),
+        due_at=_moment(snapshot.get("due_at")),
+        time_limit=TimeLimit(int(amount), TimeUnit(unit)) if amount is not None and unit else None,
+    )
+
+
+def _put_fields(snapshot: dict[str, Any], fields: CaseFields) -> None:
+    def iso(moment: datetime | None) -> str | None:
+        return None if moment is None else _iso(moment)
+
+    snapshot.update(
+        status=fields.status.value,
+        lead_department=fields.lead_department,
+        assisting=assisting_dicts(fields.assisting),
+        handler_user_ids=list(fields.handler_user_ids),
+        return_count=fields.return_count,
+        rework_count=fields.rework_count,
+        closed_at=iso(fields.closed_at),
+        suspended=fields.suspended,
+        disputed=fields.disputed,
+        duplicate_of=fields.duplicate_of,
+        assigned_at=iso(fields.assigned_at),
+        due_at=iso(fields.due_at),
+        time_amount=fields.time_limit.amount if fields.time_limit else None,
+        time_unit=fields.time_limit.unit.value if fields.time_limit else None,
+    )
+
+
 def facts_of(snapshot: dict[str, Any]) -> CaseFacts:
-    """What the lifecycle rules need, from a case snapshot (the server's row or a local one)."""
+    """What the lifecycle rules need, from a case snapshot (the server's row or a local one):
+    the same facts the server's ``case_facts`` gives (rulings and the report back's position
+    read from the case's timeline)."""
     assisting = snapshot.get("assisting") or []
+    events = [e for e in snapshot.get("events") or () if isinstance(e, dict)]
     return CaseFacts(
         status=CaseStatus(snapshot["status"]),
         first_contact_department=str(snapshot.get("first_contact_department") or ""),
@@ -109,9 +184,10 @@ def facts_of(snapshot: dict[str, Any]) -> CaseFacts:
         ),
         handler_user_ids=frozenset(snapshot.get("handler_user_ids") or ()),
         suspended=bool(snapshot.get("suspended", False)),
-        ruled_responsible=ruled_responsible(
-            e for e in snapshot.get("events") or () if isinstance(e, dict)
-        ),
+        ruled_responsible=ruled_responsible(events),
+        disputed=bool(snapshot.get("disputed", False)),
+        point=_point_in(snapshot),
+        after_point=_after_point(events),
     )
 
 
@@ -315,21 +391,43 @@ class CaseWriter:
         assignment: Assignment | None = None,
         legal_basis: str = "",
         claimed_responsible: str | None = None,
+        duplicate_of: str | None = None,
     ) -> dict[str, Any]:
         """Apply ``action`` locally (refused with the rule's typed error, as the server would)
         and queue its ``TransitionCase`` command; photos are linked to the case too.
         ``legal_basis``: a dispute's (raise_dispute refuses without one);
-        ``claimed_responsible``: the department the dispute says is responsible (optional)."""
+        ``claimed_responsible``: the department the dispute says is responsible (optional);
+        ``duplicate_of``: merge only, the case this one duplicates. The case's new fields come
+        from ``sync.case_effects.apply_action``, the function the server applies too."""
         snapshot = self.store.case(case_id)
         if snapshot is None:
             raise KeyError(case_id)
-        new_status = decide(
+        placement = None
+        if action is Action.ASSIGN and assignment is not None:
+            placement = Placement(
+                lead_department=assignment.lead_department,
+                assisting=assignment.assisting,
+                due_at=assignment.proposal.deadline.due_at,
+                time_limit=assignment.proposal.time_limit,
+            )
+        outcome = apply_action(
             facts_of(snapshot),
+            fields_of(snapshot),
             action,
             self.actor,
+            request=Request(
+                reason=reason,
+                legal_basis=legal_basis,
+                duplicate_of=duplicate_of,
+                where=where,
+            ),
             now=now,
-            request=Request(reason=reason, legal_basis=legal_basis),
+            placement=placement,
+            suspensions=suspensions_in(snapshot.get("events") or ())
+            if action is Action.RESUME
+            else (),
         )
+        new_status = outcome.fields.status
         payload: dict[str, Any] = {
             "case_id": case_id,
             "action": action.value,
@@ -343,48 +441,31 @@ class CaseWriter:
             "reason": reason.strip() or None,
             "note": note.strip() or None,
             "photos": [p.sha256 for p in photos],
+            **outcome.data,
         }
+        if action is Action.MERGE:
+            payload["duplicate_of"] = duplicate_of
         if action is Action.ASSIGN and assignment is not None:
             proposal = assignment.proposal
             if assignment.overridden:
                 payload["lead_department"] = assignment.lead_department
-                payload["assisting"] = [
-                    {"department_code": a.department_code, "duty": a.duty}
-                    for a in assignment.assisting
-                ]
+                payload["assisting"] = assisting_dicts(assignment.assisting)
                 payload["override_reason"] = assignment.override_reason.strip()
             snapshot.update(
-                lead_department=assignment.lead_department,
-                assisting=[
-                    {"department_code": a.department_code, "duty": a.duty}
-                    for a in assignment.assisting
-                ],
                 matter=proposal.matter,
                 legal_basis=proposal.legal_basis,
                 list_version=proposal.list_version,
-                assigned_at=_iso(now),
-                due_at=_iso(proposal.deadline.due_at),
             )
             data.update(
-                lead_department=assignment.lead_department,
-                assisting=snapshot["assisting"],
                 list_version=proposal.list_version,
                 legal_basis=proposal.legal_basis,
-                due_at=_iso(proposal.deadline.due_at),
                 override_reason=assignment.override_reason.strip() or None,
             )
-        elif action in (Action.ACCEPT, Action.START_HANDLING, Action.REPORT_BACK):
-            handlers = list(snapshot.get("handler_user_ids") or [])
-            if self.actor.user_id not in handlers:
-                snapshot["handler_user_ids"] = [*handlers, self.actor.user_id]
         elif action is Action.RAISE_DISPUTE:
-            snapshot["disputed"] = True
-            payload["legal_basis"] = data["legal_basis"] = legal_basis.strip()
+            payload["legal_basis"] = data["legal_basis"]
             if claimed_responsible:
                 payload["claimed_responsible"] = data["claimed_responsible"] = claimed_responsible
-        elif action is Action.RETURN:
-            snapshot.update(lead_department=None, assisting=[], due_at=None)
-        snapshot["status"] = new_status.value
+        _put_fields(snapshot, outcome.fields)
         snapshot["updated_at"] = _iso(now)
         snapshot.setdefault("events", []).append(
             local_event(

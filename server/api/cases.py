@@ -81,6 +81,7 @@ def create_case(
             town_code=body.town_code,
             site_code=body.site_code,
             first_contact_department=body.first_contact_department,
+            first_contact_reason=body.first_contact_reason,
             recorded_at=body.recorded_at,
         ),
     )
@@ -145,7 +146,8 @@ def _detail(session: SessionDep, case: Case, actor: Actor, now: datetime) -> Cas
         CaseEventOut.model_validate(e, from_attributes=True)
         for e in cases_data.events_of(session, case.id)
     ]
-    actions = [a.value for a in allowed_actions(case_service.facts_of(case), actor, now=now)]
+    facts = case_service.case_facts(session, case)
+    actions = [a.value for a in allowed_actions(facts, actor, now=now)]
     return case_out(
         case,
         now,

@@ -139,7 +139,12 @@ class CaseCreateIn(BaseModel):
     location: PointIn | None = None
     town_code: str | None = None
     site_code: str | None = None
-    first_contact_department: str | None = None
+    first_contact_department: str | None = Field(
+        default=None,
+        description="首问部门: your own department (default); a supervisor may name another, "
+        "with first_contact_reason",
+    )
+    first_contact_reason: str = Field(default="", max_length=2000)
     recorded_at: datetime | None = None
 
 

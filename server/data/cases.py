@@ -55,6 +55,16 @@ def events_of(session: Session, case_id: str) -> list[CaseEvent]:
     return list(session.exec(stmt))
 
 
+def last_event_of_kind(session: Session, case_id: str, kind: str) -> CaseEvent | None:
+    stmt = (
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)
+        .order_by(col(CaseEvent.seq).desc())
+        .limit(1)
+    )
+    return session.exec(stmt).first()
+
+
 def suspensions_of(session: Session, case_id: str) -> list[CaseSuspension]:
     stmt = (
         select(CaseSuspension)

@@ -13,12 +13,16 @@ from sqlmodel import Session
 
 from server.data import cases as cases_data
 from server.data import sync as sync_data
+from server.data import workflow as wf_data
 from server.models import Case, CaseEvent, CaseSuspension
 from server.services.boundary_cache import ReferenceSnapshot
 from sync.assignment import propose_assignment
 from sync.boundary import locate
 from sync.boundary_types import AssistingDuty, Point, TimeLimit
+from sync.case_effects import CaseFields, Outcome, Placement, assisting_dicts, assisting_of
+from sync.case_effects import apply_action as effects_of_action
 from sync.case_numbers import case_number
+from sync.disputes import DisputeStatus
 from sync.errors import InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from sync.events import (
     ACTION_REJECTED_EVIDENCE_KEPT,
@@ -28,11 +32,12 @@ from sync.events import (
     FIELDS_EDITED,
     NOTE_ADDED,
 )
+from sync.first_contact import first_contact_of
 from sync.geo import validate_point
 from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
 from sync.visibility import can_see_case, involved_departments
 from sync.vocabulary import TERMINAL_STATUSES, CaseStatus, Role, TimeUnit
-from sync.workcalendar import Suspension, compute_deadline
+from sync.workcalendar import Suspension
 
 CASE_SOURCES = ("inspection", "hotline", "o2o", "counter", "street", "joint_session")
 MAX_DESCRIPTION = 4000
@@ -48,6 +53,7 @@ class NewCase:
     town_code: str | None = None
     site_code: str | None = None
     first_contact_department: str | None = None  # default: the actor's department
+    first_contact_reason: str = ""  # a supervisor recording on behalf of another department
     recorded_at: datetime | None = None  # when the device recorded it (default: now)
 
 
@@ -66,7 +72,17 @@ class ActionInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def facts_of(case: Case) -> CaseFacts:
+def _point_of(case: Case) -> Point | None:
+    return Point(case.lat, case.lon) if case.lat is not None and case.lon is not None else None
+
+
+def facts_of(
+    case: Case,
+    *,
+    ruled_responsible: frozenset[str] = frozenset(),
+    after_point: Point | None = None,
+) -> CaseFacts:
+    """What the rules see from the case row alone; ``case_facts`` adds what other tables know."""
     return CaseFacts(
         status=CaseStatus(case.status),
         first_contact_department=case.first_contact_department,
@@ -75,7 +91,71 @@ def facts_of(case: Case) -> CaseFacts:
         assisting_departments=frozenset(a["department_code"] for a in case.assisting),
         handler_user_ids=frozenset(case.handler_user_ids),
         suspended=case.suspended,
+        ruled_responsible=ruled_responsible,
+        disputed=case.disputed,
+        point=_point_of(case),
+        after_point=after_point,
     )
+
+
+def case_facts(session: Session, case: Case) -> CaseFacts:
+    """Everything the rules see about the case, as complete as the phone's (which reads the same
+    facts from the case's timeline): the departments its settled disputes ruled responsible and
+    where its latest report back was made."""
+    ruled = frozenset(
+        d.responsible_department
+        for d in wf_data.disputes_of(session, case.id)
+        if d.status == DisputeStatus.SETTLED and d.responsible_department
+    )
+    reported = cases_data.last_event_of_kind(session, case.id, EVENT_FOR_ACTION[Action.REPORT_BACK])
+    after = (
+        Point(reported.lat, reported.lon)
+        if reported is not None and reported.lat is not None and reported.lon is not None
+        else None
+    )
+    return facts_of(case, ruled_responsible=ruled, after_point=after)
+
+
+def case_fields(case: Case) -> CaseFields:
+    """The fields the lifecycle changes (``sync.case_effects``), from the row."""
+    return CaseFields(
+        status=CaseStatus(case.status),
+        lead_department=case.lead_department,
+        assisting=assisting_of(case.assisting),
+        handler_user_ids=tuple(case.handler_user_ids),
+        return_count=case.return_count,
+        rework_count=case.rework_count,
+        closed_at=case.closed_at,
+        suspended=case.suspended,
+        disputed=case.disputed,
+        duplicate_of=case.duplicate_of,
+        assigned_at=case.assigned_at,
+        due_at=case.due_at,
+        time_limit=TimeLimit(case.time_amount, TimeUnit(case.time_unit))
+        if case.time_amount is not None and case.time_unit is not None
+        else None,
+    )
+
+
+def store_fields(case: Case, fields: CaseFields) -> None:
+    """Write the lifecycle's fields back to the row (the only place the server sets them)."""
+    case.status = fields.status.value
+    case.lead_department = fields.lead_department
+    case.assisting = assisting_dicts(fields.assisting)
+    case.assisting_codes = cases_data.assisting_codes_key(
+        [a.department_code for a in fields.assisting]
+    )
+    case.handler_user_ids = list(fields.handler_user_ids)
+    case.return_count = fields.return_count
+    case.rework_count = fields.rework_count
+    case.closed_at = fields.closed_at
+    case.suspended = fields.suspended
+    case.disputed = fields.disputed
+    case.duplicate_of = fields.duplicate_of
+    case.assigned_at = fields.assigned_at
+    case.due_at = fields.due_at
+    case.time_amount = fields.time_limit.amount if fields.time_limit is not None else None
+    case.time_unit = fields.time_limit.unit.value if fields.time_limit is not None else None
 
 
 def visible(case: Case, actor: Actor) -> bool:
@@ -198,9 +278,17 @@ def validate_new_case(
         raise InvalidInput("town_code", f"未知的乡镇/街道 {new.town_code!r} / unknown town")
     if new.site_code is not None and new.site_code not in ref.site_codes:
         raise InvalidInput("site_code", f"未知的点位 {new.site_code!r} / unknown site")
-    first_contact = new.first_contact_department or actor.department
-    if first_contact not in ref.departments:
+    if (
+        new.first_contact_department is not None
+        and new.first_contact_department not in ref.departments
+    ):
         raise InvalidInput("first_contact_department", "未知的部门 / unknown department")
+    first_contact = first_contact_of(
+        actor_role=actor.role,
+        actor_department=actor.department,
+        named=new.first_contact_department,
+        reason=new.first_contact_reason,
+    )
     try:
         uuid.UUID(new.id)
     except ValueError:
@@ -268,6 +356,9 @@ def validate_new_case(
             "description": description,
             "source": new.source,
             "first_contact_department": first_contact,
+            "first_contact_reason": new.first_contact_reason.strip() or None
+            if first_contact != actor.department
+            else None,
             "recorded_at": recorded_at.isoformat(),
         },
     }
@@ -299,10 +390,13 @@ def _suspensions(session: Session, case: Case) -> list[Suspension]:
     ]
 
 
-def _assign(
-    session: Session, case: Case, inp: ActionInput, ref: ReferenceSnapshot, now: datetime
-) -> dict[str, Any]:
-    point = Point(case.lat, case.lon) if case.lat is not None and case.lon is not None else None
+def _placement(
+    case: Case, inp: ActionInput, ref: ReferenceSnapshot, now: datetime
+) -> tuple[Placement, dict[str, Any]]:
+    """Who the assignment names (the list's proposal, or an override with a reason), and what
+    its event records besides the effects. Sets the row's list fields (matter, legal basis,
+    list version): only the server knows them as the proposal computed them."""
+    point = _point_of(case)
     proposal = propose_assignment(
         versions=ref.versions,
         towns=ref.towns,
@@ -332,41 +426,35 @@ def _assign(
         raise InvalidInput(
             "override_reason", "改变清单建议的部门须说明理由 / overriding the list needs a reason"
         )
-    if any(a.department_code == lead for a in assisting):
-        raise InvalidInput("assisting", "主办部门不能同时是协办部门 / lead cannot also assist")
-    case.lead_department = lead
-    case.assisting = [{"department_code": a.department_code, "duty": a.duty} for a in assisting]
-    case.assisting_codes = cases_data.assisting_codes_key([a.department_code for a in assisting])
     case.matter = proposal.matter
     case.legal_basis = proposal.legal_basis
     case.list_version = proposal.list_version
-    case.time_amount = proposal.time_limit.amount
-    case.time_unit = proposal.time_limit.unit.value
-    case.assigned_at = now
-    case.due_at = proposal.deadline.due_at
-    return {
-        "lead_department": lead,
+    placement = Placement(
+        lead_department=lead,
+        assisting=assisting,
+        due_at=proposal.deadline.due_at,
+        time_limit=proposal.time_limit,
+    )
+    return placement, {
         "lead_duty": proposal.lead_duty,
-        "assisting": case.assisting,
         "list_version": proposal.list_version,
         "legal_basis": proposal.legal_basis,
-        "due_at": proposal.deadline.due_at.isoformat(),
         "deadline_note": proposal.deadline.note,
         "proposed_lead": proposal.lead_department,
         "override_reason": inp.override_reason.strip() or None,
     }
 
 
-def _recompute_due(session: Session, case: Case, now: datetime) -> None:
-    if case.assigned_at is None or case.time_amount is None or case.time_unit is None:
-        return
-    deadline = compute_deadline(
-        assigned_at=case.assigned_at,
-        limit=TimeLimit(case.time_amount, TimeUnit(case.time_unit)),
-        suspensions=_suspensions(session, case),
-        now=now,
-    )
-    case.due_at = deadline.due_at
+def _merge_target(session: Session, case: Case, actor: Actor, duplicate_of: str | None) -> None:
+    """A merge target is another case the actor may see (an unseen case is as good as none)."""
+    if not duplicate_of:
+        return  # the lifecycle names the missing field
+    target = cases_data.get_case(session, duplicate_of)
+    if target is None or target.id == case.id or not visible(target, actor):
+        raise InvalidInput(
+            "duplicate_of",
+            "合并目标案件不存在或无权查看 / the target case does not exist or you may not see it",
+        )
 
 
 def apply_action(
@@ -383,14 +471,30 @@ def apply_action(
     if inp.where is not None:
         validate_point(inp.where, "where")
     note = _check_text("note", inp.note, required=False, limit=MAX_DESCRIPTION)
-    new_status = decide(
-        facts_of(case),
+    facts = case_facts(session, case)
+    request = Request(
+        reason=inp.reason,
+        duplicate_of=inp.duplicate_of,
+        legal_basis=inp.legal_basis,
+        where=inp.where,
+    )
+    decide(facts, action, actor, now=now, request=request)  # the lifecycle answers first
+    placement: Placement | None = None
+    assigned: dict[str, Any] = {}
+    if action == Action.ASSIGN:
+        placement, assigned = _placement(case, inp, ref, now)
+    elif action == Action.MERGE:
+        _merge_target(session, case, actor, inp.duplicate_of)
+    suspensions = _suspensions(session, case) if action == Action.RESUME else []
+    outcome: Outcome = effects_of_action(
+        facts,
+        case_fields(case),
         action,
         actor,
+        request=request,
         now=now,
-        request=Request(
-            reason=inp.reason, duplicate_of=inp.duplicate_of, legal_basis=inp.legal_basis
-        ),
+        placement=placement,
+        suspensions=suspensions,
     )
     from server.services import workflow_hooks  # late: the workflow builds on this module
 
@@ -400,55 +504,23 @@ def apply_action(
         "reason": inp.reason.strip() or None,
         "note": note or None,
         "photos": list(inp.photos),
+        **outcome.data,
+        **assigned,
         **inp.extra,
     }
-    if action == Action.ASSIGN:
-        involved = involved_of(case)
-        data.update(_assign(session, case, inp, ref, now))
-        withdraw_from(session, case, involved)
-    elif action == Action.RETURN:
-        involved = involved_of(case)
-        data["returned_by"] = case.lead_department
-        case.lead_department = None
-        case.assisting = []
-        case.assisting_codes = ","
-        case.assigned_at = None
-        case.due_at = None
-        case.return_count += 1
-        withdraw_from(session, case, involved)
-    elif action in (Action.ACCEPT, Action.START_HANDLING, Action.REPORT_BACK):
-        if actor.user_id not in case.handler_user_ids:
-            case.handler_user_ids = [*case.handler_user_ids, actor.user_id]
-    elif action == Action.CLOSE:
-        case.closed_at = now
-    elif action in (Action.SEND_BACK, Action.REOPEN):
-        case.rework_count += 1
-        case.closed_at = None
-    elif action == Action.MERGE:
-        target = cases_data.get_case(session, inp.duplicate_of or "")
-        if target is None or target.id == case.id:
-            raise InvalidInput(
-                "duplicate_of", "合并目标案件不存在 / the target case does not exist"
-            )
-        case.duplicate_of = target.id
-    elif action == Action.SUSPEND:
+    involved = involved_of(case)
+    if action == Action.SUSPEND:
         cases_data.add_suspension(
             session, CaseSuspension(case_id=case.id, start=now, reason=inp.reason.strip())
         )
-        case.suspended = True
     elif action == Action.RESUME:
         open_s = cases_data.open_suspension(session, case.id)
         if open_s is not None:
             open_s.end = now
             session.add(open_s)
             session.flush()
-        case.suspended = False
-        _recompute_due(session, case, now)
-        data["due_at"] = case.due_at.isoformat() if case.due_at else None
-    elif action == Action.RAISE_DISPUTE:
-        case.disputed = True
-        data["legal_basis"] = inp.legal_basis.strip()
-    case.status = new_status.value
+    store_fields(case, outcome.fields)
+    withdraw_from(session, case, involved)
     case.updated_at = now
     case.version += 1
     stamp_change(session, case)
@@ -456,7 +528,7 @@ def apply_action(
     event = _append_event(
         session,
         case,
-        kind=EVENT_FOR_ACTION[action],
+        kind=outcome.event,
         actor=actor,
         now=now,
         where=inp.where,

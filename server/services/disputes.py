@@ -5,7 +5,7 @@ its deadline clock never stops; the ruling names who is responsible and reassign
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ from server.services import cases as case_service
 from server.services.assisting import sync_assist_tasks
 from server.services.boundary import publish_version
 from server.services.boundary_cache import ReferenceSnapshot
-from server.services.cases import facts_of
 from server.services.minutes import Attendee, Decision, MinuteContent, create_minute
 from server.services.workflow_events import (
     SYSTEM,
@@ -31,6 +30,7 @@ from server.services.workflow_events import (
     role_recipient,
 )
 from sync.boundary_types import AssistingDuty, Point
+from sync.case_effects import Placement, apply_system, assisting_of
 from sync.disputes import (
     DisputeStatus,
     Stage,
@@ -44,8 +44,8 @@ from sync.disputes import (
 )
 from sync.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from sync.events import DISPUTE_ESCALATED, DISPUTE_RULED, RULING_REFUSED
-from sync.lifecycle import Action, Actor, Request, not_ruled_responsible
-from sync.vocabulary import CaseStatus, Role
+from sync.lifecycle import Action, Actor, SystemAction
+from sync.vocabulary import Role
 from sync.workcalendar import Suspension
 
 JOINT_CONSULTATION_GROUP = ("shzl", "jwjw", "wbb", "sf", "rx")  # 联合会商小组
@@ -466,16 +466,15 @@ def settle(
     if any(a["department_code"] == responsible for a in assisting):
         raise InvalidInput("assisting", "主办部门不能同时是协办部门 / lead cannot also assist")
     involved = case_service.involved_of(case)
-    case.lead_department = responsible
-    case.assisting = assisting
-    case.assisting_codes = cases_data.assisting_codes_key([a["department_code"] for a in assisting])
+    ruled = apply_system(  # the declared system transition: lead, assisting, status, disputed
+        case_service.facts_of(case),
+        case_service.case_fields(case),
+        SystemAction.APPLY_RULING,
+        now=now,
+        placement=Placement(responsible, assisting_of(assisting)),
+    )
+    case_service.store_fields(case, ruled.fields)
     case_service.withdraw_from(session, case, involved)
-    if responsible != old_lead and case.status in (
-        CaseStatus.ACCEPTED.value,
-        CaseStatus.HANDLING.value,
-    ):
-        case.status = CaseStatus.ASSIGNED.value  # the ruled lead accepts; the deadline stands
-    case.disputed = False
     losers = lost_by([d for d, p in dispute.positions.items() if p.get("not_ours")], responsible)
     names = {d.code: d.short_name for d in reference_data.list_departments(session)}
     attendees = list(ruling.attendees) or [
@@ -605,14 +604,3 @@ def refuse_ruling(
         data={"dispute_id": dispute.id, "reason": reason.strip()},
     )
     return dispute
-
-
-def check_not_ruled_responsible(session: Session, case: Case, actor: Actor) -> None:
-    """Before a return (退回): the shared rule (``not_ruled_responsible``), with the rulings
-    read from the disputes table (a phone reads them from the case's timeline)."""
-    ruled = frozenset(
-        d.responsible_department
-        for d in wf_data.disputes_of(session, case.id)
-        if d.status == DisputeStatus.SETTLED and d.responsible_department
-    )
-    not_ruled_responsible(replace(facts_of(case), ruled_responsible=ruled), actor, Request())

@@ -114,6 +114,8 @@ def _new_case(draft: TicketDraft, case_id: str) -> case_service.NewCase:
         point=draft.point,
         town_code=draft.town_code,
         first_contact_department=HOTLINE_DEPARTMENT,
+        # the hotline centre received the call; a supervisor importing records on its behalf
+        first_contact_reason="12345 工单导入 / imported from the hotline platform",
         recorded_at=draft.received_at,
     )
 

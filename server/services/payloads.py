@@ -52,5 +52,6 @@ def new_case_from(cmd: Command, now: datetime) -> NewCase:
         town_code=p.get("town_code"),
         site_code=p.get("site_code"),
         first_contact_department=p.get("first_contact_department"),
+        first_contact_reason=text_of(p, "first_contact_reason"),
         recorded_at=min(recorded_at, now),
     )

@@ -10,13 +10,13 @@ from sqlmodel import Session
 from server.data import workflow as wf_data
 from server.models import Case, CaseEvent
 from server.services import assisting, disputes
+from server.services import cases as case_service
 from server.services.cases import ActionInput
 from server.services.workflow_events import notify, record_event, role_recipient
-from sync.boundary_types import Point, TimeLimit
-from sync.events import EVENT_FOR_ACTION, REPEAT_REPORTED
-from sync.lifecycle import Action, Actor
-from sync.vocabulary import CaseStatus, Role, TimeUnit
-from sync.workcalendar import compute_deadline
+from sync.boundary_types import Point
+from sync.case_effects import apply_system
+from sync.lifecycle import Action, Actor, SystemAction
+from sync.vocabulary import Role
 from sync.workflow import REPEAT_WINDOW, ClosedCase, find_repeat
 
 
@@ -25,9 +25,7 @@ def before_transition(
 ) -> None:
     """After the lifecycle allowed the action, before its event is written (``inp.extra`` is
     recorded in the event's data)."""
-    if action == Action.RETURN:
-        disputes.check_not_ruled_responsible(session, case, actor)
-    elif action == Action.RAISE_DISPUTE:
+    if action == Action.RAISE_DISPUTE:
         inp.extra.update(disputes.prepare_dispute(session, case, actor=actor, now=now))
 
 
@@ -87,18 +85,17 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
     old = session.get(Case, hit.id)
     if old is None:
         return
-    old.status = CaseStatus.HANDLING.value
-    old.rework_count += 1
-    old.closed_at = None
-    if old.time_amount is not None and old.time_unit is not None:
-        old.assigned_at = now  # rework gets a fresh deadline from the repeat report
-        old.due_at = compute_deadline(
-            assigned_at=now, limit=TimeLimit(old.time_amount, TimeUnit(old.time_unit)), now=now
-        ).due_at
+    reopened = apply_system(
+        case_service.facts_of(old),
+        case_service.case_fields(old),
+        SystemAction.REOPEN_ON_REPEAT,
+        now=now,
+    )
+    case_service.store_fields(old, reopened.fields)
     record_event(
         session,
         old,
-        kind=REPEAT_REPORTED,
+        kind=reopened.event,
         actor=actor,
         now=now,
         data={
@@ -114,16 +111,22 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
             "due_at": old.due_at.isoformat() if old.due_at else None,
         },
     )
-    case.status = CaseStatus.MERGED.value
-    case.duplicate_of = old.id
+    merged = apply_system(
+        case_service.facts_of(case),
+        case_service.case_fields(case),
+        SystemAction.MERGE_INTO_REPEATED,
+        now=now,
+        duplicate_of=old.id,
+    )
+    case_service.store_fields(case, merged.fields)
     record_event(
         session,
         case,
-        kind=EVENT_FOR_ACTION[Action.MERGE],
+        kind=merged.event,
         actor=actor,
         now=now,
         data={
-            "duplicate_of": old.id,
+            **merged.data,
             "reason": "30日内同一点位问题复发，原案件返工 / reported again within 30 days: "
             "the closed case is reopened as rework",
         },
