@@ -1,7 +1,8 @@
 """Who may do what, over HTTP, on both databases: each role × each action, visibility, sign-in.
 
 The representative case: a parking problem in a street of 汶上街道 (urban), recorded by the
-inspector for the hotline centre (first contact ``rx``). The boundary list makes 综合执法局
+inspector, whose department (社会治理中心, the grid) is its first contact: the hotline centre
+(``rx``) did not receive it and has no part in it (首问责任制). The boundary list makes 综合执法局
 (zhzf) the lead and the street office (town:wenshang) one of the assisting departments; 水务局
 (sw) has nothing to do with it. Expected answers are written by hand from DOMAIN.md, not read
 from the code.
@@ -44,7 +45,6 @@ def record(server: Server, user: str = "inspector", **extra: Any) -> str:
         "category": "parking",
         "description": "停车场出入口被占用",
         "location": street_spot(),
-        "first_contact_department": "rx",
         **extra,
     }
     r = server.post("/cases", user, body)
@@ -89,7 +89,9 @@ def _handling(server: Server) -> str:
 
 def _handled(server: Server) -> str:
     case_id = _handling(server)
-    act(server, "zhzf_handler", case_id, "report-back", photos=["e" * 64])
+    case = server.get(f"/cases/{case_id}", "supervisor").json()
+    on_site = {"lat": case["lat"], "lon": case["lon"]}  # the after photo taken at the case
+    act(server, "zhzf_handler", case_id, "report-back", photos=["e" * 64], where=on_site)
     return case_id
 
 
@@ -105,7 +107,7 @@ Setup = Callable[[Server], str]
 OK, REFUSED, HIDDEN = 200, 403, 404
 LEAD_ONLY = {
     "inspector": REFUSED,
-    "rx_handler": REFUSED,
+    "rx_handler": HIDDEN,  # not the first contact: the case is none of its business
     "zhzf_handler": OK,
     "wenshang_handler": REFUSED,
     "sw_handler": HIDDEN,
@@ -125,7 +127,7 @@ EXPECTED: dict[str, tuple[Setup, dict[str, int]]] = {
         _discovered,
         {
             "inspector": OK,
-            "rx_handler": OK,
+            "rx_handler": HIDDEN,
             "zhzf_handler": HIDDEN,  # not yet assigned: the lead-to-be does not see it
             "wenshang_handler": HIDDEN,
             "sw_handler": HIDDEN,
@@ -222,7 +224,7 @@ def test_a_handler_lists_only_cases_their_department_takes_part_in(server: Serve
         description="拖欠工资",
     )
     act(server, "rx_handler", wages, "assign")  # 人社局 leads; 水务局 assists (its industry)
-    unassigned = record(server)  # only the first contact (rx) and the reporter see it
+    unassigned = record(server)  # only the reporter (and its department, shzl) sees it
 
     def listed(user: str) -> set[str]:
         r = server.get("/cases", user)
@@ -233,7 +235,7 @@ def test_a_handler_lists_only_cases_their_department_takes_part_in(server: Serve
     assert listed("sw_handler") == {wages}
     assert listed("rs_handler") == {wages}
     assert listed("wenshang_handler") == {parking, wages}  # both are in 汶上街道
-    assert listed("rx_handler") == {parking, wages, unassigned}
+    assert listed("rx_handler") == {wages}  # the first contact of the wages case only
     assert listed("inspector") == {parking, unassigned}  # what the inspector recorded
     assert listed("jt_handler") == {wages}  # 交通局 supervises its own industry's wages
     assert listed("supervisor") == {parking, wages, unassigned}

@@ -313,7 +313,9 @@ def test_a_joint_session_with_three_departments_fixes_four_waterlogging_points(
     for n, cid in enumerate(ids):
         act(server, "sw_handler", cid, "accept")
         act(server, "sw_handler", cid, "start-handling")
-        act(server, "sw_handler", cid, "report-back", photos=[f"{n}" * 64])
+        spot = WATERLOGGING[n].location  # the after photo, taken at the point
+        where = {"lat": spot.lat, "lon": spot.lon}
+        act(server, "sw_handler", cid, "report-back", photos=[f"{n}" * 64], where=where)
         view = server.get(f"/joint-sessions/{sid}", "supervisor").json()
         assert not view["all_closed"]
         act(server, "supervisor", cid, "close")

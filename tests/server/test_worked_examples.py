@@ -65,6 +65,7 @@ def test_parking_lot_problem_is_led_by_law_enforcement_and_closed_after_verifica
         "report-back",
         note="约谈开发企业，明确管理主体",
         photos=["a" * 64],
+        where={"lat": case["lat"], "lon": case["lon"]},  # the after photo, taken at the lot
     )
     closed = act(server, "supervisor", case["id"], "close", note="现场核查已整改")
     assert closed["status"] == "closed"
@@ -127,11 +128,12 @@ def test_waterlogging_point_involving_several_departments_gets_an_hours_deadline
         assert server.get(f"/cases/{case['id']}", user).status_code == 200
     act(server, "zhzf_handler", case["id"], "accept")
     act(server, "zhzf_handler", case["id"], "start-handling")
-    act(server, "zhzf_handler", case["id"], "report-back", photos=["b" * 64])
+    on_site = {"lat": case["lat"], "lon": case["lon"]}  # the after photos, taken at the point
+    act(server, "zhzf_handler", case["id"], "report-back", photos=["b" * 64], where=on_site)
     # the verifier sends it back once: rework is counted
     back = act(server, "supervisor", case["id"], "send-back", reason="仍有积水")
     assert back["status"] == "handling" and back["rework_count"] == 1
-    act(server, "zhzf_handler", case["id"], "report-back", photos=["c" * 64])
+    act(server, "zhzf_handler", case["id"], "report-back", photos=["c" * 64], where=on_site)
     server.clock.now = datetime(2026, 11, 13, 10, 0, tzinfo=CHINA_TZ)
     overdue = server.get("/cases", "supervisor", overdue=True).json()["items"]
     assert [c["id"] for c in overdue] == [case["id"]]

@@ -43,6 +43,11 @@ def parking_case(server: Server, *, accept: bool = True) -> dict[str, Any]:
     return assigned
 
 
+def on_site(case: dict[str, Any]) -> dict[str, float]:
+    """The case's own point: a report back (its after photos) made there."""
+    return {"lat": case["lat"], "lon": case["lon"]}
+
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -137,7 +142,15 @@ def test_a_case_closes_only_after_the_lead_reports_back(server: Server) -> None:
     r = server.post(f"/cases/{cid}/close", "supervisor")
     assert r.status_code == 409 and r.json()["detail"]["code"] == "wrong_status"
     assert server.post(f"/cases/{cid}/report-back", "zj_handler").status_code == 403
-    act(server, "rs_handler", cid, "report-back", note="工资已结清", photos=["d" * 64])
+    act(
+        server,
+        "rs_handler",
+        cid,
+        "report-back",
+        note="工资已结清",
+        photos=["d" * 64],
+        where=on_site(case),
+    )
     assert act(server, "supervisor", cid, "close")["status"] == "closed"
 
 
@@ -173,21 +186,23 @@ def test_the_verifier_cannot_be_the_handler(server: Server) -> None:
     case = parking_case(server)
     cid = case["id"]
     act(server, "zhzf_handler", cid, "start-handling")
-    handled = act(server, "zhzf_handler", cid, "report-back", photos=["e" * 64])
+    handled = act(
+        server, "zhzf_handler", cid, "report-back", photos=["e" * 64], where=on_site(case)
+    )
     assert "close" not in handled["allowed_actions"]
     for action in ("close", "send-back"):
         r = server.post(f"/cases/{cid}/{action}", "zhzf_handler", {"reason": "自查合格"})
         assert r.status_code == 403
     back = act(server, "inspector", cid, "send-back", reason="仍有车辆乱停")
     assert back["status"] == "handling" and back["rework_count"] == 1
-    act(server, "zhzf_handler", cid, "report-back", photos=["f" * 64])
+    act(server, "zhzf_handler", cid, "report-back", photos=["f" * 64], where=on_site(case))
     assert act(server, "supervisor", cid, "close")["status"] == "closed"
 
 
 def _closed_parking_case(server: Server) -> dict[str, Any]:
     case = parking_case(server)
     act(server, "zhzf_handler", case["id"], "start-handling")
-    act(server, "zhzf_handler", case["id"], "report-back", photos=["a" * 64])
+    act(server, "zhzf_handler", case["id"], "report-back", photos=["a" * 64], where=on_site(case))
     return act(server, "supervisor", case["id"], "close")
 
 
@@ -206,7 +221,14 @@ def test_a_repeat_report_within_30_days_reopens_the_case_as_rework(server: Serve
     assert reopened["events"][-1]["data"]["new_report"]["case_id"] == again["id"]
     assert datetime.fromisoformat(reopened["due_at"]) > server.clock.now  # a fresh rework deadline
     # the lead works it again and the verifier closes it again
-    act(server, "zhzf_handler", closed["id"], "report-back", photos=["b" * 64])
+    act(
+        server,
+        "zhzf_handler",
+        closed["id"],
+        "report-back",
+        photos=["b" * 64],
+        where=on_site(closed),
+    )
     assert act(server, "supervisor", closed["id"], "close")["status"] == "closed"
 
 

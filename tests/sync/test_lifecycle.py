@@ -12,9 +12,19 @@ from datetime import datetime
 
 import pytest
 
+from sync.boundary_types import Point
 from sync.clock import CHINA_TZ
 from sync.errors import DomainError, InvalidInput, NotPermitted, TransitionNotAllowed
-from sync.lifecycle import Action, Actor, CaseFacts, Request, allowed_actions, decide
+from sync.lifecycle import (
+    Action,
+    Actor,
+    CaseFacts,
+    Request,
+    SystemAction,
+    allowed_actions,
+    decide,
+    decide_system,
+)
 from sync.vocabulary import CaseStatus, Party, Role
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=CHINA_TZ)
@@ -368,3 +378,95 @@ def test_a_lead_a_ruling_named_responsible_cannot_return_the_case_but_may_accept
     assert refused.value.code == "ruled_responsible"
     assert Action.RETURN not in allowed_actions(ruled, lead, now=NOW)
     assert decide(ruled, Action.ACCEPT, lead, now=NOW) is S.ACCEPTED
+
+
+# --- system transitions, declared in the same table ---------------------------------------------
+
+
+def test_no_user_may_ask_for_a_system_transition() -> None:
+    # the system transitions are not actions: a device or a route cannot name one
+    assert {a.value for a in SystemAction}.isdisjoint({a.value for a in Action})
+    for action in SystemAction:
+        with pytest.raises(ValueError):
+            Action(action.value)
+
+
+def test_a_repeat_report_reopens_only_a_closed_case_as_handling() -> None:
+    for status in CaseStatus:
+        case = case_in(status)
+        if status is S.CLOSED:
+            assert decide_system(case, SystemAction.REOPEN_ON_REPEAT, now=NOW) is S.HANDLING
+        else:
+            with pytest.raises(TransitionNotAllowed):
+                decide_system(case, SystemAction.REOPEN_ON_REPEAT, now=NOW)
+    assert decide_system(case_in(S.DISCOVERED), SystemAction.MERGE_INTO_REPEATED, now=NOW) is (
+        S.MERGED
+    )
+
+
+@pytest.mark.parametrize("status", list(CaseStatus), ids=str)
+def test_a_ruling_naming_a_new_lead_sends_an_accepted_case_back_to_assigned(
+    status: CaseStatus,
+) -> None:
+    case = case_in(status)
+    new_lead = Request(responsible_department="sw")
+    same_lead = Request(responsible_department=LEAD)
+    expected = S.ASSIGNED if status in (S.ACCEPTED, S.HANDLING) else status
+    assert decide_system(case, SystemAction.APPLY_RULING, now=NOW, request=new_lead) is expected
+    assert decide_system(case, SystemAction.APPLY_RULING, now=NOW, request=same_lead) is status
+
+
+# --- verification within 50 m -----------------------------------------------------------------
+
+ORIGINAL = Point(35.7215, 116.4877)
+
+
+def _north(metres: float) -> Point:
+    return Point(ORIGINAL.lat + metres / 110_950, ORIGINAL.lon)
+
+
+def _verifying(after: Point | None) -> CaseFacts:
+    return replace(case_in(S.HANDLED), point=ORIGINAL, after_point=after)
+
+
+def test_closing_needs_the_verifier_or_the_after_photo_within_50_m_or_a_reason() -> None:
+    verifier = actor(R.SUPERVISOR, "unrelated")
+    near, far = _north(40), _north(60)
+    assert outcome(_verifying(None), A.CLOSE, verifier, Request(where=near)) is S.CLOSED
+    assert outcome(_verifying(near), A.CLOSE, verifier, Request()) is S.CLOSED
+    assert outcome(_verifying(far), A.CLOSE, verifier, Request(where=near)) is S.CLOSED
+    for facts, request in (
+        (_verifying(far), Request(where=far)),
+        (_verifying(far), Request()),
+        (_verifying(None), Request(where=far)),
+    ):
+        got = outcome(facts, A.CLOSE, verifier, request)
+        assert isinstance(got, InvalidInput) and got.field == "reason", got
+        assert got.code == "verify_far" and "60" in got.why
+    unknown = outcome(_verifying(None), A.CLOSE, verifier, Request())
+    assert isinstance(unknown, InvalidInput) and unknown.code == "verify_unknown"
+    reason = Request(reason="积水点范围大，下游核查", where=far)
+    assert outcome(_verifying(far), A.CLOSE, verifier, reason) is S.CLOSED
+
+
+def test_a_case_recorded_without_a_point_is_verified_without_a_distance() -> None:
+    facts = replace(case_in(S.HANDLED), point=None)
+    assert outcome(facts, A.CLOSE, actor(R.SUPERVISOR, "unrelated"), Request()) is S.CLOSED
+
+
+def test_verification_input_does_not_hide_close_from_allowed_actions() -> None:
+    # the form asks for the position or a reason: close is still offered to the verifier
+    listed = allowed_actions(_verifying(_north(500)), actor(R.SUPERVISOR, "unrelated"), now=NOW)
+    assert A.CLOSE in listed
+
+
+# --- one open dispute at a time ------------------------------------------------------------------
+
+
+def test_a_case_with_an_open_dispute_cannot_be_disputed_again_nor_is_it_offered() -> None:
+    disputed = replace(case_in(S.ASSIGNED), disputed=True)
+    lead = actor(R.HANDLER, "lead")
+    got = outcome(disputed, A.RAISE_DISPUTE, lead)
+    assert isinstance(got, TransitionNotAllowed) and got.code == "dispute_open"
+    assert A.RAISE_DISPUTE not in allowed_actions(disputed, lead, now=NOW)
+    assert A.ACCEPT in allowed_actions(disputed, lead, now=NOW)  # work goes on
