@@ -80,10 +80,12 @@ class Api:
         return case_id
 
     def close(self, case_id: str, lead_user: str) -> None:
+        case = self.call("GET", f"/cases/{case_id}", "supervisor")
+        on_site = {"lat": case["lat"], "lon": case["lon"]}  # the after photo, at the case
         for user, action, body in (
             (lead_user, "accept", {}),
             (lead_user, "start-handling", {}),
-            (lead_user, "report-back", {"photos": ["a" * 64]}),
+            (lead_user, "report-back", {"photos": ["a" * 64], "where": on_site}),
             ("supervisor", "close", {}),
         ):
             self.call("POST", f"/cases/{case_id}/{action}", user, body)

@@ -273,7 +273,12 @@ def test_a_joint_session_fixes_four_waterlogging_points_and_ends_with_one_minute
             for action in ("accept", "start-handling"):
                 api.post(f"/cases/{c['id']}/{action}", "zhzf_handler")
             api.post(f"/cases/{c['id']}/report-back", "zhzf_handler", {"photos": [f"{n}" * 64]})
-        api.post(f"/cases/{c['id']}/close", "supervisor", {"note": "现场核查，积水已消除"})
+        on_site = {"lat": c["lat"], "lon": c["lon"]}  # verified at the point (within 50 m)
+        api.post(
+            f"/cases/{c['id']}/close",
+            "supervisor",
+            {"note": "现场核查，积水已消除", "where": on_site},
+        )
 
     # -- the supervisor sees every point closed, ends the session, gets the minute
     tap(sup, "button", "刷新")
