@@ -2,7 +2,7 @@
 and demo accounts. Pure data: no database code; the server's loader maps it to its tables.
 
 Everything here is DEMO DATA, marked by ``DEMO_MARK``. It follows the county's public report
-(``/work/shared/seeds/000_17bce056f72de538.txt``) where the report is specific and is invented,
+(summarised, with its key passages, in ``docs/domain.md``) where the report is specific and is invented,
 plausibly, everywhere else:
 
 - ``DEPARTMENTS``: 48 county units (the report's "48个部门、团体"). Names are real kinds of county

@@ -29,7 +29,7 @@ EVENT_FOR_ACTION: Mapping[Action, str] = {
     Action.RAISE_DISPUTE: "DisputeRaised",
 }
 
-# Workflow (lead/assisting, disputes, rulings, joint sessions, escalation) — see DOMAIN.md.
+# Workflow (lead/assisting, disputes, rulings, joint sessions, escalation) — see docs/domain.md.
 ASSIST_TASK_CREATED = "AssistTaskCreated"  # data: {department, duty, due_at}
 ASSIST_TASK_REPORTED = "AssistTaskReported"  # data: {department, note, photos}
 ASSISTING_RATED = "AssistingRated"  # data: {department, rating (1–5), comment}

@@ -1,4 +1,4 @@
-"""The words of the domain, one English name per idea (see DOMAIN.md "Words in code")."""
+"""The words of the domain, one English name per idea (see docs/domain.md "Words in code")."""
 
 from __future__ import annotations
 

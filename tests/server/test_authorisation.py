@@ -3,7 +3,7 @@
 The representative case: a parking problem in a street of 汶上街道 (urban), recorded by the
 inspector for the hotline centre (first contact ``rx``). The boundary list makes 综合执法局
 (zhzf) the lead and the street office (town:wenshang) one of the assisting departments; 水务局
-(sw) has nothing to do with it. Expected answers are written by hand from DOMAIN.md, not read
+(sw) has nothing to do with it. Expected answers are written by hand from docs/domain.md, not read
 from the code.
 """
 

@@ -1,4 +1,4 @@
-"""The three worked examples of DOMAIN.md, through the HTTP API on both databases."""
+"""The three worked examples of docs/domain.md, through the HTTP API on both databases."""
 
 from __future__ import annotations
 
