@@ -228,7 +228,12 @@ class CaseDetailViewModel:
         )
 
     def route(
-        self, writer: CaseWriter, choice: AssignmentChoice, *, where: Point | None = None
+        self,
+        writer: CaseWriter,
+        choice: AssignmentChoice,
+        *,
+        now: datetime,
+        where: Point | None = None,
     ) -> dict[str, Any] | None:
         """Queue the assignment the user confirmed (the proposal, or the override with its
         reason) and apply it locally. None, with ``choice.errors`` naming the field, when the
@@ -237,7 +242,7 @@ class CaseDetailViewModel:
         if assignment is None:
             return None
         return writer.transition(
-            self.case_id, Action.ASSIGN, now=self.now, where=where, assignment=assignment
+            self.case_id, Action.ASSIGN, now=now, where=where, assignment=assignment
         )
 
     # -- the timeline -----------------------------------------------------------------------

@@ -130,7 +130,7 @@ def test_confirming_the_proposal_queues_an_assign_with_the_proposal(tmp_path: Pa
     choice = AssignmentChoice()
     proposal = vm.propose_route(choice)
     assert proposal is not None
-    after = vm.route(CaseWriter(store, FIRST_CONTACT, "王五"), choice, where=None)
+    after = vm.route(CaseWriter(store, FIRST_CONTACT, "王五"), choice, now=NOW)
     assert after is not None
     payload = queued_assign(store)
     assert "lead_department" not in payload and "override_reason" not in payload  # as proposed
@@ -149,17 +149,17 @@ def test_an_override_without_a_reason_is_refused_naming_the_field(tmp_path: Path
     vm.propose_route(choice)
     choice.choose_lead("sw")
     writer = CaseWriter(store, SUPERVISOR, "督办员")
-    assert vm.route(writer, choice) is None
+    assert vm.route(writer, choice, now=NOW) is None
     assert choice.errors == {"override_reason": "assign.error.reason_required"}
     assert store.pending_count() == 0
     local = store.case("case-1")
     assert local is not None and local["status"] == "discovered"  # nothing applied
 
     choice.override_reason = "  "
-    assert vm.route(writer, choice) is None and "override_reason" in choice.errors
+    assert vm.route(writer, choice, now=NOW) is None and "override_reason" in choice.errors
 
     choice.override_reason = "小区内部排水归水务局"
-    assert vm.route(writer, choice) is not None
+    assert vm.route(writer, choice, now=NOW) is not None
     assert choice.errors == {}
     payload = queued_assign(store)
     assert payload["lead_department"] == "sw"
@@ -200,7 +200,7 @@ def test_the_lead_that_returned_it_cannot_route_it_even_by_a_crafted_call(tmp_pa
     choice = AssignmentChoice()
     vm.propose_route(choice)
     with pytest.raises(NotPermitted):
-        vm.route(CaseWriter(store, RETURNER, "李四"), choice)
+        vm.route(CaseWriter(store, RETURNER, "李四"), choice, now=NOW)
     assert store.pending_count() == 0
 
 
