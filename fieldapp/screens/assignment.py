@@ -71,7 +71,7 @@ def AssignmentChoiceView(reference: Reference, choice: AssignmentChoice) -> ft.C
     lead = choice.lead
     assisting = choice.assisting_codes()
     items.append(
-        ft.Dropdown(
+        full_width(
             label=env.t("assign.override_lead"),
             value=choice.override_lead,
             options=[
@@ -102,7 +102,7 @@ def AssignmentChoiceView(reference: Reference, choice: AssignmentChoice) -> ft.C
     if not assisting:
         items.append(ft.Text(env.t("assign.no_assisting"), color=ft.Colors.ON_SURFACE_VARIANT))
     items.append(
-        ft.Dropdown(
+        full_width(
             label=env.t("assign.add_assisting"),
             value=None,
             options=[
@@ -125,3 +125,8 @@ def AssignmentChoiceView(reference: Reference, choice: AssignmentChoice) -> ft.C
         )
     )
     return ft.Column(items, spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+
+def full_width(**dropdown: object) -> ft.Control:
+    """A Dropdown as wide as the screen (alone, Flutter's menu is as wide as its longest item)."""
+    return ft.Row([ft.Dropdown(expand=True, **dropdown)])  # type: ignore[arg-type]
