@@ -46,7 +46,11 @@ def AssignmentChoiceView(reference: Reference, choice: AssignmentChoice) -> ft.C
             env.t("assign.version"),
             env.t("assign.version_value", n=proposal.list_version, source=proposal.source),
         ),
-        labelled(env.t("assign.deadline"), when(proposal.deadline.due_at)),
+        labelled(
+            env.t("assign.deadline"),
+            # the calendar's note, e.g. a year with no holidays entered counts weekends only
+            "\n".join(t for t in (when(proposal.deadline.due_at), proposal.deadline.note) if t),
+        ),
     ]
     if not choice.override:
         items.append(

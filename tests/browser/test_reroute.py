@@ -2,7 +2,8 @@
 a waterlogging case and routes it by the list to 综合执法局, which returns it (退回) with a
 reason. On the phone, the hotline centre's handler sees why it came back and routes it again:
 the list's proposal is shown, an override without a reason is refused, and with a reason the
-case goes to 水务局 — offline first, then synced; the server agrees."""
+case goes to 水务局; the server agrees after sync. And an inspector who only recorded a case
+(仅登记) assigns it later from the case screen, offline."""
 
 from __future__ import annotations
 
@@ -29,7 +30,16 @@ from tests.browser.conftest import (
     type_into,
 )
 from tests.browser.demo_server import demo_server_fixtures
-from tests.browser.test_loop import case_card, shown, sign_in, wait_synced
+from tests.browser.test_loop import (
+    AT_THE_POINT,
+    case_card,
+    choose,
+    jpeg,
+    pick_photos,
+    shown,
+    sign_in,
+    wait_synced,
+)
 from tests.support.live_server import LiveServer
 
 __all__ = ["api_server_url", "live"]  # fixtures: the demo server and its URL
@@ -158,3 +168,52 @@ def test_the_first_contact_department_routes_a_returned_case_again(
     assigned = [e for e in detail["events"] if e["kind"] == "CaseAssigned"]
     assert assigned[-1]["data"]["override_reason"] == OVERRIDE_REASON
     assert assigned[-1]["data"]["proposed_lead"] == "zhzf"  # the list's, kept as evidence
+
+
+def test_an_inspector_routes_a_case_recorded_without_assignment_while_offline(
+    new_device: Callable[[], Page],
+    app_server: RunningApp,
+    live: LiveServer,
+    tmp_path: Path,
+) -> None:
+    """Record only (仅登记) on the spot, then 交办 from the case screen, all offline."""
+    photo = tmp_path / "before.jpg"
+    photo.write_bytes(jpeg("#335577", "before"))
+    inspector = new_device()
+    inspector.context.set_geolocation(AT_THE_POINT)
+    sign_in(inspector, app_server, "inspector")
+    wait_synced(inspector)
+
+    live.stop()  # offline from here on
+    inspector.get_by_role("tab", name="上报").click()
+    expect(inspector.get_by_text("±6 米", exact=False)).to_be_visible(timeout=20_000)
+    choose(inspector, "城区积水点治理")
+    pick_photos(inspector, "拍照 / 选择照片（0/9）", [photo])
+    expect(inspector.get_by_role("button", name="拍照 / 选择照片（1/9）")).to_be_visible(
+        timeout=20_000
+    )
+    type_into(inspector, "问题描述", "胡同口积水，暂不清楚归属，先登记")
+    inspector.get_by_role("button", name="下一步：现场交办").click()
+    expect(shown(inspector, "综合执法局")).to_be_visible()  # the shared proposal block
+    inspector.get_by_role("button", name="仅登记，暂不交办").click()
+
+    expect(shown(inspector, "已登记，尚未交办")).to_be_visible()
+    expect(shown(inspector, "待交办")).to_be_visible()
+    shot(inspector, "reroute-record-only", docs=True)
+    inspector.get_by_role("button", name="交办", exact=True).click()
+    expect(shown(inspector, "交办：清单建议")).to_be_visible()
+    tap(inspector, inspector.get_by_role("button", name="确认交办"))
+    expect(shown(inspector, "已交办")).to_be_visible()
+    expect(shown(inspector, "综合执法局")).to_be_visible()
+    expect(shown(inspector, "待同步")).to_be_visible()  # queued on the phone
+    number = shown(inspector, "案件 YX").inner_text().split()[-1]
+
+    live.start()
+    inspector.get_by_role("tab", name="首页").click()
+    wait_synced(inspector)
+    token = live.login("supervisor")
+    listed = requests.get(
+        live.base_url + "/cases", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    ).json()["items"]
+    server_case = next(c for c in listed if c["number"] == number)
+    assert server_case["status"] == "assigned" and server_case["lead_department"] == "zhzf"
