@@ -177,6 +177,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "assign.save_only": ("仅登记，暂不交办", "Record only, assign later"),
     "assign.no_proposal": ("清单中没有适用的事项", "The list has no matching matter"),
     "assign.error.reason_required": ("改派须说明理由", "Give a reason for the change"),
+    # re-routing a returned or record-only case (交办 from the case screen), cancelling it
+    "assign.override_assisting": ("协办部门", "Assisting departments"),
+    "assign.remove_assisting": ("移除协办：{name}", "Remove assisting: {name}"),
+    "assign.add_assisting": ("添加协办部门", "Add an assisting department"),
+    "assign.no_assisting": ("无协办部门", "No assisting department"),
+    "route.again": ("重新交办", "Route again"),
+    "route.title": ("交办：清单建议", "Assign: the list's proposal"),
+    "route.returned": ("已被退回，请重新交办", "Returned: route it again"),
+    "route.returned_by": (
+        "{department}于 {when} 退回",
+        "Returned by {department} on {when}",
+    ),
+    "route.return_reason": ("退回理由：{reason}", "Reason given: {reason}"),
+    "route.record_only": ("已登记，尚未交办", "Recorded, not yet assigned"),
+    "action.cancel": ("撤销案件", "Cancel the case"),
+    "event.CaseCancelled": ("撤销", "Cancelled"),
+    "event.CaseMerged": ("合并为重复案件", "Merged as a duplicate"),
     # case detail
     "case.not_here": ("本机没有这个案件", "This case is not on this device"),
     "case.due": ("时限 {when}", "due {when}"),

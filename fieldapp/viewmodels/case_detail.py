@@ -2,11 +2,16 @@
 
 Actions come from the offline rules (``sync.lifecycle.allowed_actions``) for this user, limited
 to what the phone offers. Form rules on top of the lifecycle:
-- return, send back, raise dispute: a reason;
+- return, send back, raise dispute, cancel: a reason;
 - raise dispute: also its legal basis (法律依据);
 - report back: at least one "after" photo;
 - close (verify): the after photo must have been taken within ``VERIFY_RADIUS_M`` of the case's
   original point — otherwise (or when either point is unknown) a reason is required.
+
+Assign (交办) from the case screen re-routes a returned (退回) or record-only case: the boundary
+list's proposal is computed offline (``AssignmentChoice``, shared with the new inspection), the
+user confirms it or overrides it with a reason, and the assignment is queued like any action.
+A returned case shows why it came back (the last ``CaseReturned``'s reason).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fieldapp.viewmodels.records import facts_of
+from fieldapp.viewmodels.assignment import AssignmentChoice
+from fieldapp.viewmodels.records import CaseWriter, facts_of
+from sync.assignment import Proposal
 from sync.boundary_types import Point
 from sync.events import CASE_CREATED, DISPUTE_RULED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
 from sync.geo import distance_m
@@ -36,12 +43,15 @@ PHONE_ACTIONS: tuple[Action, ...] = (
     Action.SEND_BACK,
     Action.RETURN,
     Action.RAISE_DISPUTE,
+    Action.CANCEL,
 )
-NEEDS_REASON = frozenset({Action.RETURN, Action.SEND_BACK, Action.RAISE_DISPUTE})
+NEEDS_REASON = frozenset({Action.RETURN, Action.SEND_BACK, Action.RAISE_DISPUTE, Action.CANCEL})
 NEEDS_LEGAL_BASIS = frozenset({Action.RAISE_DISPUTE})
 NEEDS_PHOTO = frozenset({Action.REPORT_BACK})
 TAKES_PHOTOS = frozenset({Action.REPORT_BACK, Action.ACCEPT, Action.START_HANDLING})
 REPORTED_BACK = EVENT_FOR_ACTION[Action.REPORT_BACK]
+RETURNED = EVENT_FOR_ACTION[Action.RETURN]
+ASSIGNED = EVENT_FOR_ACTION[Action.ASSIGN]
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,16 @@ class TimelineRow:
     text: str  # note, reason or description
     photos: tuple[str, ...]
     local: bool  # recorded on this device, not yet confirmed by the server
+
+
+@dataclass(frozen=True)
+class ReturnNotice:
+    """Why a returned case came back to the first-contact department."""
+
+    department: str  # the name of the department that returned it
+    who: str
+    at: datetime
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -164,6 +184,66 @@ class CaseDetailViewModel:
         if action is Action.CLOSE and self.verify_check().needs_reason and not reason.strip():
             return "case.error.verify_reason_required"
         return None
+
+    # -- routing a returned or record-only case (交办) ---------------------------------------
+    @property
+    def can_route(self) -> bool:
+        """This user may assign the case now (the reporter inspector, the first-contact
+        department, a supervisor or coordinator — ``sync.lifecycle``)."""
+        return Action.ASSIGN in self.actions()
+
+    def return_notice(self) -> ReturnNotice | None:
+        """The last return, while the case waits to be routed again (None once re-assigned)."""
+        if self.status is not CaseStatus.DISCOVERED:
+            return None
+        for event in reversed(self.snapshot.get("events") or []):
+            if not isinstance(event, dict):
+                continue
+            kind = event.get("kind")
+            if kind == ASSIGNED:
+                return None
+            if kind == RETURNED:
+                data = event.get("data") or {}
+                by = data.get("returned_by") or event.get("actor_department")
+                return ReturnNotice(
+                    department=self.reference.department_name(by),
+                    who=str(event.get("actor_name") or ""),
+                    at=_moment(event.get("at")),
+                    reason=str(data.get("reason") or ""),
+                )
+        return None
+
+    def propose_route(self, choice: AssignmentChoice) -> Proposal | None:
+        """The boundary list's proposal for this case, offline: the list version in force when
+        the case was recorded, the deadline from now (as the server computes it)."""
+        created = self.snapshot.get("created_at")
+        return choice.propose(
+            self.reference,
+            category=str(self.snapshot.get("category")),
+            recorded_at=_moment(created) if created else self.now,
+            assigned_at=self.now,
+            point=self.original_point,
+            town_code=self.snapshot.get("town_code"),
+            site_code=self.snapshot.get("site_code"),
+        )
+
+    def route(
+        self,
+        writer: CaseWriter,
+        choice: AssignmentChoice,
+        *,
+        now: datetime,
+        where: Point | None = None,
+    ) -> dict[str, Any] | None:
+        """Queue the assignment the user confirmed (the proposal, or the override with its
+        reason) and apply it locally. None, with ``choice.errors`` naming the field, when the
+        choice is incomplete; a rule's refusal raises its typed error."""
+        assignment = choice.assignment()
+        if assignment is None:
+            return None
+        return writer.transition(
+            self.case_id, Action.ASSIGN, now=now, where=where, assignment=assignment
+        )
 
     # -- the timeline -----------------------------------------------------------------------
     def _who(self, event: Mapping[str, Any]) -> str:

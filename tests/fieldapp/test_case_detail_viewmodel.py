@@ -82,7 +82,11 @@ def test_an_assisting_handler_may_only_dispute() -> None:
 
 def test_a_supervisor_verifies_a_reported_back_case_the_handler_cannot() -> None:
     fields = reported_back_at(*POINT)
-    assert detail(SUPERVISOR, **fields).actions() == [Action.CLOSE, Action.SEND_BACK]
+    assert detail(SUPERVISOR, **fields).actions() == [
+        Action.CLOSE,
+        Action.SEND_BACK,
+        Action.CANCEL,  # 撤销: supervisors may cancel any open case, with a reason
+    ]
     assert Action.CLOSE not in detail(HANDLER, **fields).actions()
 
 

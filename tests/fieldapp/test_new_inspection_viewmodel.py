@@ -120,9 +120,9 @@ def test_an_override_needs_a_reason_and_drops_the_new_lead_from_assisting() -> N
     model.category = "waterlogging"
     model.propose(NOW)
     assert model.assignment() is not None and not model.assignment().overridden  # type: ignore[union-attr]
-    model.override, model.override_lead = True, "sw"
-    assert model.assignment() is None and "override_reason" in model.errors
-    model.override_reason = "现场为泵站故障"
+    model.routing.choose_lead("sw")
+    assert model.assignment() is None and "override_reason" in model.routing.errors
+    model.routing.override_reason = "现场为泵站故障"
     chosen = model.assignment()
     assert chosen is not None and chosen.overridden and chosen.lead_department == "sw"
     assert "sw" not in [a.department_code for a in chosen.assisting]
