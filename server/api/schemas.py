@@ -41,6 +41,13 @@ class DepartmentOut(BaseModel):
     kind: str
 
 
+class IntakeChannelOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    position: int
+
+
 class TownOut(BaseModel):
     code: str
     name: str
