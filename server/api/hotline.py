@@ -1,19 +1,23 @@
-"""12345 hotline: import an export (CSV or Excel), see imports and a case's tickets."""
+"""12345 hotline: import an export (CSV or Excel), see imports and a case's tickets, map header
+names, record call-back (回访) results."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
+from pydantic import BaseModel, Field
 
 from server.api.deps import CurrentActor, NowDep, ReferenceDep, SessionDep
 from server.data import hotline as hotline_data
-from server.models.evaluation import HotlineImport, HotlineTicket
+from server.hotline.reader import CALL_BACK_COLUMNS, TICKET_COLUMNS
+from server.models.evaluation import HotlineColumnAlias, HotlineImport, HotlineTicket
 from server.services import cases as case_service
 from server.services import evaluation as evaluation_service
 from server.services import hotline as hotline_service
 from sync.errors import InvalidInput, NotFound
 from sync.lifecycle import Actor
+from sync.vocabulary import Role
 
 router = APIRouter(prefix="/hotline", tags=["hotline"])
 
@@ -105,3 +109,51 @@ def get_import(import_id: str, session: SessionDep, actor: CurrentActor) -> dict
 def case_tickets(case_id: str, session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
     case_service.get_visible_case(session, case_id, actor)
     return [ticket_out(t) for t in hotline_data.tickets_of_case(session, case_id)]
+
+
+# --- header names -------------------------------------------------------------------------
+
+
+class ColumnAliasIn(BaseModel):
+    header: str = Field(max_length=200, description="the header name as an export spells it")
+    column: str = Field(max_length=40, description="the column it means, e.g. received_at")
+
+
+def alias_out(a: HotlineColumnAlias) -> dict[str, Any]:
+    return {
+        "header": a.header,
+        "column": a.column,
+        "set_by": a.set_by,
+        "set_at": a.set_at.isoformat(),
+    }
+
+
+@router.get("/column-aliases", summary="Header names the imports accept: built in and mapped")
+def column_aliases(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    if not (_may_view_imports(actor) or actor.role == Role.ADMIN):
+        raise NotFound("无权查看 / not visible to you")
+    return {
+        "tickets": {c: list(names) for c, names in TICKET_COLUMNS.items()},
+        "call_backs": {c: list(names) for c, names in CALL_BACK_COLUMNS.items()},
+        "mapped": [alias_out(a) for a in hotline_data.list_column_aliases(session)],
+    }
+
+
+@router.put("/column-aliases", summary="Map a header name to a column (administrators)")
+def put_column_alias(
+    body: ColumnAliasIn, session: SessionDep, actor: CurrentActor, now: NowDep
+) -> dict[str, Any]:
+    alias = hotline_service.set_column_alias(
+        session, actor=actor, header=body.header, column=body.column, now=now
+    )
+    session.commit()
+    return alias_out(alias)
+
+
+@router.delete(
+    "/column-aliases/{header}", status_code=204, summary="Remove a mapping (administrators)"
+)
+def delete_column_alias(header: str, session: SessionDep, actor: CurrentActor) -> Response:
+    hotline_service.remove_column_alias(session, actor=actor, header=header)
+    session.commit()
+    return Response(status_code=204)

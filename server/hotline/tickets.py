@@ -240,7 +240,8 @@ def parse_row(
         return problem(f"诉求内容超过 {MAX_CONTENT} 字 / content longer than {MAX_CONTENT}")
     category_text = text_of(v.get("category"))
     matter_text = text_of(v.get("matter"))
-    category = match_category([category_text, matter_text], categories)
+    # a platform's 诉求类型 often says 投诉/咨询: then the request's own words name the matter
+    category = match_category([category_text, matter_text, content], categories)
     if category is None:
         given = category_text or matter_text
         if not given:

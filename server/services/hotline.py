@@ -33,15 +33,21 @@ from sqlmodel import Session
 from server.data import cases as cases_data
 from server.data import hotline as hotline_data
 from server.evaluation.grid import GridIndex
-from server.hotline.reader import read_sheet
+from server.hotline.reader import (
+    CALL_BACK_COLUMNS,
+    TICKET_COLUMNS,
+    builtin_column_of,
+    normalise_header,
+    read_sheet,
+)
 from server.hotline.tickets import RowProblem, TicketDraft, parse_rows
-from server.models.evaluation import HotlineImport
+from server.models.evaluation import HotlineColumnAlias, HotlineImport
 from server.services import batch_create
 from server.services import cases as case_service
 from server.services.boundary_cache import ReferenceSnapshot
 from sync.boundary import resolve
 from sync.boundary_types import Point
-from sync.errors import DomainError, InvalidInput, NotPermitted
+from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from sync.events import HOTLINE_TICKET_LINKED
 from sync.lifecycle import Actor
 from sync.vocabulary import Role
@@ -346,7 +352,7 @@ def import_file(
         )
     if len(data) > MAX_FILE_BYTES:
         raise InvalidInput("file", f"文件超过 {MAX_FILE_BYTES // 2**20} MB / file too large")
-    sheet = read_sheet(data)
+    sheet = read_sheet(data, aliases=hotline_data.column_aliases(session))
     drafts, problems = parse_rows(
         sheet.rows, categories=categories_of(ref), towns=ref.towns, now=now
     )
@@ -395,3 +401,53 @@ def import_file(
     session.add(run)
     session.commit()
     return run
+
+
+# --- an administrator's header names -------------------------------------------------------
+
+MAX_HEADER = 100
+
+
+def _require_admin(actor: Actor) -> None:
+    if actor.role != Role.ADMIN:
+        raise NotPermitted(
+            "只有管理员可以设置列名映射 / only administrators map header names",
+            code="role_not_allowed",
+        )
+
+
+def set_column_alias(
+    session: Session, *, actor: Actor, header: str, column: str, now: datetime
+) -> HotlineColumnAlias:
+    """Map a header name some export uses to one of the import's columns (replacing the
+    mapping that name had). A name the import already knows cannot be redirected."""
+    _require_admin(actor)
+    key = normalise_header(header)
+    if not key:
+        raise InvalidInput("header", "不能为空 / must not be empty")
+    if len(key) > MAX_HEADER:
+        raise InvalidInput("header", f"不能超过 {MAX_HEADER} 字 / at most {MAX_HEADER} characters")
+    if column not in TICKET_COLUMNS and column not in CALL_BACK_COLUMNS:
+        known = ", ".join(dict.fromkeys([*TICKET_COLUMNS, *CALL_BACK_COLUMNS]))
+        raise InvalidInput("column", f"未知的列 {column!r}，应为 {known} 之一 / unknown column")
+    builtin = builtin_column_of(header)
+    if builtin is not None:
+        raise InvalidInput(
+            "header",
+            f"列名 {header.strip()!r} 已表示 {builtin}，不能改映射 / this name already means "
+            f"{builtin} and cannot be mapped to another column",
+        )
+    alias = hotline_data.get_column_alias(session, key) or HotlineColumnAlias(
+        header=key, column=column, set_by=actor.user_id, set_at=now
+    )
+    alias.column, alias.set_by, alias.set_at = column, actor.user_id, now
+    hotline_data.save_column_alias(session, alias)
+    return alias
+
+
+def remove_column_alias(session: Session, *, actor: Actor, header: str) -> None:
+    _require_admin(actor)
+    alias = hotline_data.get_column_alias(session, normalise_header(header))
+    if alias is None:
+        raise NotFound(f"没有列名 {header!r} 的映射 / no mapping for header {header!r}")
+    hotline_data.delete_column_alias(session, alias)
