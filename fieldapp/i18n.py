@@ -252,6 +252,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event.NoteAdded": ("进展记录", "Progress note"),
     "event.PhotoAdded": ("添加照片", "Photo added"),
     "event.HotlineTicketLinked": ("12345 热线再次反映", "12345 hotline: reported again"),
+    "event.CallBackRecorded": ("12345 回访结果", "12345 call-back result"),
+    "event.RepeatReported": ("问题复发，返工", "Problem came back: rework"),
     "event.CaseAssigned": ("交办", "Assigned"),
     "event.CaseAccepted": ("签收", "Accepted"),
     "event.CaseReturned": ("退回", "Returned"),

@@ -40,5 +40,7 @@ DISPUTE_RULED = "DisputeRuled"  # data: {dispute_id, responsible_department, los
 RULING_REFUSED = "RulingRefused"  # data: {department, reason}
 CASE_ESCALATED = "CaseEscalated"  # data: {level: reminder|supervisor|leadership}
 REPEAT_REPORTED = "RepeatReported"  # data: {new_report: {...}} — reopened as rework
+CALL_BACK_RECORDED = "CallBackRecorded"  # data: {call_back_id, ticket_no, result, comment,
+#                                        called_back_at, responsible_department, reopened}
 HOTLINE_TICKET_LINKED = "HotlineTicketLinked"  # data: {ticket_no, import_id, received_at,
 #                                             address, content} — a citizen called again

@@ -1,4 +1,5 @@
-"""The pull's reference JSON (departments, towns, sites, boundary-list versions) as typed values.
+"""The pull's reference JSON (departments, towns, sites, boundary-list versions, intake channels)
+as typed values.
 
 The server sends ``reference`` in a pull when the device's copy is missing or out of date; the
 device keeps the JSON as it came (``DeviceStore`` meta ``reference``) and decodes it here into
@@ -26,6 +27,7 @@ from sync.boundary_types import (
     Town,
 )
 from sync.errors import InvalidInput
+from sync.intake import IntakeChannel
 from sync.vocabulary import TimeUnit
 
 __all__ = ["EMPTY_REFERENCE", "Department", "Reference", "decode_reference"]
@@ -47,6 +49,12 @@ class Reference:
     towns: tuple[Town, ...]
     sites: tuple[Site, ...]
     versions: tuple[BoundaryVersion, ...]
+    intake_channels: tuple[IntakeChannel, ...] = ()
+
+    def intake_channel_label(self, code: str) -> str:
+        """A case source's name, "中文 / English" (an unknown code is shown as it is)."""
+        found = next((c for c in self.intake_channels if c.code == code), None)
+        return found.label if found is not None else code
 
     def department(self, code: str) -> Department | None:
         return next((d for d in self.departments if d.code == code), None)
@@ -180,6 +188,15 @@ def _site(raw: Mapping[str, Any], where: str) -> Site:
     )
 
 
+def _intake_channel(raw: Mapping[str, Any], where: str) -> IntakeChannel:
+    return IntakeChannel(
+        code=_text(raw, "code", where),
+        name_zh=_text(raw, "name_zh", where),
+        name_en=_text(raw, "name_en", where),
+        position=int(_number(raw.get("position", 0), f"{where}.position")),
+    )
+
+
 def _entry(raw: Mapping[str, Any], where: str) -> BoundaryEntry:
     assisting = tuple(
         AssistingDuty(
@@ -248,6 +265,15 @@ def decode_reference(raw: Mapping[str, Any] | None) -> Reference:
                     for i, v in enumerate(_list(raw, "boundary_versions", "reference"))
                 ),
                 key=lambda v: v.number,
+            )
+        ),
+        intake_channels=tuple(
+            sorted(
+                (
+                    _intake_channel(c, f"intake_channels[{i}]")
+                    for i, c in enumerate(_list(raw, "intake_channels", "reference"))
+                ),
+                key=lambda c: (c.position, c.code),
             )
         ),
     )

@@ -41,3 +41,11 @@ class Party(StrEnum):
 class TimeUnit(StrEnum):
     WORKING_DAYS = "working_days"
     WORKING_HOURS = "working_hours"
+
+
+class CallBackResult(StrEnum):
+    """A citizen's answer when the 12345 centre calls back (回访)."""
+
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    NOT_SATISFIED = "not_satisfied"  # 不满意

@@ -11,7 +11,9 @@ Decisions (the issue is silent on them):
   passed (so not performing can be rated too); a rating of 2 or less needs a comment.
 * A problem reported again at the same site — same category, and the same registered site or
   within ``REPEAT_RADIUS_M`` — within ``REPEAT_WINDOW`` after closing reopens the closed case
-  as rework; the new report is merged into it instead of counting as a new case.
+  as rework; the new report is merged into it instead of counting as a new case. A citizen's
+  unsatisfied 12345 call-back (回访 不满意) on a closed case, within the same window, is such a
+  report too (``call_back_counts_as_repeat``): the case reopens the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from datetime import datetime, timedelta
 from sync.boundary_types import Point, TimeLimit
 from sync.errors import InvalidInput, RuleViolation
 from sync.geo import distance_m
-from sync.vocabulary import TimeUnit
+from sync.vocabulary import CallBackResult, CaseStatus, TimeUnit
 from sync.workcalendar import compute_deadline
 
 ACCEPTANCE_LIMIT = TimeLimit(4, TimeUnit.WORKING_HOURS)
@@ -94,6 +96,28 @@ def same_place(
     return False
 
 
+def within_repeat_window(closed_at: datetime, at: datetime) -> bool:
+    """Whether a report at ``at`` still counts against a case closed at ``closed_at``."""
+    return timedelta(0) <= at - closed_at <= REPEAT_WINDOW
+
+
+def call_back_counts_as_repeat(
+    *,
+    result: CallBackResult,
+    status: CaseStatus,
+    closed_at: datetime | None,
+    called_back_at: datetime,
+) -> bool:
+    """An unsatisfied call-back on a closed case is the problem reported again: the repeat rule
+    (reopen as rework) applies to it as to a new report at the same place."""
+    return (
+        result == CallBackResult.NOT_SATISFIED
+        and status == CaseStatus.CLOSED
+        and closed_at is not None
+        and within_repeat_window(closed_at, called_back_at)
+    )
+
+
 def find_repeat(
     closed: Sequence[ClosedCase],
     *,
@@ -107,7 +131,7 @@ def find_repeat(
         c
         for c in closed
         if c.category == category
-        and timedelta(0) <= now - c.closed_at <= REPEAT_WINDOW
+        and within_repeat_window(c.closed_at, now)
         and same_place(site_a=c.site_code, point_a=c.point, site_b=site_code, point_b=point)
     ]
     return max(hits, key=lambda c: c.closed_at) if hits else None

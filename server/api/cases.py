@@ -13,6 +13,7 @@ from server.api.deps import CurrentActor, NowDep, ReferenceDep, SessionDep
 from server.api.schemas import (
     ActionIn,
     AssignIn,
+    CallBackOut,
     CaseCreateIn,
     CaseDetailOut,
     CaseEventOut,
@@ -23,6 +24,7 @@ from server.api.schemas import (
     NoteIn,
 )
 from server.data import cases as cases_data
+from server.data import hotline as hotline_data
 from server.models import Case
 from server.services import cases as case_service
 from sync.boundary_types import AssistingDuty, Point
@@ -146,12 +148,17 @@ def _detail(session: SessionDep, case: Case, actor: Actor, now: datetime) -> Cas
         for e in cases_data.events_of(session, case.id)
     ]
     actions = [a.value for a in allowed_actions(case_service.facts_of(case), actor, now=now)]
+    call_backs = [
+        CallBackOut.model_validate(c, from_attributes=True)
+        for c in hotline_data.call_backs_of_case(session, case.id)
+    ]
     return case_out(
         case,
         now,
         CaseDetailOut,
         events=events,  # type: ignore[no-any-return]
         allowed_actions=actions,
+        call_backs=call_backs,
     )
 
 

@@ -41,6 +41,13 @@ class DepartmentOut(BaseModel):
     kind: str
 
 
+class IntakeChannelOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    position: int
+
+
 class TownOut(BaseModel):
     code: str
     name: str
@@ -265,9 +272,20 @@ class CaseOut(BaseModel):
     version: int
 
 
+class CallBackOut(BaseModel):
+    """A 12345 call-back (回访) result counted on the case."""
+
+    ticket_no: str
+    result: str  # satisfied | basically_satisfied | not_satisfied
+    comment: str | None
+    called_back_at: datetime
+    reopened: bool  # it counted like a repeat report and reopened the closed case
+
+
 class CaseDetailOut(CaseOut):
     events: list[CaseEventOut]
     allowed_actions: list[str]
+    call_backs: list[CallBackOut] = []
 
 
 class CasePageOut(BaseModel):

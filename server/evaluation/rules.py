@@ -18,6 +18,10 @@ reports, "中文 / English").
   misses (rework).
 - ``kind = "count"`` (``returns``, ``disputes_lost``, ``ruling_refusals``, ``repeat_reports``):
   ``points_each`` (float >= 0) per event; ``max_deduction`` (float >= 0) caps the total.
+- ``kind = "satisfaction"`` (``citizen_satisfaction``, 群众诉求解决情况): ``weight`` (float >= 0):
+  the points at stake over the period's 12345 call-backs (回访); ``credit_satisfied``,
+  ``credit_basically_satisfied``, ``credit_not_satisfied`` (0–1): how much of a resolved request
+  each result counts for. Each call-back costs weight ÷ call-backs × (1 − its credit).
 - ``kind = "rating"`` (``assisting_rating``): ``neutral`` (1–5); ``points_per_step`` per step
   below neutral, capped by ``max_deduction``; ``bonus_per_step`` per step above neutral,
   capped by ``max_bonus``.
@@ -45,11 +49,22 @@ INDICATORS: Mapping[str, str] = {
     "ruling_refusals": "count",
     "repeat_reports": "count",
     "assisting_rating": "rating",
+    "citizen_satisfaction": "satisfaction",
 }
 
 _KEYS: Mapping[str, frozenset[str]] = {
     "rate": frozenset({"kind", "label", "weight", "lower_is_better"}),
     "count": frozenset({"kind", "label", "points_each", "max_deduction"}),
+    "satisfaction": frozenset(
+        {
+            "kind",
+            "label",
+            "weight",
+            "credit_satisfied",
+            "credit_basically_satisfied",
+            "credit_not_satisfied",
+        }
+    ),
     "rating": frozenset(
         {
             "kind",
@@ -78,6 +93,13 @@ class IndicatorRule:
     points_per_step: float = 0.0
     bonus_per_step: float = 0.0
     max_bonus: float = 0.0
+    credit_satisfied: float = 1.0
+    credit_basically_satisfied: float = 1.0
+    credit_not_satisfied: float = 0.0
+
+    def credit(self, result: str) -> float:
+        """A call-back result's share of a resolved request (``satisfaction`` indicators)."""
+        return float(getattr(self, f"credit_{result}", 0.0))
 
 
 @dataclass(frozen=True)
@@ -137,6 +159,23 @@ def _indicator(name: str, table: Any) -> IndicatorRule:
             label,
             points_each=_number(f"{where}.points_each", table["points_each"]),
             max_deduction=_number(f"{where}.max_deduction", table["max_deduction"]),
+        )
+    if kind == "satisfaction":
+
+        def credit(key: str) -> float:
+            value = _number(f"{where}.{key}", table[key])
+            if value > 1:
+                raise InvalidInput(f"{where}.{key}", "应在 0–1 之间 / must be between 0 and 1")
+            return value
+
+        return IndicatorRule(
+            name,
+            kind,
+            label,
+            weight=_number(f"{where}.weight", table["weight"]),
+            credit_satisfied=credit("credit_satisfied"),
+            credit_basically_satisfied=credit("credit_basically_satisfied"),
+            credit_not_satisfied=credit("credit_not_satisfied"),
         )
     neutral = table["neutral"]
     if isinstance(neutral, bool) or not isinstance(neutral, int) or not 1 <= neutral <= 5:

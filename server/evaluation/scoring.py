@@ -20,6 +20,11 @@ departments, deadline, suspension, disputes and closure. Then, per department:
   period. A RepeatReported also reopens the case with the fresh deadline in its data (it is
   not counted again in the rework rate).
 - **assisting rating**: each AssistingRated in the period, for its ``department``.
+- **citizens' requests resolved** (群众诉求解决情况): each CallBackRecorded in the period, against
+  the lead at that moment (or the ``responsible_department`` it names while nobody leads);
+  value = mean credit of the results; each call-back costs weight ÷ call-backs × (1 − credit).
+  An unsatisfied call-back on a closed case is also recorded as a RepeatReported (the repeat
+  rule of ``sync.workflow``), counted above like any repeat report.
 
 Every deduction or bonus is a list of ``CaseLink`` values whose points add up to it exactly.
 Departments whose sample (distinct cases in any rate) is below ``min_cases`` are not ranked.
@@ -51,6 +56,7 @@ RULING_REFUSED = "RulingRefused"
 ASSIST_TASK_CREATED = "AssistTaskCreated"
 ASSISTING_RATED = "AssistingRated"
 REPEAT_REPORTED = "RepeatReported"
+CALL_BACK_RECORDED = "CallBackRecorded"
 
 NOTE_LATE = "逾期或未按时办结 / not closed by the deadline"
 NOTE_SHARED = "异议期间逾期，共同担责 / late while a dispute was open: shared"
@@ -147,6 +153,9 @@ class _Tallies:
         default_factory=lambda: defaultdict(list)
     )
     seen: set[str] = field(default_factory=set)
+    call_backs: dict[str, list[tuple[str, str, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # department → (case id, result, event id)
 
 
 def _due(value: Any) -> datetime | None:
@@ -238,6 +247,11 @@ def _replay_case(
                 t.counts["repeat_reports"][lead].append((case_id, e.id))
             closed_at = None
             due_at = _due(e.data.get("due_at")) or due_at
+        elif kind == CALL_BACK_RECORDED:
+            dept = lead or e.data.get("responsible_department")
+            result = e.data.get("result")
+            if in_period and isinstance(dept, str) and isinstance(result, str):
+                t.call_backs[dept].append((case_id, result, e.id))
         elif kind == ASSISTING_RATED:
             dept = e.data.get("department")
             rating = e.data.get("rating")
@@ -367,6 +381,40 @@ def _rating_result(rule: IndicatorRule, items: list[tuple[str, int, int]]) -> In
     )
 
 
+_CALL_BACK_NOTES: Mapping[str, str] = {
+    "satisfied": "回访满意 / call-back: satisfied",
+    "basically_satisfied": "回访基本满意 / call-back: basically satisfied",
+    "not_satisfied": "回访不满意 / call-back: not satisfied",
+}
+
+
+def _satisfaction_result(
+    rule: IndicatorRule, items: list[tuple[str, str, int]], min_cases: int
+) -> IndicatorResult:
+    sample = len(items)
+    links: list[CaseLink] = []
+    for case_id, result, event_id in items:
+        lost = rule.weight / sample * (1.0 - rule.credit(result))
+        if lost > 0:
+            note = _CALL_BACK_NOTES.get(result, result)
+            links.append(CaseLink(case_id, -lost, note, event_id))
+    detail: dict[str, int] = defaultdict(int)
+    for _, result, _ in items:
+        detail[result] += 1
+    return IndicatorResult(
+        name=rule.name,
+        label=rule.label,
+        kind=rule.kind,
+        value=sum(rule.credit(r) for _, r, _ in items) / sample if sample else None,
+        sample=sample,
+        misses=len(links),
+        ranked=sample >= min_cases,
+        points=sum(link.points for link in links),
+        links=links,
+        detail=dict(detail),
+    )
+
+
 def _rank(departments: list[DepartmentScore]) -> list[DepartmentScore]:
     def on_time(d: DepartmentScore) -> float:
         ind = d.indicator("on_time_rate")
@@ -410,6 +458,7 @@ def score(
     for count in tallies.counts.values():
         codes.update(dict.fromkeys(count))
     codes.update(dict.fromkeys(tallies.ratings))
+    codes.update(dict.fromkeys(tallies.call_backs))
 
     scores: list[DepartmentScore] = []
     for code in codes:
@@ -423,6 +472,10 @@ def score(
                 results.append(_rate_result(rule, tally, rules.min_cases))
             elif rule.kind == "count":
                 results.append(_count_result(rule, tallies.counts.get(rule.name, {}).get(code, [])))
+            elif rule.kind == "satisfaction":
+                called = tallies.call_backs.get(code, [])
+                sample_cases.update(case_id for case_id, _, _ in called)
+                results.append(_satisfaction_result(rule, called, rules.min_cases))
             else:
                 results.append(_rating_result(rule, tallies.ratings.get(code, [])))
         total = rules.base_points + sum(r.points for r in results)

@@ -37,3 +37,14 @@ class SiteRow(SQLModel, table=True):
     lat: float
     lon: float
     radius_m: float = 100.0
+
+
+class IntakeChannelRow(SQLModel, table=True):
+    """An intake channel (受理渠道) a case's ``source`` names; seeded from
+    ``sync.intake.INTAKE_CHANNELS`` by migration 0009."""
+
+    __tablename__ = "intake_channel"
+    code: str = Field(primary_key=True, max_length=40)
+    name_zh: str = Field(max_length=100)
+    name_en: str = Field(max_length=100)
+    position: int = 0

@@ -1,4 +1,5 @@
-"""The boundary list, towns and sites held in memory, reloaded when a new version is published."""
+"""The boundary list, towns, sites and intake channels held in memory, reloaded when a new
+version is published."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlmodel import Session
 from server.data import boundary as boundary_data
 from server.data import reference as reference_data
 from sync.boundary_types import BoundaryVersion, Site, Town
+from sync.intake import IntakeChannel
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,12 @@ class ReferenceSnapshot:
     sites: tuple[Site, ...]
     departments: frozenset[str]
     latest_version: int | None
+    intake_channels: tuple[IntakeChannel, ...]
+
+    @cached_property
+    def source_codes(self) -> frozenset[str]:
+        """The intake channels a case's ``source`` may name."""
+        return frozenset(c.code for c in self.intake_channels)
 
     @cached_property
     def categories(self) -> frozenset[str]:
@@ -55,6 +63,7 @@ class ReferenceCache:
                     sites=tuple(reference_data.load_sites(session)),
                     departments=frozenset(reference_data.department_codes(session)),
                     latest_version=latest,
+                    intake_channels=tuple(reference_data.load_intake_channels(session)),
                 )
             return self._snapshot
 

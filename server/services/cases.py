@@ -29,12 +29,12 @@ from sync.events import (
     NOTE_ADDED,
 )
 from sync.geo import validate_point
+from sync.intake import check_source
 from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
 from sync.visibility import can_see_case, involved_departments
 from sync.vocabulary import TERMINAL_STATUSES, CaseStatus, Role, TimeUnit
 from sync.workcalendar import Suspension, compute_deadline
 
-CASE_SOURCES = ("inspection", "hotline", "o2o", "counter", "street", "joint_session")
 MAX_DESCRIPTION = 4000
 
 
@@ -190,8 +190,7 @@ def validate_new_case(
     description = _check_text("description", new.description, required=True, limit=MAX_DESCRIPTION)
     if new.category not in ref.categories:
         raise InvalidInput("category", f"未知的事项类别 {new.category!r} / unknown category")
-    if new.source not in CASE_SOURCES:
-        raise InvalidInput("source", f"应为 {', '.join(CASE_SOURCES)} 之一 / must be one of these")
+    check_source(new.source, ref.source_codes)  # the intake channels of the reference data
     if new.point is not None:
         validate_point(new.point, "location")
     if new.town_code is not None and new.town_code not in ref.town_codes:

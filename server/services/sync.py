@@ -365,6 +365,9 @@ def reference_snapshot(session: Session) -> dict[str, Any]:
         "departments": [d.model_dump() for d in reference_data.list_departments(session)],
         "towns": [t.model_dump() for t in reference_data.list_town_rows(session)],
         "sites": [s.model_dump() for s in reference_data.list_site_rows(session)],
+        "intake_channels": [
+            c.model_dump() for c in reference_data.list_intake_channel_rows(session)
+        ],
         "boundary_versions": [
             {
                 **v.model_dump(mode="json"),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -69,6 +70,45 @@ def _point(case: Case) -> Point | None:
     return Point(case.lat, case.lon) if case.lat is not None and case.lon is not None else None
 
 
+def reopen_as_repeat(
+    session: Session, old: Case, *, actor: Actor, now: datetime, data: dict[str, Any]
+) -> None:
+    """The problem of a closed case came back (``sync.workflow``: a new report at the same place,
+    or an unsatisfied call-back): reopen it as rework with a fresh deadline, record
+    ``RepeatReported`` (what the evaluation counts) and tell its lead and the supervisors.
+    ``data`` says what brought it back."""
+    closed_at = old.closed_at
+    old.status = CaseStatus.HANDLING.value
+    old.rework_count += 1
+    old.closed_at = None
+    if old.time_amount is not None and old.time_unit is not None:
+        old.assigned_at = now  # rework gets a fresh deadline from the repeat report
+        old.due_at = compute_deadline(
+            assigned_at=now, limit=TimeLimit(old.time_amount, TimeUnit(old.time_unit)), now=now
+        ).due_at
+    record_event(
+        session,
+        old,
+        kind=REPEAT_REPORTED,
+        actor=actor,
+        now=now,
+        data={
+            **data,
+            "closed_at": closed_at.isoformat() if closed_at else None,
+            "within_days": (now - closed_at) // timedelta(days=1) if closed_at else None,
+            "due_at": old.due_at.isoformat() if old.due_at else None,
+        },
+    )
+    notify(
+        session,
+        [d for d in (old.lead_department, role_recipient(Role.SUPERVISOR)) if d],
+        kind="repeat_reported",
+        text=f"案件 {old.number} 结案后30日内复发，已返工 / reported again: reopened as rework",
+        now=now,
+        case_id=old.id,
+    )
+
+
 def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -> None:
     """A problem reported again at the same site within 30 days of closing reopens the closed
     case as rework; the new report is merged into it (not counted as a new case)."""
@@ -87,18 +127,9 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
     old = session.get(Case, hit.id)
     if old is None:
         return
-    old.status = CaseStatus.HANDLING.value
-    old.rework_count += 1
-    old.closed_at = None
-    if old.time_amount is not None and old.time_unit is not None:
-        old.assigned_at = now  # rework gets a fresh deadline from the repeat report
-        old.due_at = compute_deadline(
-            assigned_at=now, limit=TimeLimit(old.time_amount, TimeUnit(old.time_unit)), now=now
-        ).due_at
-    record_event(
+    reopen_as_repeat(
         session,
         old,
-        kind=REPEAT_REPORTED,
         actor=actor,
         now=now,
         data={
@@ -109,9 +140,6 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
                 "reported_at": case.created_at.isoformat(),
                 "source": case.source,
             },
-            "closed_at": hit.closed_at.isoformat(),
-            "within_days": (now - hit.closed_at) // timedelta(days=1),
-            "due_at": old.due_at.isoformat() if old.due_at else None,
         },
     )
     case.status = CaseStatus.MERGED.value
@@ -127,12 +155,4 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
             "reason": "30日内同一点位问题复发，原案件返工 / reported again within 30 days: "
             "the closed case is reopened as rework",
         },
-    )
-    notify(
-        session,
-        [d for d in (old.lead_department, role_recipient(Role.SUPERVISOR)) if d],
-        kind="repeat_reported",
-        text=f"案件 {old.number} 结案后30日内复发，已返工 / reported again: reopened as rework",
-        now=now,
-        case_id=old.id,
     )

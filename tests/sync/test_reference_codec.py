@@ -71,3 +71,24 @@ def test_malformed_reference_names_the_field(
     with pytest.raises(InvalidInput) as caught:
         decode_reference(raw)
     assert field in caught.value.field
+
+
+def test_intake_channels_decode_with_their_chinese_and_english_names() -> None:
+    raw = copy.deepcopy(REFERENCE_JSON)
+    raw["intake_channels"] = [
+        {"code": "grid", "name_zh": "属地管理网格", "name_en": "Local grid", "position": 2},
+        {
+            "code": "hotline",
+            "name_zh": "12345 政务服务热线",
+            "name_en": "12345 hotline",
+            "position": 1,
+        },
+    ]
+    ref = decode_reference(raw)
+    assert [c.code for c in ref.intake_channels] == ["hotline", "grid"]  # in the list's order
+    assert ref.intake_channel_label("grid") == "属地管理网格 / Local grid"
+    assert ref.intake_channel_label("carrier_pigeon") == "carrier_pigeon"
+    raw["intake_channels"][0]["name_zh"] = 5
+    with pytest.raises(InvalidInput) as caught:
+        decode_reference(raw)
+    assert caught.value.field == "intake_channels[0].name_zh"
