@@ -320,3 +320,29 @@ def test_a_ruling_cannot_back_date_a_list_version_without_a_reason(server: Serve
     assert ruled["new_list_version"] == 2
     stored = server.get("/boundary/versions", "admin").json()[-1]
     assert stored["backdate_reason"] == "联合会商认定自受理之日起执行"
+
+
+def test_a_joint_session_point_cannot_be_recorded_in_the_future_either(server: Server) -> None:
+    body = {
+        "title": "雨后积水联合办公",
+        "purpose": "积水",
+        "place": "老城区",
+        "departments": ["sw"],
+    }
+    sid = post_ok(server, "/joint-sessions", "rx_handler", body, 201)["id"]
+    post_ok(server, f"/joint-sessions/{sid}/check-in", "sw_handler", {})
+    point = {
+        "label": "点位1",
+        "case": {
+            "id": str(uuid.uuid4()),
+            "category": "waterlogging",
+            "description": "积水",
+            "location": LOCATION,
+            "recorded_at": (T0 + timedelta(days=1)).isoformat(),
+        },
+        "lead_department": "sw",
+        "duties": [],
+    }
+    r = server.post(f"/joint-sessions/{sid}/points", "rx_handler", point)
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "recorded_at"
+    assert server.get(f"/cases/{point['case']['id']}", "supervisor").status_code == 404
