@@ -170,6 +170,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "assign.version": ("清单版本", "List version"),
     "assign.version_value": ("第 {n} 版（{source}）", "v{n} ({source})"),
     "assign.deadline": ("办结时限", "Deadline"),
+    "assign.time_note": ("时限起算说明", "Deadline counted from"),
     "assign.override": ("改派其他部门", "Assign differently"),
     "assign.override_lead": ("改派主办部门", "Lead department instead"),
     "assign.override_reason": ("改派理由", "Reason for the change"),

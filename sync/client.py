@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -73,6 +74,7 @@ class SyncClient:
         attempts: int = 5,
         batch: int = 100,
         timeout: float = 15.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.base_url = base_url.rstrip("/")
@@ -82,6 +84,7 @@ class SyncClient:
         self.attempts = attempts
         self.batch = batch
         self.timeout = timeout
+        self.clock = clock  # the device's clock: sent with each push and pull
 
     # --- registration ----------------------------------------------------------------------
 
@@ -165,6 +168,7 @@ class SyncClient:
             body = {
                 "protocol": PROTOCOL_VERSION,
                 "commands": [c.model_dump(mode="json") for c in commands],
+                "device_time": self.clock().isoformat(),
             }
             resp = PushResponse.model_validate(self._request("POST", "/sync/push", body).json())
             self.store.record_results(resp.results, resp.last_applied)
@@ -233,6 +237,7 @@ class SyncClient:
                 "protocol": PROTOCOL_VERSION,
                 "cursor": self.store.get("cursor"),
                 "results_after": int(self.store.get("results_after", "0") or 0),
+                "device_time": self.clock().isoformat(),
             }
             resp = PullResponse.model_validate(self._request("POST", "/sync/pull", body).json())
             self.store.apply_pull(resp)

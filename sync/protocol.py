@@ -90,6 +90,9 @@ class PushRequest(BaseModel):
     )
     protocol: int = PROTOCOL_VERSION
     commands: list[Command] = Field(max_length=MAX_BATCH)
+    # the device's clock when it sent the request: the server estimates the device's clock
+    # offset from it (sync/clock_rules.py), to place the commands' on-the-spot times
+    device_time: datetime | None = None
 
 
 class CommandResult(BaseModel):
@@ -122,6 +125,7 @@ class PullRequest(BaseModel):
     cursor: str | None = None
     results_after: int = 0  # the device's newest command id whose result it has shown
     limit: int = Field(default=PULL_PAGE, ge=1, le=PULL_PAGE)
+    device_time: datetime | None = None  # the device's clock when it sent the request
 
 
 class PullResponse(BaseModel):

@@ -116,6 +116,7 @@ def publish(
         reason=body.reason,
         entries=[e.model_dump() for e in body.entries],
         now=now,
+        backdate_reason=body.backdate_reason,
     )
     session.commit()
     cache: ReferenceCache = request.app.state.reference_cache
@@ -124,6 +125,7 @@ def publish(
         number=version.number,
         effective_from=version.effective_from,
         reason=version.reason,
+        backdate_reason=body.backdate_reason.strip() or None,
         published_by=actor.user_id,
         published_at=now,
         entries=[_entry_out(e) for e in boundary_data.entry_rows(session, version.number)],

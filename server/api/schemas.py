@@ -90,6 +90,7 @@ class BoundaryVersionOut(BaseModel):
     number: int
     effective_from: datetime
     reason: str
+    backdate_reason: str | None = None  # why it takes effect before it was published
     published_by: str | None = None
     published_at: datetime | None = None
     entries: list[BoundaryEntryIO] | None = None
@@ -124,6 +125,8 @@ class PublishVersionIn(BaseModel):
     )
     effective_from: datetime
     reason: str = Field(min_length=1, max_length=500)
+    # required when effective_from is before the publication (sync/clock_rules.py)
+    backdate_reason: str = Field(default="", max_length=500)
     entries: list[BoundaryEntryIO]
 
 
@@ -259,6 +262,8 @@ class CaseOut(BaseModel):
     time_amount: int | None
     time_unit: str | None
     assigned_at: datetime | None
+    # why server time was used for an offline assignment (its phone's time was not plausible)
+    assigned_time_note: str | None = None
     due_at: datetime | None
     overdue: bool
     suspended: bool

@@ -210,6 +210,8 @@ class SettleIn(BaseModel):
     place: str = Field(default="", max_length=200)
     new_entry: BoundaryEntryIO | None = None
     effective_from: datetime | None = None
+    # required when effective_from is before now (sync/clock_rules.check_effective_from)
+    backdate_reason: str = Field(default="", max_length=500)
 
 
 class BoardRowOut(BaseModel):
@@ -665,6 +667,7 @@ def settle_dispute(
         place=body.place,
         new_entry=body.new_entry.model_dump() if body.new_entry else None,
         effective_from=body.effective_from,
+        backdate_reason=body.backdate_reason,
     )
     d = disputes.settle(
         session,

@@ -18,6 +18,7 @@ from datetime import date, datetime, time
 from server.hotline.reader import Cell, RawRow
 from sync.boundary_types import Point, Town
 from sync.clock import CHINA_TZ
+from sync.clock_rules import recorded_time
 from sync.errors import InvalidInput
 from sync.geo import validate_point
 
@@ -145,8 +146,10 @@ def parse_received_at(
         value = value.replace(tzinfo=CHINA_TZ)
     if value.year < 2000:
         raise ValueError(f"{label}过早 / {field} before 2000: {text_of(cell)}")
-    if value > now:
-        raise ValueError(f"{label}在未来 / {field} is in the future: {text_of(cell)}")
+    try:  # the one rule on claimed times (sync/clock_rules.py)
+        recorded_time(value, entered_at=now, now=now)
+    except InvalidInput:
+        raise ValueError(f"{label}在未来 / {field} is in the future: {text_of(cell)}") from None
     return value
 
 

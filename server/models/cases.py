@@ -41,6 +41,9 @@ class Case(SQLModel, table=True):
     time_unit: str | None = Field(default=None, max_length=20)
     assigned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # set when an offline assignment's on-the-spot time was not plausible: why server time
+    # was used for assigned_at (sync/clock_rules.py)
+    assigned_time_note: str | None = Field(default=None, max_length=300)
     suspended: bool = False
     disputed: bool = False
     handler_user_ids: list[Any] = Field(

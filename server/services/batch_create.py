@@ -114,6 +114,7 @@ def create_many(
     ref: ReferenceSnapshot,
     now: datetime,
     change_seq: int,
+    clock_offset_s: float | None = None,
 ) -> Decided:
     results: dict[int, CommandResult] = {}
     valid: list[tuple[Command, case_service.ValidNewCase]] = []
@@ -122,7 +123,7 @@ def create_many(
     for cmd in commands:
         try:
             v = case_service.validate_new_case(
-                actor=actor, new=new_case_from(cmd, now), ref=ref, now=now
+                actor=actor, new=new_case_from(cmd, now, clock_offset_s), ref=ref, now=now
             )
         except DomainError as error:
             results[cmd.id] = _rejected(cmd, error)

@@ -19,6 +19,7 @@ from sync.assignment import propose_assignment
 from sync.boundary import locate
 from sync.boundary_types import AssistingDuty, Point, TimeLimit
 from sync.case_numbers import case_number
+from sync.clock_rules import assignment_time, recorded_time
 from sync.errors import InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from sync.events import (
     ACTION_REJECTED_EVIDENCE_KEPT,
@@ -49,6 +50,7 @@ class NewCase:
     site_code: str | None = None
     first_contact_department: str | None = None  # default: the actor's department
     recorded_at: datetime | None = None  # when the device recorded it (default: now)
+    entered_at: datetime | None = None  # when it was entered (sync: queued on the phone)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class ActionInput:
     assisting: tuple[AssistingDuty, ...] | None = None
     override_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # assign made on a phone: its clock then, and the device's clock offset (sync/clock_rules)
+    device_at: datetime | None = None
+    device_clock_offset_s: float | None = None
 
 
 def facts_of(case: Case) -> CaseFacts:
@@ -216,7 +221,8 @@ def validate_new_case(
         )
         town_code = town_code or place.town_code
         site_code = site_code or (place.site.code if place.site else None)
-    recorded_at = new.recorded_at or now
+    recorded = recorded_time(new.recorded_at, entered_at=new.entered_at or now, now=now)
+    recorded_at = recorded.at
     case: dict[str, Any] = {
         "id": new.id,
         "number": case_number(new.id, recorded_at),
@@ -268,6 +274,7 @@ def validate_new_case(
             "source": new.source,
             "first_contact_department": first_contact,
             "recorded_at": recorded_at.isoformat(),
+            **recorded.event_data(),
         },
     }
     return ValidNewCase(case=case, event=event, point=new.point)
@@ -302,13 +309,19 @@ def _assign(
     session: Session, case: Case, inp: ActionInput, ref: ReferenceSnapshot, now: datetime
 ) -> dict[str, Any]:
     point = Point(case.lat, case.lon) if case.lat is not None and case.lon is not None else None
+    timing = assignment_time(
+        device_at=inp.device_at,
+        offset_s=inp.device_clock_offset_s,
+        not_before=case.created_at,
+        now=now,
+    )
     proposal = propose_assignment(
         versions=ref.versions,
         towns=ref.towns,
         sites=ref.sites,
         category=case.category,
         recorded_at=case.created_at,
-        assigned_at=now,
+        assigned_at=timing.at,
         point=point,
         town_code=case.town_code,
         site_code=case.site_code,
@@ -341,7 +354,8 @@ def _assign(
     case.list_version = proposal.list_version
     case.time_amount = proposal.time_limit.amount
     case.time_unit = proposal.time_limit.unit.value
-    case.assigned_at = now
+    case.assigned_at = timing.at
+    case.assigned_time_note = timing.note
     case.due_at = proposal.deadline.due_at
     return {
         "lead_department": lead,
@@ -353,6 +367,7 @@ def _assign(
         "deadline_note": proposal.deadline.note,
         "proposed_lead": proposal.lead_department,
         "override_reason": inp.override_reason.strip() or None,
+        **timing.event_data(),
     }
 
 

@@ -381,6 +381,7 @@ class RulingInput:
     place: str = ""
     new_entry: dict[str, Any] | None = None  # 一事一议: a boundary entry for a new list version
     effective_from: datetime | None = None
+    backdate_reason: str = ""  # why the new version takes effect before the ruling
 
 
 def _new_version_entries(session: Session, new_entry: dict[str, Any]) -> list[dict[str, Any]]:
@@ -450,6 +451,7 @@ def settle(
             reason=f"一事一议：案件 {case.number} 异议认定 / ruling on a new kind of dispute",
             entries=_new_version_entries(session, entry),
             now=now,
+            backdate_reason=ruling.backdate_reason,
         )
         new_version = version.number
     # reassign: the ruled department leads; the others keep their duties unless ruled otherwise

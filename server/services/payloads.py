@@ -7,6 +7,7 @@ from typing import Any
 
 from server.services.cases import NewCase
 from sync.boundary_types import Point
+from sync.clock_rules import device_to_server, trusted_offset
 from sync.errors import InvalidInput
 from sync.protocol import Command
 
@@ -29,9 +30,10 @@ def text_of(payload: dict[str, Any], key: str, default: str = "") -> str:
     return value
 
 
-def new_case_from(cmd: Command, now: datetime) -> NewCase:
-    """The NewCase a CreateCase command asks for. A device clock running ahead is not trusted:
-    the recorded time is at most the server's now."""
+def new_case_from(cmd: Command, now: datetime, clock_offset_s: float | None = None) -> NewCase:
+    """The NewCase a CreateCase command asks for, its times on the server's clock (corrected by
+    the device's offset when that is trusted). It was entered when the command was queued; the
+    rule on recorded times (sync/clock_rules.recorded_time) decides the rest."""
     p = cmd.payload
     case_id = text_of(p, "case_id")
     if not case_id:
@@ -43,6 +45,7 @@ def new_case_from(cmd: Command, now: datetime) -> NewCase:
         raise InvalidInput("recorded_at", "时间格式错误 / not an ISO time") from None
     if recorded_at.tzinfo is None:
         raise InvalidInput("recorded_at", "须带时区 / must include a time zone")
+    offset = trusted_offset(clock_offset_s)
     return NewCase(
         id=case_id,
         category=text_of(p, "category"),
@@ -52,5 +55,6 @@ def new_case_from(cmd: Command, now: datetime) -> NewCase:
         town_code=p.get("town_code"),
         site_code=p.get("site_code"),
         first_contact_department=p.get("first_contact_department"),
-        recorded_at=min(recorded_at, now),
+        recorded_at=device_to_server(recorded_at, offset),
+        entered_at=device_to_server(cmd.created_at, offset),
     )

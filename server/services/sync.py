@@ -27,6 +27,7 @@ from server.services.payloads import new_case_from
 from server.services.payloads import point_of as _point
 from server.services.payloads import text_of as _str
 from sync.boundary_types import AssistingDuty
+from sync.clock_rules import clock_offset
 from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from sync.lifecycle import Action, Actor
 from sync.protocol import (
@@ -81,6 +82,18 @@ def revoke_device(session: Session, *, actor: Actor, device_id: str) -> Device:
     return device
 
 
+# --- the device's clock ----------------------------------------------------------------------
+
+
+def note_device_clock(
+    session: Session, device: Device, device_time: datetime, now: datetime
+) -> None:
+    """Keep the latest estimate of the device's clock offset (taken at every push and pull)."""
+    device.clock_offset_s = clock_offset(device_time, now)
+    device.clock_checked_at = now
+    session.add(device)
+
+
 # --- push ------------------------------------------------------------------------------------
 
 
@@ -91,6 +104,7 @@ def _apply(
     ref: ReferenceSnapshot,
     now: datetime,
     link_photo: Callable[..., None] | None,
+    clock_offset_s: float | None = None,
 ) -> CommandResult:
     p = cmd.payload
     case_id = _str(p, "case_id")
@@ -98,7 +112,7 @@ def _apply(
         raise InvalidInput("case_id", "缺少案件编号 / case_id is required")
     if cmd.type == CommandType.CREATE_CASE:
         case_service.create_case(
-            session, actor=actor, ref=ref, now=now, new=new_case_from(cmd, now)
+            session, actor=actor, ref=ref, now=now, new=new_case_from(cmd, now, clock_offset_s)
         )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
     if cmd.type == CommandType.TRANSITION_CASE:
@@ -127,6 +141,8 @@ def _apply(
             else None,
             override_reason=_str(p, "override_reason"),
             extra=extra,
+            device_at=cmd.created_at,  # on the spot: sync/clock_rules.assignment_time
+            device_clock_offset_s=clock_offset_s,
         )
         case_service.apply_action(
             session, actor=actor, case_id=case_id, action=action, inp=inp, ref=ref, now=now
@@ -221,6 +237,7 @@ def push(
     ref: ReferenceSnapshot,
     now: datetime,
     link_photo: Callable[..., None] | None = None,
+    device_time: datetime | None = None,
 ) -> PushResponse:
     """Apply a batch in one transaction (the caller commits). Ids already applied are answered
     with their stored result; a gap stops the batch; the device's last applied id moves in the
@@ -228,6 +245,9 @@ def push(
     device = sync_data.get_device(session, device_id, for_update=True)
     if device is None:
         raise NotFound("设备不存在 / device not found")
+    if device_time is not None:
+        note_device_clock(session, device, device_time, now)
+    offset = device.clock_offset_s
     # Take this transaction's change number before any savepoint, so a rolled-back command
     # can never leave two transactions with one number.
     change_seq = case_service.reserve_change_seq(session)
@@ -255,14 +275,20 @@ def push(
             while j < len(todo) and todo[j].type == CommandType.CREATE_CASE:
                 j += 1
             decided = batch_create.create_many(
-                session, todo[i:j], actor=actor, ref=ref, now=now, change_seq=change_seq
+                session,
+                todo[i:j],
+                actor=actor,
+                ref=ref,
+                now=now,
+                change_seq=change_seq,
+                clock_offset_s=offset,
             )
             fresh.update(decided.results)
             for cmd in decided.left_over:
-                fresh[cmd.id] = _apply_one(session, cmd, actor, ref, now, link_photo)
+                fresh[cmd.id] = _apply_one(session, cmd, actor, ref, now, link_photo, offset)
             i = j
         else:
-            fresh[todo[i].id] = _apply_one(session, todo[i], actor, ref, now, link_photo)
+            fresh[todo[i].id] = _apply_one(session, todo[i], actor, ref, now, link_photo, offset)
             i += 1
     if todo:
         sync_data.add_results(session, [_row(device.id, cmd, fresh[cmd.id], now) for cmd in todo])
@@ -280,11 +306,12 @@ def _apply_one(
     ref: ReferenceSnapshot,
     now: datetime,
     link_photo: Callable[..., None] | None,
+    clock_offset_s: float | None = None,
 ) -> CommandResult:
     """One command in its own savepoint: its effects, or none of them and a stored refusal."""
     savepoint = session.begin_nested()
     try:
-        result = _apply(session, cmd, actor, ref, now, link_photo)
+        result = _apply(session, cmd, actor, ref, now, link_photo, clock_offset_s)
         session.flush()
         savepoint.commit()
         return result
