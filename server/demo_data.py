@@ -2,8 +2,8 @@
 and demo accounts. Pure data: no database code; the server's loader maps it to its tables.
 
 Everything here is DEMO DATA, marked by ``DEMO_MARK``. It follows the county's public report
-(summarised, with its key passages, in ``docs/domain.md``) where the report is specific and is invented,
-plausibly, everywhere else:
+(summarised, with its key passages, in ``docs/domain.md``) where the report is specific and is
+invented, plausibly, everywhere else:
 
 - ``DEPARTMENTS``: 48 county units (the report's "48个部门、团体"). Names are real kinds of county
   units; the list itself is a plausible selection, not the county's official list. ``kind`` is
