@@ -24,7 +24,7 @@ def case(case_id: str, status: str, hours: float | None, **more: object) -> dict
         status=status,
         lead_department="zhzf",
         due_at=None if hours is None else due(hours),
-        **more,
+        **{"assigned_at": due(-72), **more},
     )
 
 
