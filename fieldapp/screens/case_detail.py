@@ -203,6 +203,19 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                     when(datetime.fromisoformat(str(due).replace("Z", "+00:00"))),
                 )
             )
+    state = vm.urgency
+    if state is not None:
+        controls.append(
+            ft.Text(
+                env.t(f"bucket.{state.value}"),
+                color=ft.Colors.ERROR if state.value == "overdue" else ft.Colors.PRIMARY,
+                weight=ft.FontWeight.W_600,
+            )
+        )
+    if vm.acceptance_due_at is not None:  # shown before anything escalates
+        controls.append(labelled(env.t("case.acceptance_deadline"), when(vm.acceptance_due_at)))
+    if vm.reroute_due_at is not None:
+        controls.append(labelled(env.t("case.reroute_deadline"), when(vm.reroute_due_at)))
     # -- actions
     actions = vm.actions()
     if form is None:
