@@ -4,10 +4,19 @@ Pure: hand-built event logs, hand-computed figures."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import datetime, timedelta
 
+import pytest
+from sqlmodel import Session, select
+
+from server.db import make_engine
 from server.evaluation.scoring import Report
+from server.models import CaseEvent
+from sync.clock import CHINA_TZ
+from sync.workflow import acceptance_due_at
+from tests.conftest import Server
 from tests.server.test_evaluation_scoring import Log, indicator, nov
+from tests.server.test_workflow_api import parking_case, post_ok, raise_dispute
 
 
 def _events(log: Log, case: str, kind: str) -> list[int]:
@@ -116,3 +125,51 @@ def test_a_dispute_open_at_the_deadline_shares_the_miss_with_the_departments_ass
     assert _on_time(report, "sw")[0] == 1
     assert [c for c, _, _ in _on_time(report, "zj")[1]] == ["A"]
     assert _on_time(report, "jt") == (0, [])
+
+
+def test_after_a_ruling_the_evaluation_charges_the_ruled_lead_through_the_api(
+    server: Server,
+) -> None:
+    case = parking_case(server)  # zhzf leads; due 16 Nov
+    cid = case["id"]
+    did = raise_dispute(server, "zhzf_handler", cid, claimed_responsible="zj")["id"]
+    assert server.post(f"/disputes/{did}/escalate", "zj_handler", {}).status_code == 200
+    post_ok(server, f"/disputes/{did}/escalate", "coordinator", {"reason": "协调未果"})
+    server.clock.now += timedelta(days=1)  # Tuesday 09:00, before the deadline
+    body = {
+        "responsible_department": "zj",
+        "facts": "停车场位于小区配建范围",
+        "ruling_text": "由住建局牵头",
+        "legal_basis": "县住建局“三定”规定",
+        "assisting": [{"department_code": "zhzf", "duty": "查处违规停车"}],
+    }
+    post_ok(server, f"/disputes/{did}/settle", "coordinator", body)
+    after = server.get(f"/cases/{cid}", "zj_handler").json()
+    # the ruled lead gets its own 签收 clock from the ruling: 4 working hours
+    assert datetime.fromisoformat(after["acceptance_due_at"]) == acceptance_due_at(server.clock.now)
+    server.clock.now = datetime(2026, 12, 2, 9, tzinfo=CHINA_TZ)  # never closed
+    server._tokens.clear()
+    run = post_ok(
+        server, "/evaluation/runs", "supervisor", {"kind": "month", "year": 2026, "number": 11}, 201
+    )
+    rows = {d["department"]: {i["name"]: i for i in d["indicators"]} for d in run["departments"]}
+    assert rows["zj"]["on_time_rate"]["sample"] == 1
+    assert rows["zj"]["on_time_rate"]["points"] == -30.0
+    assert rows["zhzf"]["on_time_rate"]["sample"] == 0  # it lost the case before the deadline
+    detail = server.get(f"/evaluation/runs/{run['id']}/departments/zj", "supervisor").json()
+    late = [
+        link for i in detail["indicators"] if i["name"] == "on_time_rate" for link in i["links"]
+    ]
+    assert len(late) == 1 and late[0]["case_id"] == cid
+    assert late[0]["event_id"] == _event_id(server, cid, "DisputeRuled")  # the ruling caused it
+
+
+def _event_id(server: Server, case_id: str, kind: str) -> int | None:
+    engine = make_engine(server.url)
+    with Session(engine) as session:
+        row = session.exec(
+            select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == kind)
+        ).one()
+        found = row.id
+    engine.dispose()
+    return found
