@@ -155,12 +155,6 @@ class _Tallies:
     seen: set[str] = field(default_factory=set)
 
 
-def _due(value: Any) -> datetime | None:
-    if isinstance(value, str) and value:
-        return datetime.fromisoformat(value)
-    return None
-
-
 def _replay_case(
     case_id: str, events: Sequence[EventFact], p: Period, as_of: datetime, t: _Tallies
 ) -> None:
