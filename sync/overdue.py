@@ -5,12 +5,15 @@ escalation job, the overdue board and the joint-session progress.
 Rules:
 
 * The clock that runs depends on the status:
-  - an active case (``ACTIVE_STATUSES``: assigned, accepted, handling) runs its lead's deadline
-    (``due_at``: the list's time limit, or the time node set on the spot at a joint session);
+  - an assigned case not yet closed (``DEADLINE_STATUSES``: the active statuses — assigned,
+    accepted, handling — and handled, reported back but not yet verified) runs its lead's
+    deadline (``due_at``: the list's time limit, or the time node set on the spot at a joint
+    session). The deadline is for closing the case, as the evaluation's on-time closure rate
+    counts it: a fast reply that is not yet verified is not a fix (重时效、轻实效);
   - a returned case (``REROUTE_STATUS``: back at ``discovered`` with a ``reroute_due_at``) runs
     the first-contact department's re-routing clock (首问负责: nobody else has it);
-  - any other case (never assigned, reported back and awaiting verification, closed, cancelled,
-    merged) runs no clock and is never overdue nor due soon.
+  - any other case (never assigned, closed, cancelled, merged) runs no clock and is never
+    overdue nor due soon.
 * A suspended case (中止) is neither overdue nor due soon: its clock is paused.
 * Overdue: the running deadline is strictly before ``now``.
 * Due soon (working time, never wall-clock hours): not overdue, and the working time left is at
@@ -32,6 +35,7 @@ from sync.workcalendar import WORKING_SECONDS_PER_DAY, working_seconds_between
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "DEADLINE_STATUSES",
     "DUE_SOON_SHARE",
     "REROUTE_STATUS",
     "CaseClock",
@@ -43,6 +47,7 @@ __all__ = [
     "urgency",
 ]
 
+DEADLINE_STATUSES = ACTIVE_STATUSES | {CaseStatus.HANDLED}
 REROUTE_STATUS = CaseStatus.DISCOVERED
 DUE_SOON_SHARE = 0.25
 
@@ -65,7 +70,7 @@ class CaseClock:
 
 def running_deadline(clock: CaseClock) -> datetime | None:
     """The deadline whose clock runs now, whatever the suspension (``None``: no clock)."""
-    if clock.status in ACTIVE_STATUSES:
+    if clock.status in DEADLINE_STATUSES:
         return clock.due_at
     if clock.status == REROUTE_STATUS:
         return clock.reroute_due_at
@@ -87,7 +92,7 @@ def due_soon_by_working_time(*, assigned_at: datetime, due_at: datetime, now: da
 
 
 def is_due_soon(clock: CaseClock, now: datetime) -> bool:
-    if clock.suspended or clock.status not in ACTIVE_STATUSES:
+    if clock.suspended or clock.status not in DEADLINE_STATUSES:
         return False
     if clock.due_at is None or clock.assigned_at is None:
         return False

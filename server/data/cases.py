@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from server.data.bulk import insert_many
 from server.models import Case, CaseEvent, CaseSuspension, CaseWithdrawal
-from sync.overdue import ACTIVE_STATUSES, REROUTE_STATUS
+from sync.overdue import DEADLINE_STATUSES, REROUTE_STATUS
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def _running_deadline_before(now: datetime | None) -> ColumnElement[bool]:
         col(Case.reroute_due_at) < now if now is not None else col(Case.reroute_due_at).is_not(None)
     )
     return or_(
-        and_(col(Case.status).in_([s.value for s in ACTIVE_STATUSES]), active),
+        and_(col(Case.status).in_([s.value for s in DEADLINE_STATUSES]), active),
         and_(col(Case.status) == REROUTE_STATUS.value, reroute),
     )
 

@@ -84,8 +84,8 @@ def test_a_suspended_case_is_neither_overdue_nor_due_soon_on_the_phone() -> None
     assert bucket(case("late", "handling", -2), NOW) == Bucket.OVERDUE
 
 
-def test_a_case_reported_back_or_closed_runs_no_clock_on_the_phone() -> None:
-    assert bucket(case("handled", "handled", -2), NOW) == Bucket.IN_PROGRESS
+def test_a_case_reported_back_but_not_verified_is_overdue_until_closed_on_the_phone() -> None:
+    assert bucket(case("handled", "handled", -2), NOW) == Bucket.OVERDUE
     assert bucket(case("closed", "closed", -2), NOW) == Bucket.IN_PROGRESS
 
 
