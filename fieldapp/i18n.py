@@ -198,6 +198,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # case detail
     "case.not_here": ("本机没有这个案件", "This case is not on this device"),
     "case.due": ("时限 {when}", "due {when}"),
+    "case.accept_by": ("签收时限 {when}", "accept by {when}"),
+    "case.reroute_by": ("重新交办时限 {when}", "re-route by {when}"),
+    "case.acceptance_deadline": ("签收时限", "Accept by"),
+    "case.reroute_deadline": ("退回后重新交办时限", "Re-route by"),
     "case.disputed": ("有异议", "disputed"),
     "case.disputed_note": (
         "已提出异议：处置继续，案件仍在本部门待办中",

@@ -42,6 +42,7 @@ class PointCase:
     assisting: tuple[AssistingPart, ...]
     due_at: datetime | None
     disputed: bool
+    suspended: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ def _case(raw: Mapping[str, Any]) -> PointCase:
         ),
         due_at=maybe_moment(raw.get("due_at")),
         disputed=bool(raw.get("disputed")),
+        suspended=bool(raw.get("suspended")),
     )
 
 

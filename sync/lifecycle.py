@@ -22,7 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sync.errors import InvalidInput, NotPermitted, TransitionNotAllowed
-from sync.vocabulary import OPEN_STATUSES, CaseStatus, Party, Role
+from sync.vocabulary import ACTIVE_STATUSES, OPEN_STATUSES, CaseStatus, Party, Role
 
 
 class Action(StrEnum):
@@ -132,7 +132,7 @@ def _parties(*parties: Party) -> frozenset[Party]:
 
 _ANY = _parties(Party.ANY)
 _LEAD = _parties(Party.LEAD)
-_ACTIVE = frozenset({CaseStatus.ASSIGNED, CaseStatus.ACCEPTED, CaseStatus.HANDLING})
+_ACTIVE = ACTIVE_STATUSES
 _OVERSIGHT: Mapping[Role, frozenset[Party]] = {Role.SUPERVISOR: _ANY, Role.COORDINATOR: _ANY}
 _VERIFIERS: Mapping[Role, frozenset[Party]] = {
     Role.SUPERVISOR: _ANY,

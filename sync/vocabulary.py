@@ -26,6 +26,10 @@ class CaseStatus(StrEnum):
 
 TERMINAL_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.CANCELLED, CaseStatus.MERGED})
 OPEN_STATUSES = frozenset(set(CaseStatus) - TERMINAL_STATUSES)
+# Active (在办): the lead department is working on it (it may be suspended or disputed). Not
+# ``discovered`` (nobody has it yet, or it was returned) nor ``handled`` (reported back, waiting
+# for verification). Which deadline runs in which status: sync/overdue.py.
+ACTIVE_STATUSES = frozenset({CaseStatus.ASSIGNED, CaseStatus.ACCEPTED, CaseStatus.HANDLING})
 
 
 class Party(StrEnum):

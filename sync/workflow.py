@@ -6,7 +6,11 @@ Decisions (the issue is silent on them):
 * An assisting department's time node (协办时间节点) falls before the lead's deadline, so the lead
   has time to bring everyone's work together: N working days → N−1 (at least 1);
   N working hours → ⌈2N/3⌉ (at least 1). A joint session may set explicit nodes instead.
-* Acceptance (签收) is due within ``ACCEPTANCE_LIMIT`` (4 working hours) of assignment.
+* Acceptance (签收) is due within ``ACCEPTANCE_LIMIT`` (4 working hours) of assignment (the
+  same limit the ``acceptance`` escalation level uses); the deadline is stored on the case
+  and shown before anything escalates.
+* A returned case (退回) must be re-routed by the first-contact department within the limit set
+  in the rules data (``[deadlines]`` of server/evaluation/rules.toml), counted from the return.
 * The lead rates each assisting department 1–5 once its task is reported or its time node has
   passed (so not performing can be rated too); a rating of 2 or less needs a comment.
 * A problem reported again at the same site — same category, and the same registered site or
@@ -51,6 +55,11 @@ def assisting_due_at(*, assigned_at: datetime, lead_limit: TimeLimit) -> datetim
 def acceptance_due_at(assigned_at: datetime) -> datetime:
     """When the lead department must have accepted (签收) an assigned case."""
     return compute_deadline(assigned_at=assigned_at, limit=ACCEPTANCE_LIMIT, now=assigned_at).due_at
+
+
+def reroute_due_at(*, returned_at: datetime, limit: TimeLimit) -> datetime:
+    """When the first-contact department must have re-routed (交办 again) a returned case."""
+    return compute_deadline(assigned_at=returned_at, limit=limit, now=returned_at).due_at
 
 
 def check_rating(

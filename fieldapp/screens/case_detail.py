@@ -238,6 +238,19 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         clock_note = snapshot.get("assigned_time_note")
         if clock_note:  # the phone's on-the-spot time was not believed: say why
             controls.append(labelled(env.t("assign.time_note"), str(clock_note)))
+    state = vm.urgency
+    if state is not None:
+        controls.append(
+            ft.Text(
+                env.t(f"bucket.{state.value}"),
+                color=ft.Colors.ERROR if state.value == "overdue" else ft.Colors.PRIMARY,
+                weight=ft.FontWeight.W_600,
+            )
+        )
+    if vm.acceptance_due_at is not None:  # shown before anything escalates
+        controls.append(labelled(env.t("case.acceptance_deadline"), when(vm.acceptance_due_at)))
+    if vm.reroute_due_at is not None:
+        controls.append(labelled(env.t("case.reroute_deadline"), when(vm.reroute_due_at)))
     # -- actions
     actions = vm.actions()
     if form is None:

@@ -23,11 +23,13 @@ from typing import Any
 
 from fieldapp.viewmodels.assignment import AssignmentChoice
 from fieldapp.viewmodels.records import CaseWriter, facts_of
+from fieldapp.viewmodels.tasks import acceptance_deadline, clock_of, reroute_deadline
 from sync.assignment import Proposal
 from sync.boundary_types import Point
 from sync.events import CASE_CREATED, DISPUTE_RULED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
 from sync.geo import distance_m
 from sync.lifecycle import Action, Actor, allowed_actions
+from sync.overdue import Urgency, urgency
 from sync.reference_codec import Reference
 from sync.vocabulary import OPEN_STATUSES, CaseStatus
 
@@ -138,6 +140,22 @@ class CaseDetailViewModel:
             for a in self.snapshot.get("assisting") or []
             if isinstance(a, dict)
         ]
+
+    # -- its clocks (sync/overdue.py, sync/workflow.py) --------------------------------------
+    @property
+    def acceptance_due_at(self) -> datetime | None:
+        """签收时限, while the case awaits acceptance."""
+        return acceptance_deadline(self.snapshot)
+
+    @property
+    def reroute_due_at(self) -> datetime | None:
+        """退回后重新交办时限, while a returned case awaits re-routing."""
+        return reroute_deadline(self.snapshot)
+
+    @property
+    def urgency(self) -> Urgency | None:
+        """Overdue or due soon now, as the server's flags say."""
+        return urgency(clock_of(self.snapshot), self.now)
 
     # -- what this user may do --------------------------------------------------------------
     def actions(self) -> list[Action]:

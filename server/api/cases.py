@@ -44,6 +44,7 @@ def case_out(case: Case, now: datetime, cls: type[CaseOut] = CaseOut, **extra: A
         lead_department=case.lead_department,
     )
     data["overdue"] = case_service.is_overdue(case, now)
+    data["due_soon"] = case_service.is_due_soon(case, now)
     data.update(extra)
     return cls.model_validate(data)
 

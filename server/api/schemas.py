@@ -265,7 +265,16 @@ class CaseOut(BaseModel):
     # why server time was used for an offline assignment (its phone's time was not plausible)
     assigned_time_note: str | None = None
     due_at: datetime | None
-    overdue: bool
+    acceptance_due_at: datetime | None = Field(
+        None, description="签收时限: the lead must accept (签收) by then (sync/workflow.py)"
+    )
+    reroute_due_at: datetime | None = Field(
+        None,
+        description="退回后重新交办时限: a returned case's first-contact department must "
+        "re-route it by then, or it escalates",
+    )
+    overdue: bool = Field(description="sync/overdue.py: the running deadline has passed")
+    due_soon: bool = Field(False, description="sync/overdue.py: little working time left")
     suspended: bool
     disputed: bool
     rework_count: int

@@ -8,6 +8,13 @@ Top-level keys:
   department needs before it is ranked at all (a department with one case never tops the
   table; it is listed as "not ranked", its deductions still shown).
 
+``[deadlines]`` (optional): the clocks the county sets in its rules rather than in code.
+
+- ``reroute_amount`` (int >= 1) and ``reroute_unit`` (``"working_days"`` | ``"working_hours"``):
+  how long the first-contact department has to re-route a returned (退回) case before it
+  escalates like any overdue case (首问负责: no case is stuck with nobody). Left out: the
+  acceptance limit (``sync.workflow.ACCEPTANCE_LIMIT``) applies.
+
 ``[indicators.<name>]`` tables; ``<name>`` is one of ``INDICATORS``. Leaving one out turns it
 off. Common keys: ``kind`` (must match the indicator's kind below) and ``label`` (shown on
 reports, "中文 / English").
@@ -36,7 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sync.boundary_types import TimeLimit
 from sync.errors import InvalidInput
+from sync.vocabulary import TimeUnit
+from sync.workflow import ACCEPTANCE_LIMIT
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
 
@@ -109,6 +119,7 @@ class Rules:
     min_cases: int
     indicators: tuple[IndicatorRule, ...]
     digest: str  # sha256 of the source text: which exact rules a run used
+    reroute_limit: TimeLimit = ACCEPTANCE_LIMIT  # [deadlines]: a returned case's re-routing
 
     def get(self, name: str) -> IndicatorRule | None:
         return next((i for i in self.indicators if i.name == name), None)
@@ -198,7 +209,7 @@ def parse_rules(text: str) -> Rules:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput("rules", f"TOML 格式错误 / not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"version", "base_points", "min_cases", "indicators"})
+    unknown = sorted(set(data) - {"version", "base_points", "min_cases", "indicators", "deadlines"})
     if unknown:
         raise InvalidInput(unknown[0], "未知的键 / unknown key")
     for key in ("version", "base_points", "min_cases"):
@@ -226,7 +237,31 @@ def parse_rules(text: str) -> Rules:
         min_cases=min_cases,
         indicators=indicators,
         digest=hashlib.sha256(text.encode()).hexdigest(),
+        reroute_limit=_deadlines(data.get("deadlines", {})),
     )
+
+
+def _deadlines(table: Any) -> TimeLimit:
+    if not isinstance(table, dict):
+        raise InvalidInput("deadlines", "应为表 / must be a table")
+    unknown = sorted(set(table) - {"reroute_amount", "reroute_unit"})
+    if unknown:
+        raise InvalidInput(f"deadlines.{unknown[0]}", "未知的键 / unknown key")
+    if not table:
+        return ACCEPTANCE_LIMIT
+    for key in ("reroute_amount", "reroute_unit"):
+        if key not in table:
+            raise InvalidInput(f"deadlines.{key}", "缺少该键 / key is missing")
+    amount = table["reroute_amount"]
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+        raise InvalidInput("deadlines.reroute_amount", "应为 >= 1 的整数 / must be an integer >= 1")
+    unit = table["reroute_unit"]
+    if unit not in {u.value for u in TimeUnit}:
+        raise InvalidInput(
+            "deadlines.reroute_unit",
+            f"应为 {' 或 '.join(u.value for u in TimeUnit)} / must be one of these",
+        )
+    return TimeLimit(amount, TimeUnit(unit))
 
 
 def load_rules(path: Path = RULES_PATH) -> Rules:
@@ -247,5 +282,9 @@ def rules_as_dict(rules: Rules) -> dict[str, Any]:
         "base_points": rules.base_points,
         "min_cases": rules.min_cases,
         "digest": rules.digest,
+        "deadlines": {
+            "reroute_amount": rules.reroute_limit.amount,
+            "reroute_unit": rules.reroute_limit.unit.value,
+        },
         "indicators": indicators,
     }

@@ -15,6 +15,7 @@ from server.data import cases as cases_data
 from server.data import sync as sync_data
 from server.models import Case, CaseEvent, CaseSuspension
 from server.services.boundary_cache import ReferenceSnapshot
+from sync import overdue
 from sync.assignment import propose_assignment
 from sync.boundary import locate
 from sync.boundary_types import AssistingDuty, Point, TimeLimit
@@ -32,6 +33,7 @@ from sync.events import (
 from sync.geo import validate_point
 from sync.intake import check_source
 from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
+from sync.overdue import CaseClock
 from sync.visibility import can_see_case, involved_departments
 from sync.vocabulary import TERMINAL_STATUSES, CaseStatus, Role, TimeUnit
 from sync.workcalendar import Suspension, compute_deadline
@@ -513,13 +515,22 @@ def add_note(
     return case
 
 
-def is_overdue(case: Case, now: datetime) -> bool:
-    return (
-        case.due_at is not None
-        and not case.suspended
-        and case.status not in (CaseStatus.CLOSED, CaseStatus.CANCELLED, CaseStatus.MERGED)
-        and case.due_at < now
+def clock_of(case: Case) -> CaseClock:
+    return CaseClock(
+        status=CaseStatus(case.status),
+        due_at=case.due_at,
+        assigned_at=case.assigned_at,
+        suspended=case.suspended,
+        reroute_due_at=case.reroute_due_at,
     )
+
+
+def is_overdue(case: Case, now: datetime) -> bool:
+    return overdue.is_overdue(clock_of(case), now)
+
+
+def is_due_soon(case: Case, now: datetime) -> bool:
+    return overdue.is_due_soon(clock_of(case), now)
 
 
 EDITABLE_FIELDS = ("description", "category")

@@ -47,6 +47,7 @@ from sync.events import DISPUTE_ESCALATED, DISPUTE_RULED, RULING_REFUSED
 from sync.lifecycle import Action, Actor, Request, not_ruled_responsible
 from sync.vocabulary import CaseStatus, Role
 from sync.workcalendar import Suspension
+from sync.workflow import acceptance_due_at
 
 JOINT_CONSULTATION_GROUP = ("shzl", "jwjw", "wbb", "sf", "rx")  # 联合会商小组
 ACCOUNTABILITY = "jwjw"  # 纪委监委: refusals without good reason are reported here
@@ -477,6 +478,7 @@ def settle(
         CaseStatus.HANDLING.value,
     ):
         case.status = CaseStatus.ASSIGNED.value  # the ruled lead accepts; the deadline stands
+        case.acceptance_due_at = acceptance_due_at(now)  # its own 签收 clock, from the ruling
     case.disputed = False
     losers = lost_by([d for d, p in dispute.positions.items() if p.get("not_ours")], responsible)
     names = {d.code: d.short_name for d in reference_data.list_departments(session)}

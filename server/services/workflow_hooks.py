@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from server.data import workflow as wf_data
+from server.evaluation.rules import load_rules
 from server.models import Case, CaseEvent
 from server.services import assisting, disputes
 from server.services.cases import ActionInput
@@ -18,7 +19,13 @@ from sync.events import EVENT_FOR_ACTION, REPEAT_REPORTED
 from sync.lifecycle import Action, Actor
 from sync.vocabulary import CaseStatus, Role, TimeUnit
 from sync.workcalendar import compute_deadline
-from sync.workflow import REPEAT_WINDOW, ClosedCase, find_repeat
+from sync.workflow import (
+    REPEAT_WINDOW,
+    ClosedCase,
+    acceptance_due_at,
+    find_repeat,
+    reroute_due_at,
+)
 
 
 def before_transition(
@@ -28,6 +35,10 @@ def before_transition(
     recorded in the event's data)."""
     if action == Action.RETURN:
         disputes.check_not_ruled_responsible(session, case, actor)
+        # 首问负责: the first-contact department's clock to re-route it (recorded in the event)
+        case.reroute_due_at = reroute_due_at(returned_at=now, limit=load_rules().reroute_limit)
+        case.acceptance_due_at = None
+        inp.extra["reroute_due_at"] = case.reroute_due_at.isoformat()
     elif action == Action.RAISE_DISPUTE:
         inp.extra.update(disputes.prepare_dispute(session, case, actor=actor, now=now))
 
@@ -51,6 +62,9 @@ def after_transition(
             for d, v in dict(inp.extra.get("assist_due_at") or {}).items()
         }
         assisting.sync_assist_tasks(session, case, actor=actor, now=now, due_overrides=overrides)
+        if case.assigned_at is not None:
+            case.acceptance_due_at = acceptance_due_at(case.assigned_at)
+        case.reroute_due_at = None
     elif action == Action.RETURN:
         assisting.withdraw_all(session, case)
         notify(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fieldapp.viewmodels.case_detail import CaseDetailViewModel
 from sync.lifecycle import Action, Actor
+from sync.overdue import Urgency
 from sync.vocabulary import Role
 from tests.fieldapp.vm_fixtures import NOW, POINT, reference, snapshot
 
@@ -160,3 +161,18 @@ def test_the_recordings_photos_sent_as_a_note_show_with_the_recording() -> None:
     assert [r.kind for r in rows] == ["CaseCreated", "NoteAdded"]
     assert rows[0].photos == ("a" * 64, "b" * 64) and rows[0].who == "社会治理中心"
     assert rows[1].text == "已到场"
+
+
+def test_the_case_screen_shows_the_acceptance_deadline_while_the_case_awaits_acceptance() -> None:
+    accept_by = "2026-11-04T07:30:00+00:00"  # Wednesday 15:30 in China
+    vm = detail(HANDLER, **ASSIGNED, assigned_at=NOW.isoformat(), acceptance_due_at=accept_by)
+    assert vm.acceptance_due_at is not None and vm.acceptance_due_at.isoformat() == accept_by
+    assert vm.urgency is None
+    accepted = detail(HANDLER, **{**ASSIGNED, "status": "accepted"}, acceptance_due_at=accept_by)
+    assert accepted.acceptance_due_at is None
+
+
+def test_the_case_screen_says_overdue_as_the_server_does_but_not_while_suspended() -> None:
+    late = {**ASSIGNED, "status": "handling", "due_at": "2026-11-03T09:30:00+00:00"}
+    assert detail(HANDLER, **late).urgency == Urgency.OVERDUE
+    assert detail(HANDLER, **late, suspended=True).urgency is None
