@@ -13,7 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import RootModel
+
+from fieldapp.json_api import read_body
 from fieldapp.viewmodels.dashboard import BUCKET_OF, TOP_HOTSPOTS
+from sync.bodies import BoardRowOut, NotificationOut
+
+BoardRows = RootModel[list[BoardRowOut]]
+Notifications = RootModel[list[NotificationOut]]
 
 PAGE_SIZE = 500  # the server's largest page
 MAX_PAGES = 20
@@ -45,13 +52,17 @@ def fetch_dashboard(client: JsonClient, period: str) -> DashboardPayload:
         "/evaluation/dashboard/cases-over-time", {**window, "bucket": BUCKET_OF[period]}
     )
     hotspots = client.get_json("/evaluation/hotspots", {**window, "limit": TOP_HOTSPOTS})
-    board = client.get_json_list("/supervision/overdue-board", {"by": "department"})
+    board = read_body(
+        "overdue board",
+        BoardRows,
+        client.get_json_list("/supervision/overdue-board", {"by": "department"}),
+    )
     return DashboardPayload(
         period=period,
         on_time=on_time,
         over_time=over_time,
         hotspots=hotspots,
-        board=[r for r in board if isinstance(r, dict)],
+        board=[r.model_dump(mode="json") for r in board.root],
     )
 
 
@@ -66,11 +77,13 @@ def fetch_notifications(
         params: dict[str, Any] = {"after_id": after_id, "limit": page_size}
         if unread_only:
             params["unread"] = "true"
-        page = [n for n in client.get_json_list("/notifications", params) if isinstance(n, dict)]
-        out.extend(page)
-        if len(page) < page_size:
+        page = read_body(
+            "notifications", Notifications, client.get_json_list("/notifications", params)
+        )
+        out.extend(n.model_dump(mode="json") for n in page.root)
+        if len(page.root) < page_size:
             break
-        after_id = max(int(n.get("id") or 0) for n in page)
+        after_id = max(n.id for n in page.root)
     return out
 
 
