@@ -11,6 +11,7 @@ first wrong field (``photos[3]``, ``location.lat`` …); the push goes on with t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,7 @@ from sync.lifecycle import Action
 from sync.limits import (
     MAX_ASSISTING,
     MAX_EVIDENCE_TEXT,
+    UUID_PATTERN,
     CaseId,
     Category,
     Code,
@@ -235,6 +237,9 @@ def decode_payload(type_: CommandType, payload: Mapping[str, Any]) -> Payload:
         raise invalid_input(error) from None
 
 
-def payload_json(message: Payload) -> dict[str, Any]:
-    """A message as the JSON payload a phone queues."""
-    return message.model_dump(mode="json", exclude_unset=True)
+def case_id_of(payload: Mapping[str, Any]) -> str | None:
+    """The case a payload names, if it names one well-formed (a refusal is stored with it)."""
+    value = payload.get("case_id")
+    if isinstance(value, str) and re.fullmatch(UUID_PATTERN, value):
+        return value
+    return None

@@ -26,7 +26,14 @@ from server.services.disputes import check_claimed_responsible
 from server.services.payloads import new_case_from
 from server.services.payloads import point_of as _point
 from sync.boundary_types import AssistingDuty
-from sync.commands import AddNote, CreateCase, EditCase, TransitionCase, decode_payload
+from sync.commands import (
+    AddNote,
+    CreateCase,
+    EditCase,
+    TransitionCase,
+    case_id_of,
+    decode_payload,
+)
 from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from sync.lifecycle import Action, Actor
 from sync.protocol import (
@@ -165,7 +172,7 @@ def _rejected(cmd: Command, error: DomainError) -> CommandResult:
         status=ResultStatus.REJECTED,
         code=error.code,
         reason=error.reason,
-        case_id=cmd.payload.get("case_id"),
+        case_id=case_id_of(cmd.payload),
         detail=detail,
     )
 

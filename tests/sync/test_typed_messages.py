@@ -222,6 +222,9 @@ def test_a_malformed_command_is_refused_alone_and_the_others_are_applied(server:
         (CommandType.TRANSITION_CASE, {"case_id": case_id, "action": "accept", "note": "签收"}),
         (CommandType.TRANSITION_CASE, {"case_id": case_id, "action": "fly_away"}),
         (CommandType.ADD_NOTE, {"case_id": case_id, "note": "x", "where": "here"}),
+        (CommandType.ADD_NOTE, {"case_id": 5, "note": "x"}),
+        (CommandType.ADD_NOTE, {"case_id": "长" * 100, "note": "x"}),
+        (CommandType.EDIT_CASE, {"case_id": case_id, "fields": {"status": {"value": "closed"}}}),
         (CommandType.ADD_NOTE, {"case_id": case_id, "note": "已签收，安排处置"}),
     )
     assert [(r["status"], (r["detail"] or {}).get("field")) for r in results] == [
@@ -230,6 +233,9 @@ def test_a_malformed_command_is_refused_alone_and_the_others_are_applied(server:
         ("applied", None),
         ("rejected", "action"),
         ("rejected", "where"),
+        ("rejected", "case_id"),
+        ("rejected", "case_id"),
+        ("rejected", "fields.status"),
         ("applied", None),
     ]
     case = server.get(f"/cases/{case_id}", "supervisor").json()
