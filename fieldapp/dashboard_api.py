@@ -17,7 +17,13 @@ from pydantic import RootModel
 
 from fieldapp.json_api import read_body
 from fieldapp.viewmodels.dashboard import BUCKET_OF, TOP_HOTSPOTS
-from sync.bodies import BoardRowOut, NotificationOut
+from sync.bodies import (
+    BoardRowOut,
+    CasesOverTimeOut,
+    HotspotsOut,
+    NotificationOut,
+    OnTimeOut,
+)
 
 BoardRows = RootModel[list[BoardRowOut]]
 Notifications = RootModel[list[NotificationOut]]
@@ -45,13 +51,22 @@ class DashboardPayload:
 
 def fetch_dashboard(client: JsonClient, period: str) -> DashboardPayload:
     """The four figures for ``period`` (``month`` / ``quarter`` / ``year``)."""
-    on_time = client.get_json("/evaluation/dashboard/on-time", {"kind": period})
-    start = (on_time.get("period") or {}).get("start")
-    window = {"start": start} if start else {}
-    over_time = client.get_json(
-        "/evaluation/dashboard/cases-over-time", {**window, "bucket": BUCKET_OF[period]}
+    on_time = read_body(
+        "on-time", OnTimeOut, client.get_json("/evaluation/dashboard/on-time", {"kind": period})
     )
-    hotspots = client.get_json("/evaluation/hotspots", {**window, "limit": TOP_HOTSPOTS})
+    window = {"start": on_time.period.start.isoformat()}
+    over_time = read_body(
+        "cases over time",
+        CasesOverTimeOut,
+        client.get_json(
+            "/evaluation/dashboard/cases-over-time", {**window, "bucket": BUCKET_OF[period]}
+        ),
+    )
+    hotspots = read_body(
+        "hotspots",
+        HotspotsOut,
+        client.get_json("/evaluation/hotspots", {**window, "limit": TOP_HOTSPOTS}),
+    )
     board = read_body(
         "overdue board",
         BoardRows,
@@ -59,9 +74,9 @@ def fetch_dashboard(client: JsonClient, period: str) -> DashboardPayload:
     )
     return DashboardPayload(
         period=period,
-        on_time=on_time,
-        over_time=over_time,
-        hotspots=hotspots,
+        on_time=on_time.model_dump(mode="json"),
+        over_time=over_time.model_dump(mode="json"),
+        hotspots=hotspots.model_dump(mode="json"),
         board=[r.model_dump(mode="json") for r in board.root],
     )
 

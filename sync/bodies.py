@@ -224,3 +224,66 @@ class SessionSummaryOut(Body):
 
 class SessionListOut(Body):
     sessions: list[SessionSummaryOut]
+
+
+# --- the supervisor's dashboard ------------------------------------------------------------------
+
+
+class PeriodOut(Body):
+    label: str
+    start: datetime
+    end: datetime
+
+
+class OnTimeRowOut(Body):
+    """One department's on-time closure rate, scored now."""
+
+    department: str
+    name: str
+    rate: float | None
+    sample: int
+    late: int
+    due: int = 0
+    suspended: int = 0
+    shared: int = 0
+    ranked: bool
+
+
+class OnTimeOut(Body):
+    period: PeriodOut
+    min_cases: int
+    departments: list[OnTimeRowOut]
+
+
+class StatusBucketOut(Body):
+    label: str
+    end: datetime
+    counts: dict[str, int]
+
+
+class CasesOverTimeOut(Body):
+    bucket: str
+    statuses: list[str]
+    buckets: list[StatusBucketOut]
+
+
+class HotspotOut(Body):
+    category: str
+    lat: float
+    lon: float
+    radius_m: float
+    reports: int
+    cases: int
+    tickets: int
+    first_at: datetime
+    last_at: datetime
+    departments: dict[str, int] = {}
+    case_ids: list[str] = []
+    items: list[dict[str, Any]] = []
+
+
+class HotspotsOut(Body):
+    radius_m: float
+    min_reports: int
+    total: int
+    hotspots: list[HotspotOut]

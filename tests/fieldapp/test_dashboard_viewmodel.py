@@ -33,18 +33,51 @@ OVER_TIME = {
     "bucket": "day",
     "statuses": ["assigned", "closed", "accepted"],
     "buckets": [
-        {"label": "2026-11-01", "end": "x", "counts": {"assigned": 2}},
-        {"label": "2026-11-02", "end": "x", "counts": {"assigned": 1, "accepted": 1}},
-        {"label": "2026-11-03", "end": "x", "counts": {"accepted": 1, "closed": 1}},
+        {"label": "2026-11-01", "end": "2026-11-01T16:00:00+00:00", "counts": {"assigned": 2}},
+        {
+            "label": "2026-11-02",
+            "end": "2026-11-02T16:00:00+00:00",
+            "counts": {"assigned": 1, "accepted": 1},
+        },
+        {
+            "label": "2026-11-03",
+            "end": "2026-11-03T16:00:00+00:00",
+            "counts": {"accepted": 1, "closed": 1},
+        },
     ],
 }
 ON_TIME = {
-    "period": {"label": "2026-11", "start": "2026-10-31T16:00:00+00:00", "end": "x"},
+    "period": {
+        "label": "2026-11",
+        "start": "2026-10-31T16:00:00+00:00",
+        "end": "2026-11-30T16:00:00+00:00",
+    },
     "min_cases": 3,
     "departments": [
-        {"department": "sw", "name": "汶上县水务局", "rate": 1.0, "sample": 2, "late": 0},
-        {"department": "zhzf", "name": "汶上县综合行政执法局", "rate": 2 / 3, "sample": 3},
-        {"department": "zj", "name": "汶上县住房和城乡建设局", "rate": None, "sample": 0},
+        {
+            "department": "sw",
+            "name": "汶上县水务局",
+            "rate": 1.0,
+            "sample": 2,
+            "late": 0,
+            "ranked": False,
+        },
+        {
+            "department": "zhzf",
+            "name": "汶上县综合行政执法局",
+            "rate": 2 / 3,
+            "sample": 3,
+            "late": 0,
+            "ranked": True,
+        },
+        {
+            "department": "zj",
+            "name": "汶上县住房和城乡建设局",
+            "rate": None,
+            "sample": 0,
+            "late": 0,
+            "ranked": False,
+        },
     ],
 }
 
@@ -187,7 +220,7 @@ class FakeClient:
             return ON_TIME
         if path.endswith("cases-over-time"):
             return OVER_TIME
-        return {"total": 0, "hotspots": []}
+        return {"radius_m": 100.0, "min_reports": 3, "total": 0, "hotspots": []}
 
     def get_json_list(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
         self.calls.append((path, params))
