@@ -40,6 +40,8 @@ from sync.limits import (
 )
 from sync.protocol import CommandType
 
+MAX_FIELD_NAME = 100  # of a field named in a refusal
+
 
 class Message(BaseModel):
     """Fields a newer phone adds are ignored by an older server (the protocol's rule)."""
@@ -226,7 +228,10 @@ def reason_of(error: Mapping[str, Any]) -> str:
 def invalid_input(error: ValidationError) -> InvalidInput:
     """The first wrong field of ``error`` as the rules' ``InvalidInput``."""
     first = error.errors()[0]
-    return InvalidInput(field_path(first["loc"]) or "payload", reason_of(first))
+    field = field_path(first["loc"]) or "payload"
+    if len(field) > MAX_FIELD_NAME:  # a made-up key names itself: keep the stored refusal short
+        field = field[:MAX_FIELD_NAME] + "…"
+    return InvalidInput(field, reason_of(first))
 
 
 def decode_payload(type_: CommandType, payload: Mapping[str, Any]) -> Payload:

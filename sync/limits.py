@@ -16,7 +16,7 @@ from pydantic import Field, StringConstraints
 # --- texts (characters, as sent: before any trimming) -----------------------------------------
 MAX_DESCRIPTION = 4000  # a case's description (描述)
 MAX_NOTE = 4000  # a note, a report-back's note (备注 / 反馈)
-MAX_REASON = 2000  # a reason (退回、中止、异议、改派的理由)
+MAX_REASON = 1000  # a reason (退回、中止、异议、改派的理由); a suspension stores it in 1000
 MAX_LEGAL_BASIS = 1000  # a legal basis (依据)
 MAX_DUTY = 500  # one department's duty on a case (职责)
 MAX_FACTS = 4000  # facts or a ruling's text (事实 / 认定意见)

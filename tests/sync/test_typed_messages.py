@@ -225,6 +225,7 @@ def test_a_malformed_command_is_refused_alone_and_the_others_are_applied(server:
         (CommandType.ADD_NOTE, {"case_id": 5, "note": "x"}),
         (CommandType.ADD_NOTE, {"case_id": "长" * 100, "note": "x"}),
         (CommandType.EDIT_CASE, {"case_id": case_id, "fields": {"status": {"value": "closed"}}}),
+        (CommandType.EDIT_CASE, {"case_id": case_id, "fields": {"长" * 3000: {"value": 1}}}),
         (CommandType.ADD_NOTE, {"case_id": case_id, "note": "已签收，安排处置"}),
     )
     assert [(r["status"], (r["detail"] or {}).get("field")) for r in results] == [
@@ -236,6 +237,7 @@ def test_a_malformed_command_is_refused_alone_and_the_others_are_applied(server:
         ("rejected", "case_id"),
         ("rejected", "case_id"),
         ("rejected", "fields.status"),
+        ("rejected", "fields." + "长" * 93 + "…"),
         ("applied", None),
     ]
     case = server.get(f"/cases/{case_id}", "supervisor").json()
