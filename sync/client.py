@@ -18,6 +18,7 @@ from sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     CommandResult,
+    DeviceToken,
     PullResponse,
     PushResponse,
     ResultStatus,
@@ -100,11 +101,11 @@ class SyncClient:
         r = self._request(
             "POST", "/devices", {"client_id": self.client_id, "name": name}, token=user_token
         )
-        body = r.json()
+        body = DeviceToken.model_validate(r.json())
         with self.store.transaction() as s:
-            self.store.set("device_id", body["device_id"], s)
-            self.store.set("device_token", body["device_token"], s)
-        return str(body["device_id"])
+            self.store.set("device_id", body.device_id, s)
+            self.store.set("device_token", body.device_token, s)
+        return body.device_id
 
     @property
     def registered(self) -> bool:

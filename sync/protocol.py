@@ -35,16 +35,6 @@ class ResultStatus(StrEnum):
     CONFLICT = "conflict"  # applied in part: someone else changed a field meanwhile
 
 
-class PointMsg(BaseModel):
-    lat: float
-    lon: float
-
-
-class FieldEdit(BaseModel):
-    base: Any = None  # the value the device saw when the user edited
-    value: Any = None
-
-
 class Command(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -64,7 +54,7 @@ class Command(BaseModel):
     id: int = Field(ge=1)
     type: CommandType
     created_at: datetime  # the device's clock: kept as evidence, never trusted for order
-    payload: dict[str, Any]
+    payload: dict[str, Any]  # read per command by sync/commands.py: a bad one refuses that command
 
 
 class PushRequest(BaseModel):

@@ -1,11 +1,26 @@
-"""Request and response bodies of the HTTP API, with examples for the OpenAPI page."""
+"""Request and response bodies of the HTTP API, with examples for the OpenAPI page.
+
+The request bodies build on the messages of ``sync/commands.py`` (one set of limits with the
+sync push); the answers a phone decodes are ``sync/bodies.py``'s."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sync.bodies import CaseEventOut, CaseOut, LoginOut, UserOut
+from sync.commands import (
+    ActionFields,
+    AssignFields,
+    AssistingDutyMsg,
+    DisputeFields,
+    GeoPoint,
+    MergeFields,
+    NewCaseFields,
+    NoteFields,
+)
+from sync.limits import MAX_ASSISTING, CaseId, Duty, LegalBasis
 
 
 class LoginIn(BaseModel):
@@ -16,22 +31,7 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-class UserOut(BaseModel):
-    id: str
-    username: str
-    display_name: str
-    role: str
-    department_code: str
-
-
-class LoginOut(BaseModel):
-    token: str
-    user: UserOut
-
-
-class PointIn(BaseModel):
-    lat: float = Field(ge=-90, le=90, examples=[35.7312])
-    lon: float = Field(ge=-180, le=180, examples=[116.4887])
+PointIn = GeoPoint  # one point type, with one set of ranges (sync/limits.py)
 
 
 class DepartmentOut(BaseModel):
@@ -67,18 +67,16 @@ class SiteOut(BaseModel):
     radius_m: float
 
 
-class AssistingDutyIO(BaseModel):
-    department_code: str = Field(min_length=1, max_length=40)
-    duty: str = Field(max_length=500)
+AssistingDutyIO = AssistingDutyMsg
 
 
 class BoundaryEntryIO(BaseModel):
     matter: str = Field(min_length=1, max_length=100)
     category: str = Field(min_length=1, max_length=60)
     lead_department_code: str
-    lead_duty: str = Field(max_length=500)
-    assisting: list[AssistingDutyIO] = []
-    legal_basis: str = Field(max_length=1000)
+    lead_duty: Duty
+    assisting: list[AssistingDutyIO] = Field(default_factory=list, max_length=MAX_ASSISTING)
+    legal_basis: LegalBasis
     area_kind: str = Field(examples=["county", "urban", "towns"])
     area_towns: list[str] = []
     time_amount: int = Field(gt=0, le=10000)
@@ -130,7 +128,7 @@ class PublishVersionIn(BaseModel):
     entries: list[BoundaryEntryIO]
 
 
-class CaseCreateIn(BaseModel):
+class CaseCreateIn(NewCaseFields):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -142,18 +140,11 @@ class CaseCreateIn(BaseModel):
             }
         }
     )
-    id: str = Field(min_length=36, max_length=36, description="UUID, may be generated offline")
-    category: str = Field(min_length=1, max_length=60)
-    description: str = Field(min_length=1, max_length=4000)
-    source: str = "inspection"
-    location: PointIn | None = None
-    town_code: str | None = None
-    site_code: str | None = None
-    first_contact_department: str | None = None
-    recorded_at: datetime | None = None
+    id: CaseId
+    # the other fields, and their limits, are the CreateCase command's (sync/commands.py)
 
 
-class ActionIn(BaseModel):
+class ActionIn(ActionFields):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -164,13 +155,9 @@ class ActionIn(BaseModel):
             }
         }
     )
-    reason: str = Field(default="", max_length=2000)
-    note: str = Field(default="", max_length=4000)
-    where: PointIn | None = None
-    photos: list[str] = Field(default_factory=list, max_length=50)
 
 
-class AssignIn(ActionIn):
+class AssignIn(AssignFields):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -181,12 +168,9 @@ class AssignIn(ActionIn):
             }
         }
     )
-    lead_department: str | None = None
-    assisting: list[AssistingDutyIO] | None = None
-    override_reason: str = Field(default="", max_length=2000)
 
 
-class MergeIn(ActionIn):
+class MergeIn(MergeFields):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -195,10 +179,9 @@ class MergeIn(ActionIn):
             }
         }
     )
-    duplicate_of: str = Field(min_length=1, max_length=36)
 
 
-class DisputeActionIn(ActionIn):
+class DisputeActionIn(DisputeFields):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -209,10 +192,9 @@ class DisputeActionIn(ActionIn):
             }
         }
     )
-    legal_basis: str = Field(default="", max_length=1000)  # required: refused when blank
 
 
-class NoteIn(BaseModel):
+class NoteIn(NoteFields):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -222,68 +204,6 @@ class NoteIn(BaseModel):
             }
         }
     )
-    note: str = Field(default="", max_length=4000)
-    photos: list[str] = Field(default_factory=list, max_length=50)
-    where: PointIn | None = None
-
-
-class CaseEventOut(BaseModel):
-    seq: int
-    kind: str
-    actor_user_id: str
-    actor_department: str
-    at: datetime
-    lat: float | None
-    lon: float | None
-    list_version: int | None
-    status_after: str
-    data: dict[str, Any]
-
-
-class CaseOut(BaseModel):
-    id: str
-    number: str
-    status: str
-    category: str
-    matter: str | None
-    description: str
-    source: str
-    lat: float | None
-    lon: float | None
-    town_code: str | None
-    site_code: str | None
-    first_contact_department: str
-    owner_department: str
-    reporter_user_id: str
-    lead_department: str | None
-    assisting: list[dict[str, Any]]
-    legal_basis: str | None
-    list_version: int | None
-    time_amount: int | None
-    time_unit: str | None
-    assigned_at: datetime | None
-    # why server time was used for an offline assignment (its phone's time was not plausible)
-    assigned_time_note: str | None = None
-    due_at: datetime | None
-    acceptance_due_at: datetime | None = Field(
-        None, description="签收时限: the lead must accept (签收) by then (sync/workflow.py)"
-    )
-    reroute_due_at: datetime | None = Field(
-        None,
-        description="退回后重新交办时限: a returned case's first-contact department must "
-        "re-route it by then, or it escalates",
-    )
-    overdue: bool = Field(description="sync/overdue.py: the running deadline has passed")
-    due_soon: bool = Field(False, description="sync/overdue.py: little working time left")
-    suspended: bool
-    disputed: bool
-    rework_count: int
-    return_count: int
-    duplicate_of: str | None
-    closed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
 
 
 class CallBackOut(BaseModel):
@@ -299,7 +219,7 @@ class CallBackOut(BaseModel):
 class CaseDetailOut(CaseOut):
     events: list[CaseEventOut]
     allowed_actions: list[str]
-    call_backs: list[CallBackOut] = []
+    call_backs: list[CallBackOut] = Field(default_factory=list)
 
 
 class CasePageOut(BaseModel):
@@ -320,3 +240,11 @@ class ProposalOut(BaseModel):
     deadline_note: str | None
     town_code: str | None
     site_code: str | None
+
+
+__all__ = [
+    "CaseEventOut",
+    "CaseOut",
+    "LoginOut",
+    "UserOut",
+]

@@ -25,6 +25,7 @@ from server.services import cases as case_service
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.payloads import new_case_from
 from sync.boundary_types import Point
+from sync.commands import case_id_of
 from sync.errors import DomainError, InvalidInput
 from sync.lifecycle import Actor
 from sync.protocol import Command, CommandResult, ResultStatus
@@ -165,6 +166,6 @@ def _rejected(cmd: Command, error: DomainError) -> CommandResult:
         status=ResultStatus.REJECTED,
         code=error.code,
         reason=error.reason,
-        case_id=cmd.payload.get("case_id"),
+        case_id=case_id_of(cmd.payload),
         detail=error.as_dict(),
     )

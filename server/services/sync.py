@@ -25,9 +25,16 @@ from server.services.boundary_cache import ReferenceSnapshot
 from server.services.disputes import check_claimed_responsible
 from server.services.payloads import new_case_from
 from server.services.payloads import point_of as _point
-from server.services.payloads import text_of as _str
 from sync.boundary_types import AssistingDuty
 from sync.clock_rules import clock_offset
+from sync.commands import (
+    AddNote,
+    CreateCase,
+    EditCase,
+    TransitionCase,
+    case_id_of,
+    decode_payload,
+)
 from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from sync.lifecycle import Action, Actor
 from sync.protocol import (
@@ -106,66 +113,53 @@ def _apply(
     link_photo: Callable[..., None] | None,
     clock_offset_s: float | None = None,
 ) -> CommandResult:
-    p = cmd.payload
-    case_id = _str(p, "case_id")
-    if not case_id:
-        raise InvalidInput("case_id", "缺少案件编号 / case_id is required")
-    if cmd.type == CommandType.CREATE_CASE:
+    # the payload's shape and limits are its message's (sync/commands.py), as on REST
+    p = decode_payload(cmd.type, cmd.payload)
+    case_id = p.case_id
+    if isinstance(p, CreateCase):
         case_service.create_case(
             session, actor=actor, ref=ref, now=now, new=new_case_from(cmd, now, clock_offset_s)
         )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
-    if cmd.type == CommandType.TRANSITION_CASE:
-        try:
-            action = Action(_str(p, "action"))
-        except ValueError:
-            raise InvalidInput("action", "未知的操作 / unknown action") from None
-        assisting = p.get("assisting")
+    if isinstance(p, TransitionCase):
         extra: dict[str, Any] = {"device_at": cmd.created_at.isoformat()}
-        if action is Action.RAISE_DISPUTE and p.get("claimed_responsible"):
-            claimed = _str(p, "claimed_responsible")
-            check_claimed_responsible(claimed, ref)
-            extra["claimed_responsible"] = claimed
+        if p.action is Action.RAISE_DISPUTE and p.claimed_responsible:
+            check_claimed_responsible(p.claimed_responsible, ref)
+            extra["claimed_responsible"] = p.claimed_responsible
         inp = case_service.ActionInput(
-            reason=_str(p, "reason"),
-            note=_str(p, "note"),
-            where=_point(p.get("where"), "where"),
-            photos=tuple(p.get("photos") or ()),
-            duplicate_of=p.get("duplicate_of"),
-            legal_basis=_str(p, "legal_basis"),
-            lead_department=p.get("lead_department"),
-            assisting=tuple(
-                AssistingDuty(a["department_code"], a.get("duty", "")) for a in assisting
-            )
-            if assisting is not None
+            reason=p.reason,
+            note=p.note,
+            where=_point(p.where),
+            photos=tuple(p.photos),
+            duplicate_of=p.duplicate_of,
+            legal_basis=p.legal_basis,
+            lead_department=p.lead_department,
+            assisting=tuple(AssistingDuty(a.department_code, a.duty) for a in p.assisting)
+            if p.assisting is not None
             else None,
-            override_reason=_str(p, "override_reason"),
+            override_reason=p.override_reason,
             extra=extra,
             device_at=cmd.created_at,  # on the spot: sync/clock_rules.assignment_time
             device_clock_offset_s=clock_offset_s,
         )
         case_service.apply_action(
-            session, actor=actor, case_id=case_id, action=action, inp=inp, ref=ref, now=now
+            session, actor=actor, case_id=case_id, action=p.action, inp=inp, ref=ref, now=now
         )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
-    if cmd.type == CommandType.ADD_NOTE:
+    if isinstance(p, AddNote):
         case_service.add_note(
             session,
             actor=actor,
             case_id=case_id,
-            note=_str(p, "note"),
-            photos=list(p.get("photos") or ()),
-            where=_point(p.get("where"), "where"),
+            note=p.note,
+            photos=list(p.photos),
+            where=_point(p.where),
             now=now,
         )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
-    if cmd.type == CommandType.EDIT_CASE:
-        fields = p.get("fields") or {}
-        if not isinstance(fields, dict) or not fields:
-            raise InvalidInput("fields", "没有要修改的字段 / nothing to edit")
-        edits = {k: (v.get("base"), v.get("value")) for k, v in fields.items()}
+    if isinstance(p, EditCase):
         _, conflicts = case_service.edit_case(
-            session, actor=actor, case_id=case_id, edits=edits, ref=ref, now=now
+            session, actor=actor, case_id=case_id, edits=p.fields.edits(), ref=ref, now=now
         )
         if conflicts:
             return CommandResult(
@@ -182,11 +176,9 @@ def _apply(
                 },
             )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
-    if cmd.type == CommandType.ADD_PHOTO:
-        link = link_photo or photo_service.link_photo
-        link(session=session, actor=actor, sha256=_str(p, "sha256"), case_id=case_id, now=now)
-        return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
-    raise InvalidInput("type", "未知的命令 / unknown command")
+    link = link_photo or photo_service.link_photo
+    link(session=session, actor=actor, sha256=p.sha256, case_id=case_id, now=now)
+    return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
 
 
 def _rejected(cmd: Command, error: DomainError) -> CommandResult:
@@ -196,7 +188,7 @@ def _rejected(cmd: Command, error: DomainError) -> CommandResult:
         status=ResultStatus.REJECTED,
         code=error.code,
         reason=error.reason,
-        case_id=cmd.payload.get("case_id"),
+        case_id=case_id_of(cmd.payload),
         detail=detail,
     )
 
@@ -334,24 +326,27 @@ def _apply_one(
 def _keep_evidence(
     session: Session, cmd: Command, actor: Actor, error: DomainError, now: datetime
 ) -> None:
+    """A refused action's note, photos and place are kept on the case, if its payload was
+    well-formed (a payload over the limits keeps nothing)."""
     if cmd.type != CommandType.TRANSITION_CASE:
         return
-    p = cmd.payload
     try:
-        where = _point(p.get("where"), "where")
+        p = decode_payload(cmd.type, cmd.payload)
     except InvalidInput:
-        where = None
+        return
+    if not isinstance(p, TransitionCase):
+        return
     savepoint = session.begin_nested()
     try:
         case_service.keep_rejected_evidence(
             session,
             actor=actor,
-            case_id=str(p.get("case_id", "")),
-            action=str(p.get("action")),
+            case_id=p.case_id,
+            action=p.action.value,
             rejection=error.reason,
-            note=str(p.get("note") or ""),
-            photos=[str(x) for x in p.get("photos") or ()],
-            where=where,
+            note=p.note,
+            photos=list(p.photos),
+            where=_point(p.where),
             now=now,
         )
         session.flush()

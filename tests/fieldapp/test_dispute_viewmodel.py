@@ -21,7 +21,7 @@ from fieldapp.viewmodels.dispute import (
 )
 from sync.lifecycle import Actor
 from sync.vocabulary import Role
-from tests.fieldapp.vm_fixtures import reference
+from tests.fieldapp.vm_fixtures import case_out_json, reference
 
 NOW = datetime(2026, 11, 4, 2, tzinfo=UTC)
 LEAD = Actor("u-zhzf", Role.HANDLER, "zhzf")
@@ -61,17 +61,17 @@ def dispute_json(**over: Any) -> dict[str, Any]:
 
 def work_json(*disputes: dict[str, Any], minutes: list[dict[str, Any]] | None = None) -> dict:
     return {
-        "case": {
-            "id": "c1",
-            "number": "YX261103-ABC",
-            "status": "accepted",
-            "category": "waterlogging",
-            "lead_department": "zhzf",
-            "assisting": [{"department_code": "sw", "duty": "泵站强排"}],
-            "due_at": "2026-11-04T02:00:00Z",
-            "time_amount": 24,
-            "time_unit": "working_hours",
-        },
+        "case": case_out_json(
+            id="c1",
+            number="YX261103-ABC",
+            status="accepted",
+            category="waterlogging",
+            lead_department="zhzf",
+            assisting=[{"department_code": "sw", "duty": "泵站强排"}],
+            due_at="2026-11-04T02:00:00Z",
+            time_amount=24,
+            time_unit="working_hours",
+        ),
         "assist_tasks": [],
         "disputes": list(disputes),
         "escalations": [],

@@ -99,3 +99,42 @@ def snapshot(**fields: Any) -> dict[str, Any]:
     }
     base.update(fields)
     return base
+
+
+def case_out_json(**fields: Any) -> dict[str, Any]:
+    """A case as the server answers it (``sync.bodies.CaseOut``, every field), with ``fields``."""
+    body: dict[str, Any] = {
+        "id": "c1",
+        "number": "YX261103-ABC",
+        "status": "accepted",
+        "category": "waterlogging",
+        "matter": "城区积水点治理",
+        "description": "胡同口积水",
+        "source": "inspection",
+        "lat": POINT[0],
+        "lon": POINT[1],
+        "town_code": "wenshang",
+        "site_code": None,
+        "first_contact_department": "shzl",
+        "owner_department": "zhzf",
+        "reporter_user_id": "u-in",
+        "lead_department": "zhzf",
+        "assisting": [],
+        "legal_basis": "《城镇排水与污水处理条例》",
+        "list_version": 1,
+        "time_amount": 24,
+        "time_unit": "working_hours",
+        "assigned_at": "2026-11-03T02:00:00Z",
+        "due_at": "2026-11-04T02:00:00Z",
+        "overdue": False,
+        "suspended": False,
+        "disputed": False,
+        "rework_count": 0,
+        "return_count": 0,
+        "duplicate_of": None,
+        "closed_at": None,
+        "created_at": "2026-11-03T01:00:00Z",
+        "updated_at": "2026-11-03T02:00:00Z",
+        "version": 1,
+    }
+    return {**body, **fields}
