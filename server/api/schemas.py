@@ -189,17 +189,22 @@ class MergeIn(ActionIn):
 
 
 class DisputeActionIn(ActionIn):
+    """异议: one body for both dispute endpoints (``/cases/{id}/raise-dispute`` and
+    ``/workflow/cases/{id}/disputes``), so the same request gets the same answer."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
                 "reason": "涵洞排水设施属水务局管养，非本局职责",
                 "legal_basis": "《城镇排水与污水处理条例》第二十条；县水务局“三定”规定",
+                "claimed_responsible": "sw",
                 "note": "",
                 "photos": [],
             }
         }
     )
     legal_basis: str = Field(default="", max_length=1000)  # required: refused when blank
+    claimed_responsible: str | None = Field(default=None, max_length=40)
 
 
 class NoteIn(BaseModel):

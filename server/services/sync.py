@@ -19,10 +19,10 @@ from server.data import sync as sync_data
 from server.models import Case, CommandResultRow, Device, User
 from server.services import batch_create
 from server.services import cases as case_service
+from server.services import disputes as dispute_service
 from server.services import photos as photo_service
 from server.services.auth import token_hash
 from server.services.boundary_cache import ReferenceSnapshot
-from server.services.disputes import check_claimed_responsible
 from server.services.payloads import new_case_from
 from server.services.payloads import point_of as _point
 from server.services.payloads import text_of as _str
@@ -106,12 +106,26 @@ def _apply(
             action = Action(_str(p, "action"))
         except ValueError:
             raise InvalidInput("action", "未知的操作 / unknown action") from None
+        if action is Action.RAISE_DISPUTE:  # the one path both REST endpoints take too
+            dispute_service.raise_dispute(
+                session,
+                actor=actor,
+                case_id=case_id,
+                command=dispute_service.RaiseDispute(
+                    reason=_str(p, "reason"),
+                    legal_basis=_str(p, "legal_basis"),
+                    claimed_responsible=_str(p, "claimed_responsible") or None,
+                    note=_str(p, "note"),
+                    photos=tuple(p.get("photos") or ()),
+                    where=_point(p.get("where"), "where"),
+                    device_at=cmd.created_at.isoformat(),
+                ),
+                ref=ref,
+                now=now,
+            )
+            return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
         assisting = p.get("assisting")
         extra: dict[str, Any] = {"device_at": cmd.created_at.isoformat()}
-        if action is Action.RAISE_DISPUTE and p.get("claimed_responsible"):
-            claimed = _str(p, "claimed_responsible")
-            check_claimed_responsible(claimed, ref)
-            extra["claimed_responsible"] = claimed
         inp = case_service.ActionInput(
             reason=_str(p, "reason"),
             note=_str(p, "note"),
