@@ -122,6 +122,17 @@ def no_open_dispute(case: CaseFacts, actor: Actor, request: Request) -> None:
         )
 
 
+def not_under_dispute(case: CaseFacts, actor: Actor, request: Request) -> None:
+    """A case under dispute is settled through the dispute path (协商 → 编办 → 联合会商), not
+    handed back: a return would leave the dispute with no case to settle."""
+    if case.disputed:
+        raise TransitionNotAllowed(
+            "案件异议未办结，须按异议程序处理，不能退回 / the case is under dispute: it is "
+            "settled through the dispute path, not returned",
+            code="under_dispute",
+        )
+
+
 def not_coordinated_yet(case: CaseFacts, actor: Actor, request: Request) -> None:
     """只协调一次，只出一个会议纪要: a matter already coordinated or ruled is not disputed again."""
     if case.coordinated:
@@ -183,7 +194,7 @@ TRANSITIONS: Mapping[Action, Transition] = {
             frozenset({CaseStatus.ASSIGNED}),
             CaseStatus.DISCOVERED,
             {Role.HANDLER: _LEAD},
-            (needs_reason, not_ruled_responsible),
+            (needs_reason, not_ruled_responsible, not_under_dispute),
         ),
         Transition(
             Action.START_HANDLING,

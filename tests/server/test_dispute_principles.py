@@ -255,6 +255,23 @@ def test_after_a_ruling_no_path_hands_the_case_to_a_department_that_was_not_rule
     assert case_detail(server, cid)["lead_department"] == "zj"
 
 
+def test_a_lead_cannot_return_a_case_under_dispute_to_have_it_assigned_elsewhere(
+    server: Server,
+) -> None:
+    cid = parking_case(server, accept=False)["id"]  # assigned, not yet accepted
+    raise_dispute(server, "zhzf_handler", cid, claimed_responsible="zj")
+    offered = case_detail(server, cid, "zhzf_handler")["allowed_actions"]
+    assert "return" not in offered and "accept" in offered
+    r = server.post(f"/cases/{cid}/return", "zhzf_handler", {"reason": "应由住建局负责"})
+    assert r.status_code == 409 and r.json()["detail"]["code"] == "under_dispute"
+    result = Device(server, "zhzf_handler").push(
+        {"case_id": cid, "action": "return", "reason": "应由住建局负责"}
+    )
+    assert (result["status"], result["code"]) == ("rejected", "under_dispute")
+    after = case_detail(server, cid)
+    assert (after["status"], after["lead_department"]) == ("assigned", "zhzf")
+
+
 def test_a_ruling_keeps_each_department_exactly_as_the_ruled_list_entry_says(
     server: Server,
 ) -> None:

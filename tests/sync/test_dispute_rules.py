@@ -193,7 +193,9 @@ def case(**over: object) -> CaseFacts:
     return CaseFacts(**{**base, **over})  # type: ignore[arg-type]
 
 
-def test_a_dispute_is_not_raised_while_one_is_open_once_coordinated_or_by_the_ruled() -> None:
+def test_no_second_dispute_while_one_is_open_once_coordinated_or_by_the_ruled_nor_a_return() -> (
+    None
+):
     request = CaseRequest(reason="不属本部门", legal_basis="三定")
     for facts, actor, code in (
         (case(disputed=True), ZJ, "dispute_open"),
@@ -204,6 +206,12 @@ def test_a_dispute_is_not_raised_while_one_is_open_once_coordinated_or_by_the_ru
             decide(facts, Action.RAISE_DISPUTE, actor, now=NOW, request=request)
         assert refused.value.code == code
         assert Action.RAISE_DISPUTE not in allowed_actions(facts, actor, now=NOW)
+    # nor is a case under dispute handed back: it is settled through the dispute path
+    assigned = case(status=CaseStatus.ASSIGNED, disputed=True)
+    with pytest.raises(RuleViolation) as returned:
+        decide(assigned, Action.RETURN, LEAD, now=NOW, request=request)
+    assert returned.value.code == "under_dispute"
+    assert allowed_actions(assigned, LEAD, now=NOW) == [Action.ACCEPT]
     # an agreement at consultation leaves the others free to dispute
     agreed = case(ruled_responsible=frozenset({"zhzf"}))
     decide(agreed, Action.RAISE_DISPUTE, ZJ, now=NOW, request=request)
