@@ -388,6 +388,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Choose at least one department",
     ),
     "dispute.error.responsible_required": ("请选择主办部门", "Choose the lead department"),
+    "dispute.error.not_agreed": (
+        "只能交给参与异议并表示认可的部门，否则请提交编办协调",
+        "Only a department that took part and agreed; otherwise escalate to the establishment "
+        "office",
+    ),
     "dispute.error.duty_required": ("请填写职责", "Write the duty"),
     "dispute.error.facts_required": ("请填写基本事实", "Write the facts"),
     "dispute.error.ruling_required": ("请填写认定意见", "Write the ruling"),

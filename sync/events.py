@@ -36,7 +36,8 @@ ASSISTING_RATED = "AssistingRated"  # data: {department, rating (1–5), comment
 CONSULTATION_CALLED = "ConsultationCalled"  # data: {dispute_id, departments, due_at}
 DISPUTE_ESCALATED = "DisputeEscalated"  # data: {dispute_id, stage, due_at}
 DISPUTE_RULED = "DisputeRuled"  # data: {dispute_id, responsible_department, lost_by: [...],
-#                                   new_list_version | None, minute_id}
+#                                   new_list_version | None, minute_id, stage, previous_lead,
+#                                   assisting, coordinated (编办 or the joint group settled it)}
 RULING_REFUSED = "RulingRefused"  # data: {department, reason}
 CASE_ESCALATED = "CaseEscalated"  # data: {level: reminder|supervisor|leadership}
 REPEAT_REPORTED = "RepeatReported"  # data: {new_report: {...}} — reopened as rework

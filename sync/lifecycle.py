@@ -60,6 +60,8 @@ class CaseFacts:
     handler_user_ids: frozenset[str] = frozenset()  # users who accepted, handled or reported back
     suspended: bool = False
     ruled_responsible: frozenset[str] = frozenset()  # departments a settled dispute named
+    disputed: bool = False  # a dispute is open (one at a time)
+    coordinated: bool = False  # a dispute was settled by coordination or ruling (只协调一次)
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,38 @@ def not_ruled_responsible(case: CaseFacts, actor: Actor, request: Request) -> No
     """认定谁、谁负责: a department a ruling named responsible cannot hand the case back."""
     if actor.department in case.ruled_responsible:
         raise TransitionNotAllowed(
-            "已认定由本部门负责，不能退回（认定谁、谁负责）/ ruled responsible: the case "
-            "cannot be returned; refusing the ruling is reported for accountability",
+            "已认定由本部门负责，不能退回或再提异议（认定谁、谁负责）/ ruled responsible: the "
+            "case cannot be returned or disputed again; refusing the ruling is reported for "
+            "accountability",
             code="ruled_responsible",
+        )
+
+
+def no_open_dispute(case: CaseFacts, actor: Actor, request: Request) -> None:
+    if case.disputed:
+        raise TransitionNotAllowed(
+            "该案件已有未办结的异议 / this case already has an open dispute", code="dispute_open"
+        )
+
+
+def not_under_dispute(case: CaseFacts, actor: Actor, request: Request) -> None:
+    """A case under dispute is settled through the dispute path (协商 → 编办 → 联合会商), not
+    handed back: a return would leave the dispute with no case to settle."""
+    if case.disputed:
+        raise TransitionNotAllowed(
+            "案件异议未办结，须按异议程序处理，不能退回 / the case is under dispute: it is "
+            "settled through the dispute path, not returned",
+            code="under_dispute",
+        )
+
+
+def not_coordinated_yet(case: CaseFacts, actor: Actor, request: Request) -> None:
+    """只协调一次，只出一个会议纪要: a matter already coordinated or ruled is not disputed again."""
+    if case.coordinated:
+        raise TransitionNotAllowed(
+            "该事项已协调认定，只协调一次 / this matter was already coordinated: it is "
+            "coordinated once, with one minute",
+            code="coordinated_once",
         )
 
 
@@ -163,7 +194,7 @@ TRANSITIONS: Mapping[Action, Transition] = {
             frozenset({CaseStatus.ASSIGNED}),
             CaseStatus.DISCOVERED,
             {Role.HANDLER: _LEAD},
-            (needs_reason, not_ruled_responsible),
+            (needs_reason, not_ruled_responsible, not_under_dispute),
         ),
         Transition(
             Action.START_HANDLING,
@@ -231,7 +262,13 @@ TRANSITIONS: Mapping[Action, Transition] = {
             _ACTIVE,
             None,
             {Role.HANDLER: _parties(Party.LEAD, Party.ASSISTING)},
-            (needs_reason, needs_legal_basis),
+            (
+                needs_reason,
+                needs_legal_basis,
+                no_open_dispute,
+                not_coordinated_yet,
+                not_ruled_responsible,
+            ),
         ),
     )
 }

@@ -26,7 +26,7 @@ from sync.assignment import Proposal
 from sync.boundary_types import AssistingDuty, Point
 from sync.case_numbers import case_number
 from sync.device_store import DeviceStore
-from sync.disputes import ruled_responsible
+from sync.disputes import coordinated, ruled_responsible
 from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
 from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
 from sync.protocol import CommandType
@@ -99,6 +99,7 @@ class PhotoShelf:
 def facts_of(snapshot: dict[str, Any]) -> CaseFacts:
     """What the lifecycle rules need, from a case snapshot (the server's row or a local one)."""
     assisting = snapshot.get("assisting") or []
+    events = [e for e in snapshot.get("events") or () if isinstance(e, dict)]
     return CaseFacts(
         status=CaseStatus(snapshot["status"]),
         first_contact_department=str(snapshot.get("first_contact_department") or ""),
@@ -109,9 +110,10 @@ def facts_of(snapshot: dict[str, Any]) -> CaseFacts:
         ),
         handler_user_ids=frozenset(snapshot.get("handler_user_ids") or ()),
         suspended=bool(snapshot.get("suspended", False)),
-        ruled_responsible=ruled_responsible(
-            e for e in snapshot.get("events") or () if isinstance(e, dict)
-        ),
+        disputed=bool(snapshot.get("disputed", False)),
+        # the same functions the server applies to the case's DisputeRuled events
+        ruled_responsible=ruled_responsible(events),
+        coordinated=coordinated(events),
     )
 
 

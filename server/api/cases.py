@@ -27,6 +27,7 @@ from server.data import cases as cases_data
 from server.data import hotline as hotline_data
 from server.models import Case
 from server.services import cases as case_service
+from server.services import disputes as dispute_service
 from sync.boundary_types import AssistingDuty, Point
 from sync.errors import InvalidInput
 from sync.first_contact import owner_department
@@ -148,7 +149,9 @@ def _detail(session: SessionDep, case: Case, actor: Actor, now: datetime) -> Cas
         CaseEventOut.model_validate(e, from_attributes=True)
         for e in cases_data.events_of(session, case.id)
     ]
-    actions = [a.value for a in allowed_actions(case_service.facts_of(case), actor, now=now)]
+    rulings = [{"kind": e.kind, "data": e.data} for e in events]
+    facts = case_service.facts_of(case, rulings)
+    actions = [a.value for a in allowed_actions(facts, actor, now=now)]
     call_backs = [
         CallBackOut.model_validate(c, from_attributes=True)
         for c in hotline_data.call_backs_of_case(session, case.id)
@@ -266,8 +269,9 @@ def merge(
 @router.post(
     "/{case_id}/raise-dispute",
     response_model=CaseDetailOut,
+    status_code=201,
     summary="异议: an assigned department disputes, with a reason and its legal basis; "
-    "work goes on",
+    "work goes on (the same rules and answers as POST /workflow/cases/{id}/disputes)",
     name=Action.RAISE_DISPUTE.value,
 )
 def raise_dispute(
@@ -278,14 +282,27 @@ def raise_dispute(
     ref: ReferenceDep,
     now: NowDep,
 ) -> CaseDetailOut:
-    inp = case_service.ActionInput(
-        reason=body.reason,
-        note=body.note,
-        where=_point(body.where),
-        photos=tuple(body.photos),
-        legal_basis=body.legal_basis,
+    dispute_service.raise_dispute(
+        session,
+        actor=actor,
+        case_id=case_id,
+        command=dispute_command(body),
+        ref=ref,
+        now=now,
     )
-    return _run(Action.RAISE_DISPUTE, case_id, inp, session, actor, ref, now)
+    session.commit()
+    return _detail(session, case_service.get_visible_case(session, case_id, actor), actor, now)
+
+
+def dispute_command(body: DisputeActionIn) -> dispute_service.RaiseDispute:
+    return dispute_service.RaiseDispute(
+        reason=body.reason,
+        legal_basis=body.legal_basis,
+        claimed_responsible=body.claimed_responsible,
+        note=body.note,
+        photos=tuple(body.photos),
+        where=_point(body.where),
+    )
 
 
 _SIMPLE_ACTIONS: dict[Action, str] = {

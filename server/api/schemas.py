@@ -20,7 +20,7 @@ from sync.commands import (
     NewCaseFields,
     NoteFields,
 )
-from sync.limits import MAX_ASSISTING, CaseId, Duty, LegalBasis
+from sync.limits import MAX_ASSISTING, CaseId, Code, Duty, LegalBasis
 
 
 class LoginIn(BaseModel):
@@ -182,16 +182,21 @@ class MergeIn(MergeFields):
 
 
 class DisputeActionIn(DisputeFields):
+    """异议: one body for both dispute endpoints (``/cases/{id}/raise-dispute`` and
+    ``/workflow/cases/{id}/disputes``), so the same request gets the same answer."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
                 "reason": "涵洞排水设施属水务局管养，非本局职责",
                 "legal_basis": "《城镇排水与污水处理条例》第二十条；县水务局“三定”规定",
+                "claimed_responsible": "sw",
                 "note": "",
                 "photos": [],
             }
         }
     )
+    claimed_responsible: Code | None = None
 
 
 class NoteIn(NoteFields):

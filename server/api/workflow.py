@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.api.cases import case_out
+from server.api.cases import case_out, dispute_command
 from server.api.deps import (
     CurrentActor,
     CurrentUser,
@@ -23,7 +23,13 @@ from server.api.deps import (
     SettingsDep,
     require_role,
 )
-from server.api.schemas import AssistingDutyIO, BoundaryEntryIO, CaseCreateIn, PointIn
+from server.api.schemas import (
+    AssistingDutyIO,
+    BoundaryEntryIO,
+    CaseCreateIn,
+    DisputeActionIn,
+    PointIn,
+)
 from server.data import workflow as wf_data
 from server.models import AssistTask, Dispute, JointSession, Minute, Notification
 from server.services import assisting, disputes, escalation, joint_sessions, minutes
@@ -100,26 +106,6 @@ class ConsultationIn(BaseModel):
     departments: Annotated[Departments, Field(min_length=1)]
     note: Note = ""
     due_at: datetime | None = None
-
-
-class RaiseDisputeIn(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "reason": "该路段排水设施属住建局管理",
-                "legal_basis": "《城镇排水与污水处理条例》第二十条",
-                "claimed_responsible": "zj",
-                "note": "",
-                "photos": [],
-            }
-        }
-    )
-    reason: Reason
-    legal_basis: LegalBasis
-    claimed_responsible: Code | None = None
-    note: Note = ""
-    photos: Photos = Field(default_factory=list)
-    where: PointIn | None = None
 
 
 class PositionIn(BaseModel):
@@ -432,24 +418,14 @@ def call_consultation(
 )
 def raise_dispute(
     case_id: str,
-    body: RaiseDisputeIn,
+    body: DisputeActionIn,
     session: SessionDep,
     actor: CurrentActor,
     ref: ReferenceDep,
     now: NowDep,
 ) -> DisputeOut:
     d = disputes.raise_dispute(
-        session,
-        actor=actor,
-        case_id=case_id,
-        reason=body.reason,
-        legal_basis=body.legal_basis,
-        claimed_responsible=body.claimed_responsible,
-        note=body.note,
-        photos=tuple(body.photos),
-        where=_point(body.where),
-        ref=ref,
-        now=now,
+        session, actor=actor, case_id=case_id, command=dispute_command(body), ref=ref, now=now
     )
     session.commit()
     return _dispute_out(d)

@@ -4,7 +4,7 @@ caller's transaction. The caller (a route or the sync handler) commits once."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,10 +21,12 @@ from sync.boundary import locate
 from sync.boundary_types import AssistingDuty, Point, TimeLimit
 from sync.case_numbers import case_number
 from sync.clock_rules import assignment_time, recorded_time
+from sync.disputes import coordinated, ruled_responsible
 from sync.errors import InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from sync.events import (
     ACTION_REJECTED_EVIDENCE_KEPT,
     CASE_CREATED,
+    DISPUTE_RULED,
     EDIT_CONFLICTED,
     EVENT_FOR_ACTION,
     FIELDS_EDITED,
@@ -73,7 +75,10 @@ class ActionInput:
     device_clock_offset_s: float | None = None
 
 
-def facts_of(case: Case) -> CaseFacts:
+def facts_of(case: Case, rulings: Iterable[Mapping[str, Any]] = ()) -> CaseFacts:
+    """What the lifecycle rules need. ``rulings``: the case's ``DisputeRuled`` events as
+    ``{"kind", "data"}`` (``rulings_of``), read by the same functions the phone uses."""
+    settled = list(rulings)
     return CaseFacts(
         status=CaseStatus(case.status),
         first_contact_department=case.first_contact_department,
@@ -82,7 +87,19 @@ def facts_of(case: Case) -> CaseFacts:
         assisting_departments=frozenset(a["department_code"] for a in case.assisting),
         handler_user_ids=frozenset(case.handler_user_ids),
         suspended=case.suspended,
+        disputed=case.disputed,
+        ruled_responsible=ruled_responsible(settled),
+        coordinated=coordinated(settled),
     )
+
+
+def rulings_of(session: Session, case: Case) -> list[dict[str, Any]]:
+    """The case's ``DisputeRuled`` events, as the phone sees them in the case's timeline."""
+    return [
+        {"kind": e.kind, "data": e.data}
+        for e in cases_data.events_of(session, case.id)
+        if e.kind == DISPUTE_RULED
+    ]
 
 
 def visible(case: Case, actor: Actor) -> bool:

@@ -19,10 +19,10 @@ from server.data import sync as sync_data
 from server.models import Case, CommandResultRow, Device, User
 from server.services import batch_create
 from server.services import cases as case_service
+from server.services import disputes as dispute_service
 from server.services import photos as photo_service
 from server.services.auth import token_hash
 from server.services.boundary_cache import ReferenceSnapshot
-from server.services.disputes import check_claimed_responsible
 from server.services.payloads import new_case_from
 from server.services.payloads import point_of as _point
 from sync.boundary_types import AssistingDuty
@@ -122,10 +122,25 @@ def _apply(
         )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
     if isinstance(p, TransitionCase):
+        if p.action is Action.RAISE_DISPUTE:  # the one path both REST endpoints take too
+            dispute_service.raise_dispute(
+                session,
+                actor=actor,
+                case_id=case_id,
+                command=dispute_service.RaiseDispute(
+                    reason=p.reason,
+                    legal_basis=p.legal_basis,
+                    claimed_responsible=p.claimed_responsible or None,
+                    note=p.note,
+                    photos=tuple(p.photos),
+                    where=_point(p.where),
+                    device_at=cmd.created_at.isoformat(),
+                ),
+                ref=ref,
+                now=now,
+            )
+            return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
         extra: dict[str, Any] = {"device_at": cmd.created_at.isoformat()}
-        if p.action is Action.RAISE_DISPUTE and p.claimed_responsible:
-            check_claimed_responsible(p.claimed_responsible, ref)
-            extra["claimed_responsible"] = p.claimed_responsible
         inp = case_service.ActionInput(
             reason=p.reason,
             note=p.note,

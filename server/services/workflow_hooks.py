@@ -16,7 +16,7 @@ from server.services.cases import ActionInput
 from server.services.workflow_events import notify, record_event, role_recipient
 from sync.boundary_types import Point, TimeLimit
 from sync.events import EVENT_FOR_ACTION, REPEAT_REPORTED
-from sync.lifecycle import Action, Actor
+from sync.lifecycle import Action, Actor, Request
 from sync.vocabulary import CaseStatus, Role, TimeUnit
 from sync.workcalendar import compute_deadline
 from sync.workflow import (
@@ -33,14 +33,15 @@ def before_transition(
 ) -> None:
     """After the lifecycle allowed the action, before its event is written (``inp.extra`` is
     recorded in the event's data)."""
+    request = Request(reason=inp.reason, duplicate_of=inp.duplicate_of, legal_basis=inp.legal_basis)
+    disputes.check_with_rulings(session, case, action, actor, request, now)
     if action == Action.RETURN:
-        disputes.check_not_ruled_responsible(session, case, actor)
         # 首问负责: the first-contact department's clock to re-route it (recorded in the event)
         case.reroute_due_at = reroute_due_at(returned_at=now, limit=load_rules().reroute_limit)
         case.acceptance_due_at = None
         inp.extra["reroute_due_at"] = case.reroute_due_at.isoformat()
     elif action == Action.RAISE_DISPUTE:
-        inp.extra.update(disputes.prepare_dispute(session, case, actor=actor, now=now))
+        inp.extra.update(disputes.prepare_dispute(session, case, actor=actor, inp=inp, now=now))
 
 
 def after_transition(

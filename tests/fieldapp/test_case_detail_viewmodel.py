@@ -62,7 +62,7 @@ def test_the_lead_handler_accepts_returns_or_disputes_an_assigned_case() -> None
     ]
 
 
-def test_the_department_a_ruling_named_responsible_is_not_offered_a_return_offline() -> None:
+def test_a_ruled_department_is_offered_neither_a_return_nor_a_new_dispute_offline() -> None:
     ruled = {
         **ASSIGNED,
         "events": [
@@ -74,7 +74,7 @@ def test_the_department_a_ruling_named_responsible_is_not_offered_a_return_offli
             }
         ],
     }
-    assert detail(HANDLER, **ruled).actions() == [Action.ACCEPT, Action.RAISE_DISPUTE]
+    assert detail(HANDLER, **ruled).actions() == [Action.ACCEPT]
 
 
 def test_an_assisting_handler_may_only_dispute() -> None:

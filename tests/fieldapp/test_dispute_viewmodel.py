@@ -267,6 +267,35 @@ def test_a_ruling_may_publish_the_ruled_entry_only_at_the_ruling_stage() -> None
     assert early.ruling(coordination, reference(), now=NOW).new_entry is None
 
 
+def test_a_lead_settling_at_consultation_is_offered_only_itself_and_departments_that_agreed() -> (
+    None
+):
+    w = work(claimed_responsible="sw")  # sw has not stated a position yet
+    form = RulingForm.for_dispute(w, the_dispute(w), LEAD)
+    assert form.candidates == ["zhzf"] and form.responsible is None
+    form.choose("sw")  # a crafted choice the form did not offer
+    form.facts, form.ruling_text, form.legal_basis = "管网堵塞", "由水务局主办", "条例第二十条"
+    assert form.errors() == {"responsible": "dispute.error.not_agreed"}
+    agreed = work(
+        claimed_responsible="sw",
+        positions={
+            "zhzf": {"not_ours": True, "reason": "应由水务局负责", "legal_basis": "x"},
+            "sw": {"not_ours": False, "reason": "认可", "legal_basis": ""},
+        },
+    )
+    form = RulingForm.for_dispute(agreed, the_dispute(agreed), LEAD)
+    assert form.candidates == ["sw", "zhzf"] and form.responsible == "sw"
+    form.toggle_assisting("jt", True)  # jt took no part: it cannot be added as assisting
+    form.facts, form.ruling_text, form.legal_basis = "管网堵塞", "由水务局主办", "条例第二十条"
+    assert form.errors() == {"duty:jt": "dispute.error.not_agreed"}
+    form.toggle_assisting("jt", False)
+    assert form.errors() == {}
+    # 编办 coordinating may name any department
+    coordination = work(stage="coordination", claimed_responsible="sw")
+    ruled = RulingForm.for_dispute(coordination, the_dispute(coordination), COORDINATOR)
+    assert ruled.candidates == ["sw", "zhzf"] and ruled.responsible == "sw"
+
+
 # --- the calls --------------------------------------------------------------------------------
 
 
