@@ -25,11 +25,14 @@ COORDINATOR = Actor("u-bb", Role.COORDINATOR, "bb")
 RETURNER = Actor("u-zhzf", Role.HANDLER, "zhzf")  # the lead that returned it
 UNRELATED = Actor("u-sw", Role.HANDLER, "sw")
 REPORTER = Actor("u-inspector", Role.INSPECTOR, "shzl")
+RETURNED_CASE_ID = "5d0c1f4e-2b7a-4c9e-8f31-6a2d9b0e7c15"
 RETURN_REASON = "该积水点位于小区内部，不属于城区道路，请改派"
 
 
 def returned(**fields: Any) -> dict[str, Any]:
-    """Recorded by 社会治理中心, assigned to 综合执法局, which returned it."""
+    """Recorded by 社会治理中心, assigned to 综合执法局, which returned it (a phone's case
+    ids are UUIDs: the outbox refuses anything else, as the server would)."""
+    fields.setdefault("id", RETURNED_CASE_ID)
     return snapshot(
         created_at="2026-11-03T01:00:00+00:00",
         town_code="wenshang",
@@ -134,7 +137,7 @@ def test_confirming_the_proposal_queues_an_assign_with_the_proposal(tmp_path: Pa
     assert after is not None
     payload = queued_assign(store)
     assert "lead_department" not in payload and "override_reason" not in payload  # as proposed
-    local = store.case("case-1")
+    local = store.case(RETURNED_CASE_ID)
     assert local is not None and local["status"] == "assigned"
     assert local["lead_department"] == "zhzf"
     assert [a["department_code"] for a in local["assisting"]] == ["sw", "town:wenshang"]
@@ -152,7 +155,7 @@ def test_an_override_without_a_reason_is_refused_naming_the_field(tmp_path: Path
     assert vm.route(writer, choice, now=NOW) is None
     assert choice.errors == {"override_reason": "assign.error.reason_required"}
     assert store.pending_count() == 0
-    local = store.case("case-1")
+    local = store.case(RETURNED_CASE_ID)
     assert local is not None and local["status"] == "discovered"  # nothing applied
 
     choice.override_reason = "  "
