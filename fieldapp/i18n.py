@@ -170,6 +170,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "assign.version": ("清单版本", "List version"),
     "assign.version_value": ("第 {n} 版（{source}）", "v{n} ({source})"),
     "assign.deadline": ("办结时限", "Deadline"),
+    "assign.deadline_note": ("时限说明", "About the deadline"),
     "assign.override": ("改派其他部门", "Assign differently"),
     "assign.override_lead": ("改派主办部门", "Lead department instead"),
     "assign.override_reason": ("改派理由", "Reason for the change"),
@@ -177,6 +178,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "assign.save_only": ("仅登记，暂不交办", "Record only, assign later"),
     "assign.no_proposal": ("清单中没有适用的事项", "The list has no matching matter"),
     "assign.error.reason_required": ("改派须说明理由", "Give a reason for the change"),
+    "assign.error.lead_required": (
+        "清单未覆盖且位置不明，请选择主办部门并说明理由",
+        "Not on the list and no town/street known: choose the lead and give a reason",
+    ),
+    "assign.unlisted": (
+        "清单未覆盖此事项或地点：按属地管理交所在乡镇（街道），并登记为清单未列事项报编办",
+        "Not on the list here: assigned to the town/street office of the place and entered in "
+        "the register of unlisted matters for 编办",
+    ),
+    "category.unlisted": ("其他（清单未列）", "Other (not on the list)"),
     # case detail
     "case.not_here": ("本机没有这个案件", "This case is not on this device"),
     "case.due": ("时限 {when}", "due {when}"),

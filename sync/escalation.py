@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sync.workcalendar import WORKING_SECONDS_PER_DAY, working_seconds_between
+from sync.workcalendar import WORKING_SECONDS_PER_DAY, WorkCalendar, working_seconds_between
 
 
 class Level(StrEnum):
@@ -39,11 +39,13 @@ OVERDUE_LEVELS: tuple[tuple[Level, float], ...] = (
 DUE_SOON_SHARE = 0.25
 
 
-def is_due_soon(*, assigned_at: datetime, due_at: datetime, now: datetime) -> bool:
+def is_due_soon(
+    *, assigned_at: datetime, due_at: datetime, now: datetime, calendar: WorkCalendar
+) -> bool:
     if now >= due_at:
         return False
-    granted = working_seconds_between(assigned_at, due_at)
-    left = working_seconds_between(now, due_at)
+    granted = working_seconds_between(assigned_at, due_at, calendar)
+    left = working_seconds_between(now, due_at, calendar)
     return left <= min(DUE_SOON_SHARE * granted, WORKING_SECONDS_PER_DAY)
 
 
@@ -55,6 +57,7 @@ def levels_reached(
     suspended: bool,
     accepted: bool,
     acceptance_due_at: datetime | None,
+    calendar: WorkCalendar,
 ) -> list[Level]:
     """Every level the case has reached at ``now`` (the job adds the ones not yet recorded)."""
     if suspended:
@@ -63,9 +66,9 @@ def levels_reached(
     if not accepted and acceptance_due_at is not None and now > acceptance_due_at:
         out.append(Level.ACCEPTANCE)
     if now <= due_at:
-        if is_due_soon(assigned_at=assigned_at, due_at=due_at, now=now):
+        if is_due_soon(assigned_at=assigned_at, due_at=due_at, now=now, calendar=calendar):
             out.append(Level.DUE_SOON)
         return out
-    late = working_seconds_between(due_at, now)
+    late = working_seconds_between(due_at, now, calendar)
     out.extend(level for level, after in OVERDUE_LEVELS if late >= after)
     return out

@@ -203,6 +203,8 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                     when(datetime.fromisoformat(str(due).replace("Z", "+00:00"))),
                 )
             )
+            if vm.deadline_note:
+                controls.append(labelled(env.t("assign.deadline_note"), vm.deadline_note))
     # -- actions
     actions = vm.actions()
     if form is None:

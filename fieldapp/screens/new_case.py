@@ -353,6 +353,7 @@ def AssignStep(
         )
         controls.extend(
             [
+                message(env.t("assign.unlisted") if vm.unlisted else None, error=False),
                 labelled(env.t("assign.matter"), proposal.matter),
                 labelled(
                     env.t("assign.lead"),
@@ -367,6 +368,8 @@ def AssignStep(
                 labelled(env.t("assign.deadline"), when(proposal.deadline.due_at)),
             ]
         )
+        if vm.deadline_note:
+            controls.append(labelled(env.t("assign.deadline_note"), vm.deadline_note))
         if vm.override:
 
             def choose_lead(e: ft.Event[ft.Dropdown]) -> None:
@@ -385,6 +388,9 @@ def AssignStep(
                     ],
                     on_select=choose_lead,
                     menu_height=420,
+                    error_text=env.t(vm.errors["override_lead"])
+                    if "override_lead" in vm.errors
+                    else None,
                 )
             )
             controls.append(

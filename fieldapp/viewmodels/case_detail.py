@@ -111,6 +111,12 @@ class CaseDetailViewModel:
     def lead_name(self) -> str:
         return self.reference.department_name(self.facts.lead_department)
 
+    @property
+    def deadline_note(self) -> str | None:
+        """Set when the case's deadline counts weekends only (a year's calendar not entered)."""
+        note = self.snapshot.get("deadline_note")
+        return str(note) if note else None
+
     def assisting(self) -> list[tuple[str, str]]:
         """(department name, duty) of each assisting department."""
         return [

@@ -25,10 +25,10 @@ from fieldapp.viewmodels.records import (
     StoredPhoto,
     new_case_id,
 )
-from sync.assignment import Proposal, propose_assignment
+from sync.assignment import Proposal, choose_assignment, propose_assignment
 from sync.boundary_types import AssistingDuty, Point, Site
 from sync.case_numbers import case_number
-from sync.errors import DomainError
+from sync.errors import DomainError, InvalidInput
 from sync.geo import distance_m, nearest_site, town_at, validate_point
 from sync.reference_codec import Reference
 from sync.vocabulary import OPEN_STATUSES, CaseStatus
@@ -297,6 +297,7 @@ class NewInspectionViewModel:
                 category=self.category,
                 recorded_at=now,
                 assigned_at=now,
+                calendar=self.reference.calendar,
                 point=self.fix.point if self.fix else None,
                 site_code=site[0].code if site else None,
             )
@@ -306,18 +307,48 @@ class NewInspectionViewModel:
             self.proposal_error = exc.reason
         return self.proposal
 
+    @property
+    def deadline_note(self) -> str | None:
+        """Set when the proposed deadline counts weekends only (a year's calendar not entered)."""
+        return self.proposal.deadline.note if self.proposal is not None else None
+
+    @property
+    def unlisted(self) -> bool:
+        """No list entry covers this matter here: the town/street office is proposed (属地管理),
+        or nobody when no town/street is known, and the assignment enters 编办's register."""
+        return self.proposal is not None and self.proposal.unlisted
+
     def assignment(self) -> Assignment | None:
-        """What to send: the proposal as is, or the override (None when incomplete)."""
+        """What to send: the proposal as is, or the override (None when incomplete). The
+        shared rule (``choose_assignment``) decides, as the server does on sync."""
         proposal = self.proposal
         if proposal is None:
             return None
-        if not self.override or not self.override_lead:
-            return Assignment(proposal, proposal.lead_department, proposal.assisting)
-        if not self.override_reason.strip():
-            self.errors["override_reason"] = "assign.error.reason_required"
-            return None
         self.errors.pop("override_reason", None)
-        assisting: tuple[AssistingDuty, ...] = tuple(
-            a for a in proposal.assisting if a.department_code != self.override_lead
+        self.errors.pop("override_lead", None)
+        lead = self.override_lead if self.override and self.override_lead else None
+        assisting: tuple[AssistingDuty, ...] | None = (
+            tuple(a for a in proposal.assisting if a.department_code != lead)
+            if lead is not None
+            else None
         )
-        return Assignment(proposal, self.override_lead, assisting, self.override_reason)
+        try:
+            chosen = choose_assignment(
+                proposal,
+                departments={d.code for d in self.reference.departments},
+                lead_department=lead,
+                assisting=assisting,
+                override_reason=self.override_reason,
+            )
+        except InvalidInput as exc:
+            if exc.field == "override_reason":
+                self.errors["override_reason"] = "assign.error.reason_required"
+            elif exc.field == "lead_department" and lead is None:
+                self.override = True
+                self.errors["override_lead"] = "assign.error.lead_required"
+            else:
+                self.proposal_error = exc.reason
+            return None
+        return Assignment(
+            proposal, chosen.lead_department, chosen.assisting, chosen.override_reason
+        )

@@ -42,6 +42,8 @@ def case_out(case: Case, now: datetime, cls: type[CaseOut] = CaseOut, **extra: A
         lead_department=case.lead_department,
     )
     data["overdue"] = case_service.is_overdue(case, now)
+    if case.due_at is None:
+        data["deadline_note"] = None  # a returned case has no deadline to explain
     data.update(extra)
     return cls.model_validate(data)
 

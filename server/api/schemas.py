@@ -253,6 +253,8 @@ class CaseOut(BaseModel):
     time_unit: str | None
     assigned_at: datetime | None
     due_at: datetime | None
+    # Set when the deadline counts weekends only: a year's holiday calendar was not entered.
+    deadline_note: str | None = None
     overdue: bool
     suspended: bool
     disputed: bool
@@ -288,3 +290,6 @@ class ProposalOut(BaseModel):
     deadline_note: str | None
     town_code: str | None
     site_code: str | None
+    # No list entry covers it: the town/street office of the place is proposed (属地管理), or
+    # nobody (lead_department "") when no town/street is known; assigning it enters the register.
+    unlisted: bool = False

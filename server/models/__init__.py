@@ -4,7 +4,13 @@ from server.models.boundary import BoundaryEntryRow, BoundaryVersionRow
 from server.models.cases import Case, CaseEvent, CaseSuspension
 from server.models.evaluation import EvaluationRun, HotlineImport, HotlineTicket
 from server.models.photos import Photo, PhotoLink
-from server.models.reference import Department, SiteRow, TownRow
+from server.models.reference import (
+    Department,
+    SiteRow,
+    TownRow,
+    UnlistedMatter,
+    WorkCalendarYearRow,
+)
 from server.models.sync import CaseWithdrawal, CommandResultRow, Device, SyncCounter
 from server.models.users import AuthToken, User
 from server.models.workflow import (
@@ -45,5 +51,7 @@ __all__ = [
     "SiteRow",
     "SyncCounter",
     "TownRow",
+    "UnlistedMatter",
     "User",
+    "WorkCalendarYearRow",
 ]

@@ -41,6 +41,8 @@ class Case(SQLModel, table=True):
     time_unit: str | None = Field(default=None, max_length=20)
     assigned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Set when the deadline was computed without a year's holiday calendar (weekends only).
+    deadline_note: str | None = Field(default=None, max_length=300)
     suspended: bool = False
     disputed: bool = False
     handler_user_ids: list[Any] = Field(

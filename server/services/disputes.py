@@ -23,6 +23,7 @@ from server.services.boundary import publish_version
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.cases import facts_of
 from server.services.minutes import Attendee, Decision, MinuteContent, create_minute
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import (
     SYSTEM,
     department_label,
@@ -145,7 +146,9 @@ def prepare_dispute(session: Session, case: Case, *, actor: Actor, now: datetime
     return {
         "dispute_id": str(uuid.uuid4()),
         "stage": Stage.CONSULTATION.value,
-        "stage_due_at": stage_deadline(Stage.CONSULTATION, now, [], now).due_at.isoformat(),
+        "stage_due_at": stage_deadline(
+            Stage.CONSULTATION, now, [], now, current_calendar(session)
+        ).due_at.isoformat(),
         "involved": _involved(case, actor.department),
     }
 
@@ -239,7 +242,7 @@ def _move_to(
     dispute.stage_started_at = now
     dispute.suspensions = []
     dispute.suspended = False
-    dispute.stage_due_at = stage_deadline(stage, now, [], now).due_at
+    dispute.stage_due_at = stage_deadline(stage, now, [], now, current_calendar(session)).due_at
     session.add(dispute)
     record_event(
         session,
@@ -363,7 +366,11 @@ def resume(session: Session, *, actor: Actor, dispute_id: str, now: datetime) ->
     dispute.suspensions = [{**s, "end": s["end"] or now.isoformat()} for s in dispute.suspensions]
     dispute.suspended = False
     dispute.stage_due_at = stage_deadline(
-        Stage(dispute.stage), dispute.stage_started_at, _suspensions(dispute), now
+        Stage(dispute.stage),
+        dispute.stage_started_at,
+        _suspensions(dispute),
+        now,
+        current_calendar(session),
     ).due_at
     session.add(dispute)
     session.flush()

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from server.data import workflow as wf_data
 from server.models import Case, CaseEscalation
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import SYSTEM, notify, record_event, role_recipient
 from sync.escalation import Level, is_due_soon, levels_reached
 from sync.events import CASE_ESCALATED
@@ -99,13 +100,15 @@ def escalate_once(
 def escalate_case(session: Session, case: Case, now: datetime) -> list[str]:
     if case.status not in _ACTIVE or case.due_at is None or case.assigned_at is None:
         return []
+    calendar = current_calendar(session)
     reached = levels_reached(
         assigned_at=case.assigned_at,
         due_at=case.due_at,
         now=now,
         suspended=case.suspended,
         accepted=case.status != CaseStatus.ASSIGNED.value,
-        acceptance_due_at=acceptance_due_at(case.assigned_at),
+        acceptance_due_at=acceptance_due_at(case.assigned_at, calendar),
+        calendar=calendar,
     )
     if not reached:
         return []
@@ -175,11 +178,14 @@ def overdue_board(session: Session, now: datetime, by: str) -> list[BoardRow]:
     overdue: dict[str, int] = defaultdict(int)
     soon: dict[str, int] = defaultdict(int)
     disputed: dict[str, int] = defaultdict(int)
+    calendar = current_calendar(session)
     for case in wf_data.open_assigned_cases(session):
         if case.suspended or case.due_at is None or case.assigned_at is None:
             continue
         late = case.due_at < now
-        near = not late and is_due_soon(assigned_at=case.assigned_at, due_at=case.due_at, now=now)
+        near = not late and is_due_soon(
+            assigned_at=case.assigned_at, due_at=case.due_at, now=now, calendar=calendar
+        )
         if not late and not near:
             continue
         if by == "department":

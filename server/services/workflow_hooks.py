@@ -11,6 +11,7 @@ from server.data import workflow as wf_data
 from server.models import Case, CaseEvent
 from server.services import assisting, disputes
 from server.services.cases import ActionInput
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import notify, record_event, role_recipient
 from sync.boundary_types import Point, TimeLimit
 from sync.events import EVENT_FOR_ACTION, REPEAT_REPORTED
@@ -92,9 +93,14 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
     old.closed_at = None
     if old.time_amount is not None and old.time_unit is not None:
         old.assigned_at = now  # rework gets a fresh deadline from the repeat report
-        old.due_at = compute_deadline(
-            assigned_at=now, limit=TimeLimit(old.time_amount, TimeUnit(old.time_unit)), now=now
-        ).due_at
+        deadline = compute_deadline(
+            assigned_at=now,
+            limit=TimeLimit(old.time_amount, TimeUnit(old.time_unit)),
+            calendar=current_calendar(session),
+            now=now,
+        )
+        old.due_at = deadline.due_at
+        old.deadline_note = deadline.note
     record_event(
         session,
         old,

@@ -43,3 +43,10 @@ def test_the_proposal_for_parking_in_a_town_names_the_enforcement_bureau(server:
     r = server.get("/boundary/proposal", "inspector", category="parking", town_code="nanwang")
     assert r.status_code == 200, r.text
     assert r.json()["lead_department"] == "zhzf"
+
+
+def test_urban_greening_is_the_housing_bureaus_in_the_urban_area_only(server: Server) -> None:
+    urban = record_and_assign(server, "greening", {"lat": 35.740, "lon": 116.475})  # 汶上街道
+    assert urban["lead_department"] == "zj"
+    town = record_and_assign(server, "greening", IN_NANWANG)  # not on the list here: 属地管理
+    assert town["lead_department"] == "town:nanwang"

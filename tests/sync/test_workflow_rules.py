@@ -14,6 +14,7 @@ from sync.errors import InvalidInput, RuleViolation
 from sync.escalation import Level, levels_reached
 from sync.vocabulary import TimeUnit
 from sync.workflow import ClosedCase, assisting_due_at, check_rating, find_repeat
+from tests.support.work_calendar import SEEDED
 
 MON = datetime(2026, 11, 2, 9, 0, tzinfo=CHINA_TZ)
 DAYS = TimeUnit.WORKING_DAYS
@@ -21,9 +22,9 @@ DAYS = TimeUnit.WORKING_DAYS
 
 def test_an_assisting_time_node_falls_a_working_day_before_the_leads_deadline() -> None:
     # 5 working days from Mon → due Mon 9 Nov 17:30; assisting: 4 days → Fri 6 Nov 17:30
-    due = assisting_due_at(assigned_at=MON, lead_limit=TimeLimit(5, DAYS))
+    due = assisting_due_at(assigned_at=MON, lead_limit=TimeLimit(5, DAYS), calendar=SEEDED)
     assert due == datetime(2026, 11, 6, 17, 30, tzinfo=CHINA_TZ)
-    one_day = assisting_due_at(assigned_at=MON, lead_limit=TimeLimit(1, DAYS))
+    one_day = assisting_due_at(assigned_at=MON, lead_limit=TimeLimit(1, DAYS), calendar=SEEDED)
     assert one_day == datetime(2026, 11, 3, 17, 30, tzinfo=CHINA_TZ)
 
 
@@ -94,6 +95,7 @@ def test_escalation_levels_follow_working_time_past_the_due_time() -> None:
             suspended=False,
             accepted=True,
             acceptance_due_at=None,
+            calendar=SEEDED,
         )
 
     assert reached(due - timedelta(hours=2)) == [Level.DUE_SOON]
@@ -111,6 +113,7 @@ def test_escalation_levels_follow_working_time_past_the_due_time() -> None:
             suspended=True,
             accepted=True,
             acceptance_due_at=None,
+            calendar=SEEDED,
         )
         == []
     )
