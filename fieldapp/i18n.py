@@ -185,7 +185,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "assign.unlisted": (
         "清单未覆盖此事项或地点：按属地管理交所在乡镇（街道），并登记为清单未列事项报编办",
         "Not on the list here: assigned to the town/street office of the place and entered in "
-        "the register of unlisted matters for 编办",
+        "the register of unlisted matters for the establishment office",
     ),
     "category.unlisted": ("其他（清单未列）", "Other (not on the list)"),
     # case detail
