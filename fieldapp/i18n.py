@@ -171,6 +171,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "assign.version_value": ("第 {n} 版（{source}）", "v{n} ({source})"),
     "assign.deadline": ("办结时限", "Deadline"),
     "assign.time_note": ("时限起算说明", "Deadline counted from"),
+    "assign.deadline_note": ("时限说明", "About the deadline"),
     "assign.override": ("改派其他部门", "Assign differently"),
     "assign.override_lead": ("改派主办部门", "Lead department instead"),
     "assign.override_reason": ("改派理由", "Reason for the change"),
@@ -195,6 +196,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "action.cancel": ("撤销案件", "Cancel the case"),
     "event.CaseCancelled": ("撤销", "Cancelled"),
     "event.CaseMerged": ("合并为重复案件", "Merged as a duplicate"),
+    "assign.error.lead_required": (
+        "清单未覆盖且位置不明，请选择主办部门并说明理由",
+        "Not on the list and no town/street known: choose the lead and give a reason",
+    ),
+    "assign.unlisted": (
+        "清单未覆盖此事项或地点：按属地管理交所在乡镇（街道），并登记为清单未列事项报编办",
+        "Not on the list here: assigned to the town/street office of the place and entered in "
+        "the register of unlisted matters for the establishment office",
+    ),
+    "category.unlisted": ("其他（清单未列）", "Other (not on the list)"),
     # case detail
     "case.not_here": ("本机没有这个案件", "This case is not on this device"),
     "case.due": ("时限 {when}", "due {when}"),

@@ -85,6 +85,8 @@ class CaseOut(Body):
     # why server time was used for an offline assignment (its phone's time was not plausible)
     assigned_time_note: str | None = None
     due_at: datetime | None
+    # Set when the deadline counts weekends only: a year's holiday calendar was not entered.
+    deadline_note: str | None = None
     acceptance_due_at: datetime | None = Field(
         None, description="签收时限: the lead must accept (签收) by then (sync/workflow.py)"
     )

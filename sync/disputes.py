@@ -41,7 +41,7 @@ from sync.errors import DomainError, InvalidInput, NotPermitted, RuleViolation
 from sync.events import DISPUTE_RULED
 from sync.lifecycle import Actor
 from sync.vocabulary import Role, TimeUnit
-from sync.workcalendar import Deadline, Suspension, compute_deadline
+from sync.workcalendar import Deadline, Suspension, WorkCalendar, compute_deadline
 
 
 class Stage(StrEnum):
@@ -67,10 +67,18 @@ _NEXT: Mapping[Stage, Stage] = {
 
 
 def stage_deadline(
-    stage: Stage, started_at: datetime, suspensions: Sequence[Suspension], now: datetime
+    stage: Stage,
+    started_at: datetime,
+    suspensions: Sequence[Suspension],
+    now: datetime,
+    calendar: WorkCalendar,
 ) -> Deadline:
     return compute_deadline(
-        assigned_at=started_at, limit=STAGE_LIMITS[stage], suspensions=suspensions, now=now
+        assigned_at=started_at,
+        limit=STAGE_LIMITS[stage],
+        calendar=calendar,
+        suspensions=suspensions,
+        now=now,
     )
 
 

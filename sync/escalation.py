@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from sync.overdue import REROUTE_STATUS, CaseClock, Urgency, is_overdue, urgency
 from sync.vocabulary import CaseStatus
-from sync.workcalendar import WORKING_SECONDS_PER_DAY, working_seconds_between
+from sync.workcalendar import WORKING_SECONDS_PER_DAY, WorkCalendar, working_seconds_between
 
 
 class Level(StrEnum):
@@ -39,8 +39,8 @@ OVERDUE_LEVELS: tuple[tuple[Level, float], ...] = (
 )
 
 
-def _late_levels(deadline: datetime, now: datetime) -> list[Level]:
-    late = working_seconds_between(deadline, now)
+def _late_levels(deadline: datetime, now: datetime, calendar: WorkCalendar) -> list[Level]:
+    late = working_seconds_between(deadline, now, calendar)
     return [level for level, after in OVERDUE_LEVELS if late >= after]
 
 
@@ -52,6 +52,7 @@ def levels_reached(
     suspended: bool,
     accepted: bool,
     acceptance_due_at: datetime | None,
+    calendar: WorkCalendar,
 ) -> list[Level]:
     """Every level an active case has reached at ``now`` (the job adds the ones not yet
     recorded)."""
@@ -65,16 +66,16 @@ def levels_reached(
         due_at=due_at,
         assigned_at=assigned_at,
     )
-    state = urgency(clock, now)
+    state = urgency(clock, now, calendar)
     if state == Urgency.DUE_SOON:
         out.append(Level.DUE_SOON)
     elif state == Urgency.OVERDUE:
-        out.extend(_late_levels(due_at, now))
+        out.extend(_late_levels(due_at, now, calendar))
     return out
 
 
 def reroute_levels_reached(
-    *, reroute_due_at: datetime, now: datetime, suspended: bool
+    *, reroute_due_at: datetime, now: datetime, suspended: bool, calendar: WorkCalendar
 ) -> list[Level]:
     """A returned case not re-routed by the first-contact department in time escalates like any
     overdue case (reminder, then supervisor, then leadership), from its re-routing deadline."""
@@ -83,4 +84,4 @@ def reroute_levels_reached(
     )
     if not is_overdue(clock, now):
         return []
-    return _late_levels(reroute_due_at, now)
+    return _late_levels(reroute_due_at, now, calendar)

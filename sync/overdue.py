@@ -31,7 +31,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sync.vocabulary import ACTIVE_STATUSES, CaseStatus
-from sync.workcalendar import WORKING_SECONDS_PER_DAY, working_seconds_between
+from sync.workcalendar import WORKING_SECONDS_PER_DAY, WorkCalendar, working_seconds_between
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -82,26 +82,30 @@ def is_overdue(clock: CaseClock, now: datetime) -> bool:
     return deadline is not None and not clock.suspended and deadline < now
 
 
-def due_soon_by_working_time(*, assigned_at: datetime, due_at: datetime, now: datetime) -> bool:
+def due_soon_by_working_time(
+    *, assigned_at: datetime, due_at: datetime, now: datetime, calendar: WorkCalendar
+) -> bool:
     """The working-time test alone (no status, no suspension): for a deadline not yet passed."""
     if now >= due_at:
         return False
-    granted = working_seconds_between(assigned_at, due_at)
-    left = working_seconds_between(now, due_at)
+    granted = working_seconds_between(assigned_at, due_at, calendar)
+    left = working_seconds_between(now, due_at, calendar)
     return left <= min(DUE_SOON_SHARE * granted, WORKING_SECONDS_PER_DAY)
 
 
-def is_due_soon(clock: CaseClock, now: datetime) -> bool:
+def is_due_soon(clock: CaseClock, now: datetime, calendar: WorkCalendar) -> bool:
     if clock.suspended or clock.status not in DEADLINE_STATUSES:
         return False
     if clock.due_at is None or clock.assigned_at is None:
         return False
-    return due_soon_by_working_time(assigned_at=clock.assigned_at, due_at=clock.due_at, now=now)
+    return due_soon_by_working_time(
+        assigned_at=clock.assigned_at, due_at=clock.due_at, now=now, calendar=calendar
+    )
 
 
-def urgency(clock: CaseClock, now: datetime) -> Urgency | None:
+def urgency(clock: CaseClock, now: datetime, calendar: WorkCalendar) -> Urgency | None:
     if is_overdue(clock, now):
         return Urgency.OVERDUE
-    if is_due_soon(clock, now):
+    if is_due_soon(clock, now, calendar):
         return Urgency.DUE_SOON
     return None

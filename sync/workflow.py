@@ -31,7 +31,7 @@ from sync.boundary_types import Point, TimeLimit
 from sync.errors import InvalidInput, RuleViolation
 from sync.geo import distance_m
 from sync.vocabulary import CallBackResult, CaseStatus, TimeUnit
-from sync.workcalendar import compute_deadline
+from sync.workcalendar import WorkCalendar, compute_deadline
 
 ACCEPTANCE_LIMIT = TimeLimit(4, TimeUnit.WORKING_HOURS)
 REPEAT_WINDOW = timedelta(days=30)
@@ -46,20 +46,29 @@ def assisting_time_limit(lead_limit: TimeLimit) -> TimeLimit:
     return TimeLimit(max(1, math.ceil(lead_limit.amount * 2 / 3)), TimeUnit.WORKING_HOURS)
 
 
-def assisting_due_at(*, assigned_at: datetime, lead_limit: TimeLimit) -> datetime:
+def assisting_due_at(
+    *, assigned_at: datetime, lead_limit: TimeLimit, calendar: WorkCalendar
+) -> datetime:
     return compute_deadline(
-        assigned_at=assigned_at, limit=assisting_time_limit(lead_limit), now=assigned_at
+        assigned_at=assigned_at,
+        limit=assisting_time_limit(lead_limit),
+        calendar=calendar,
+        now=assigned_at,
     ).due_at
 
 
-def acceptance_due_at(assigned_at: datetime) -> datetime:
+def acceptance_due_at(assigned_at: datetime, calendar: WorkCalendar) -> datetime:
     """When the lead department must have accepted (签收) an assigned case."""
-    return compute_deadline(assigned_at=assigned_at, limit=ACCEPTANCE_LIMIT, now=assigned_at).due_at
+    return compute_deadline(
+        assigned_at=assigned_at, limit=ACCEPTANCE_LIMIT, calendar=calendar, now=assigned_at
+    ).due_at
 
 
-def reroute_due_at(*, returned_at: datetime, limit: TimeLimit) -> datetime:
+def reroute_due_at(*, returned_at: datetime, limit: TimeLimit, calendar: WorkCalendar) -> datetime:
     """When the first-contact department must have re-routed (交办 again) a returned case."""
-    return compute_deadline(assigned_at=returned_at, limit=limit, now=returned_at).due_at
+    return compute_deadline(
+        assigned_at=returned_at, limit=limit, calendar=calendar, now=returned_at
+    ).due_at
 
 
 def check_rating(

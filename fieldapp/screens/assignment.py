@@ -35,6 +35,8 @@ def AssignmentChoiceView(reference: Reference, choice: AssignmentChoice) -> ft.C
     name = reference.department_name
     proposed_duty = {a.department_code: a.duty for a in proposal.assisting}
     items: list[ft.Control] = [
+        # no list entry covers it: the town/street office (属地管理), entered in the register
+        message(env.t("assign.unlisted") if proposal.unlisted else None, error=False),
         labelled(env.t("assign.matter"), proposal.matter),
         labelled(env.t("assign.lead"), f"{name(proposal.lead_department)}：{proposal.lead_duty}"),
         labelled(
@@ -84,6 +86,9 @@ def AssignmentChoiceView(reference: Reference, choice: AssignmentChoice) -> ft.C
             ],
             on_select=choose_lead,
             menu_height=420,
+            error_text=env.t(choice.errors["override_lead"])
+            if "override_lead" in choice.errors
+            else None,
         )
     )
     items.append(ft.Text(env.t("assign.override_assisting"), size=14))

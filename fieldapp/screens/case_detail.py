@@ -235,6 +235,8 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                     when(datetime.fromisoformat(str(due).replace("Z", "+00:00"))),
                 )
             )
+            if vm.deadline_note:
+                controls.append(labelled(env.t("assign.deadline_note"), vm.deadline_note))
         clock_note = snapshot.get("assigned_time_note")
         if clock_note:  # the phone's on-the-spot time was not believed: say why
             controls.append(labelled(env.t("assign.time_note"), str(clock_note)))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from fieldapp.viewmodels.records import Assignment
-from sync.assignment import Proposal, propose_assignment
+from sync.assignment import Proposal, choose_assignment, propose_assignment
 from sync.boundary_types import AssistingDuty, Point
-from sync.errors import DomainError
+from sync.errors import DomainError, InvalidInput
 from sync.reference_codec import Reference
 
 ADDED_DUTY = "配合主办部门处置"  # the duty of an assisting department the user adds by hand
@@ -30,6 +30,7 @@ class AssignmentChoice:
         self.override_assisting: list[str] | None = None  # None: the proposal's (less the lead)
         self.override_reason = ""
         self.errors: dict[str, str] = {}
+        self.departments: frozenset[str] = frozenset()  # the reference's, for the override rule
 
     def reset(self) -> None:
         """Forget the proposal and the choice (the record it was computed for changed)."""
@@ -55,6 +56,7 @@ class AssignmentChoice:
         """The boundary list's proposal (None, with ``proposal_error``, when the list has no
         entry for the category at this place and time). The list version is the one in force
         when the case was recorded; the deadline runs from ``assigned_at``."""
+        self.departments = frozenset(d.code for d in reference.departments)
         try:
             self.proposal = propose_assignment(
                 versions=reference.versions,
@@ -63,6 +65,7 @@ class AssignmentChoice:
                 category=category,
                 recorded_at=recorded_at,
                 assigned_at=assigned_at,
+                calendar=reference.calendar,
                 point=point,
                 town_code=town_code,
                 site_code=site_code,
@@ -117,17 +120,31 @@ class AssignmentChoice:
 
     def assignment(self) -> Assignment | None:
         """What to send: the proposal as is, or the override with its reason. None when there is
-        nothing to assign by, or when an override has no reason (``errors['override_reason']``)."""
+        nothing to assign by, or the override is incomplete (``errors`` names the field). The
+        shared rule (``sync.assignment.choose_assignment``) decides, as the server does."""
         proposal = self.proposal
         if proposal is None:
             return None
-        lead = self.lead or proposal.lead_department
-        assisting = self._assisting_duties()
-        if lead == proposal.lead_department and assisting == proposal.assisting:
-            self.errors.pop("override_reason", None)
-            return Assignment(proposal, lead, assisting)
-        if not self.override_reason.strip():
-            self.errors["override_reason"] = "assign.error.reason_required"
-            return None
         self.errors.pop("override_reason", None)
-        return Assignment(proposal, lead, assisting, self.override_reason)
+        self.errors.pop("override_lead", None)
+        lead = self.lead or None
+        try:
+            chosen = choose_assignment(
+                proposal,
+                departments=self.departments,
+                lead_department=lead,
+                assisting=self._assisting_duties(),
+                override_reason=self.override_reason,
+            )
+        except InvalidInput as exc:
+            if exc.field == "override_reason":
+                self.errors["override_reason"] = "assign.error.reason_required"
+            elif exc.field == "lead_department":
+                self.override = True
+                self.errors["override_lead"] = "assign.error.lead_required"
+            else:
+                self.proposal_error = exc.reason
+            return None
+        return Assignment(
+            proposal, chosen.lead_department, chosen.assisting, chosen.override_reason
+        )

@@ -133,6 +133,12 @@ class CaseDetailViewModel:
     def lead_name(self) -> str:
         return self.reference.department_name(self.facts.lead_department)
 
+    @property
+    def deadline_note(self) -> str | None:
+        """Set when the case's deadline counts weekends only (a year's calendar not entered)."""
+        note = self.snapshot.get("deadline_note")
+        return str(note) if note else None
+
     def assisting(self) -> list[tuple[str, str]]:
         """(department name, duty) of each assisting department."""
         return [
@@ -145,7 +151,7 @@ class CaseDetailViewModel:
     @property
     def acceptance_due_at(self) -> datetime | None:
         """签收时限, while the case awaits acceptance."""
-        return acceptance_deadline(self.snapshot)
+        return acceptance_deadline(self.snapshot, self.reference.calendar)
 
     @property
     def reroute_due_at(self) -> datetime | None:
@@ -155,7 +161,7 @@ class CaseDetailViewModel:
     @property
     def urgency(self) -> Urgency | None:
         """Overdue or due soon now, as the server's flags say."""
-        return urgency(clock_of(self.snapshot), self.now)
+        return urgency(clock_of(self.snapshot), self.now, self.reference.calendar)
 
     # -- what this user may do --------------------------------------------------------------
     def actions(self) -> list[Action]:

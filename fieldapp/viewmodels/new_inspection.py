@@ -297,6 +297,18 @@ class NewInspectionViewModel:
             site_code=site[0].code if site else None,
         )
 
+    @property
+    def deadline_note(self) -> str | None:
+        """Set when the proposed deadline counts weekends only (a year's calendar not entered)."""
+        proposal = self.routing.proposal
+        return proposal.deadline.note if proposal is not None else None
+
+    @property
+    def unlisted(self) -> bool:
+        """No list entry covers this matter here: the town/street office is proposed (属地管理),
+        or nobody when no town/street is known, and the assignment enters 编办's register."""
+        return self.routing.proposal is not None and self.routing.proposal.unlisted
+
     def assignment(self) -> Assignment | None:
         """What to send: the proposal as is, or the override (None when incomplete)."""
         return self.routing.assignment()

@@ -366,6 +366,7 @@ class CaseWriter:
                 list_version=proposal.list_version,
                 assigned_at=_iso(now),
                 due_at=_iso(proposal.deadline.due_at),
+                deadline_note=proposal.deadline.note,
             )
             data.update(
                 lead_department=assignment.lead_department,
@@ -373,6 +374,7 @@ class CaseWriter:
                 list_version=proposal.list_version,
                 legal_basis=proposal.legal_basis,
                 due_at=_iso(proposal.deadline.due_at),
+                deadline_note=proposal.deadline.note,
                 override_reason=assignment.override_reason.strip() or None,
             )
         elif action in (Action.ACCEPT, Action.START_HANDLING, Action.REPORT_BACK):
@@ -385,7 +387,7 @@ class CaseWriter:
             if claimed_responsible:
                 payload["claimed_responsible"] = data["claimed_responsible"] = claimed_responsible
         elif action is Action.RETURN:
-            snapshot.update(lead_department=None, assisting=[], due_at=None)
+            snapshot.update(lead_department=None, assisting=[], due_at=None, deadline_note=None)
         snapshot["status"] = new_status.value
         snapshot["updated_at"] = _iso(now)
         snapshot.setdefault("events", []).append(

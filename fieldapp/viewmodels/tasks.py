@@ -21,6 +21,7 @@ from sync.geo import distance_m
 from sync.lifecycle import Actor, allowed_actions
 from sync.overdue import CaseClock, Urgency, urgency
 from sync.vocabulary import OPEN_STATUSES, CaseStatus
+from sync.workcalendar import EMPTY_CALENDAR, WorkCalendar
 from sync.workflow import acceptance_due_at
 
 NEAR_M = 500.0
@@ -84,7 +85,7 @@ def clock_of(snapshot: Mapping[str, Any]) -> CaseClock:
     )
 
 
-def acceptance_deadline(snapshot: Mapping[str, Any]) -> datetime | None:
+def acceptance_deadline(snapshot: Mapping[str, Any], calendar: WorkCalendar) -> datetime | None:
     """签收时限 while the case awaits acceptance: the server's stored value; for a case assigned
     on this phone and not yet synced, the same rule (``sync.workflow.acceptance_due_at``) from
     the phone's assignment time (the later of the two: a stored value from an earlier
@@ -93,7 +94,7 @@ def acceptance_deadline(snapshot: Mapping[str, Any]) -> datetime | None:
         return None
     stored = _due(snapshot, "acceptance_due_at")
     assigned = _due(snapshot, "assigned_at")
-    computed = acceptance_due_at(assigned) if assigned is not None else None
+    computed = acceptance_due_at(assigned, calendar) if assigned is not None else None
     found = [m for m in (stored, computed) if m is not None]
     return max(found) if found else None
 
@@ -105,7 +106,11 @@ def reroute_deadline(snapshot: Mapping[str, Any]) -> datetime | None:
     return _due(snapshot, "reroute_due_at")
 
 
-def row_of(snapshot: Mapping[str, Any], distance: float | None = None) -> CaseRow:
+def row_of(
+    snapshot: Mapping[str, Any],
+    distance: float | None = None,
+    calendar: WorkCalendar = EMPTY_CALENDAR,
+) -> CaseRow:
     events = snapshot.get("events") or []
     return CaseRow(
         case_id=str(snapshot["id"]),
@@ -119,7 +124,7 @@ def row_of(snapshot: Mapping[str, Any], distance: float | None = None) -> CaseRo
         distance_m=distance,
         assigned_at=_due(snapshot, "assigned_at"),
         suspended=bool(snapshot.get("suspended")),
-        acceptance_due_at=acceptance_deadline(snapshot),
+        acceptance_due_at=acceptance_deadline(snapshot, calendar),
         reroute_due_at=reroute_deadline(snapshot),
     )
 
@@ -136,8 +141,8 @@ def is_my_task(snapshot: Mapping[str, Any], actor: Actor, now: datetime) -> bool
     return bool(allowed_actions(facts, actor, now=now))
 
 
-def bucket_of(row: CaseRow, now: datetime) -> Bucket:
-    state = urgency(row.clock, now)
+def bucket_of(row: CaseRow, now: datetime, calendar: WorkCalendar) -> Bucket:
+    state = urgency(row.clock, now, calendar)
     if state == Urgency.OVERDUE:
         return Bucket.OVERDUE
     if state == Urgency.DUE_SOON:
@@ -148,14 +153,14 @@ def bucket_of(row: CaseRow, now: datetime) -> Bucket:
 
 
 def my_tasks(
-    cases: Iterable[Mapping[str, Any]], actor: Actor, now: datetime
+    cases: Iterable[Mapping[str, Any]], actor: Actor, now: datetime, calendar: WorkCalendar
 ) -> list[tuple[Bucket, list[CaseRow]]]:
     """Non-empty buckets in urgency order; inside a bucket the earliest deadline first."""
     grouped: dict[Bucket, list[CaseRow]] = {b: [] for b in BUCKET_ORDER}
     for snap in cases:
         if is_my_task(snap, actor, now):
-            row = row_of(snap)
-            grouped[bucket_of(row, now)].append(row)
+            row = row_of(snap, calendar=calendar)
+            grouped[bucket_of(row, now, calendar)].append(row)
     far = datetime.max.replace(tzinfo=now.tzinfo)
     return [
         (b, sorted(grouped[b], key=lambda r: (r.due_at or far, r.number)))

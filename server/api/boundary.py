@@ -73,6 +73,7 @@ def proposal(
         category=category,
         recorded_at=now,
         assigned_at=now,
+        calendar=ref.calendar,
         point=point,
         town_code=town_code,
         site_code=site_code,
@@ -93,6 +94,7 @@ def proposal(
         deadline_note=p.deadline.note,
         town_code=p.place.town_code,
         site_code=p.place.site.code if p.place.site else None,
+        unlisted=p.unlisted,
     )
 
 

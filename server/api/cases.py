@@ -28,16 +28,24 @@ from server.data import hotline as hotline_data
 from server.models import Case
 from server.services import cases as case_service
 from server.services import disputes as dispute_service
+from server.services.work_calendar import current_calendar
 from sync.boundary_types import AssistingDuty, Point
 from sync.errors import InvalidInput
 from sync.first_contact import owner_department
 from sync.lifecycle import Action, Actor, allowed_actions
 from sync.vocabulary import CaseStatus, Role
+from sync.workcalendar import WorkCalendar
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 
-def case_out(case: Case, now: datetime, cls: type[CaseOut] = CaseOut, **extra: Any) -> Any:
+def case_out(
+    case: Case,
+    now: datetime,
+    calendar: WorkCalendar,
+    cls: type[CaseOut] = CaseOut,
+    **extra: Any,
+) -> Any:
     data = case.model_dump()
     data["owner_department"] = owner_department(
         status=CaseStatus(case.status),
@@ -45,7 +53,9 @@ def case_out(case: Case, now: datetime, cls: type[CaseOut] = CaseOut, **extra: A
         lead_department=case.lead_department,
     )
     data["overdue"] = case_service.is_overdue(case, now)
-    data["due_soon"] = case_service.is_due_soon(case, now)
+    data["due_soon"] = case_service.is_due_soon(case, now, calendar)
+    if case.due_at is None:
+        data["deadline_note"] = None  # a returned case has no deadline to explain
     data.update(extra)
     return cls.model_validate(data)
 
@@ -89,7 +99,7 @@ def create_case(
         ),
     )
     session.commit()
-    return case_out(case, now)  # type: ignore[no-any-return]
+    return case_out(case, now, current_calendar(session))  # type: ignore[no-any-return]
 
 
 @router.get("", response_model=CasePageOut, summary="List cases visible to me, newest first")
@@ -138,8 +148,9 @@ def list_cases(
     )
     more = len(rows) > limit
     rows = rows[:limit]
+    calendar = current_calendar(session)
     return CasePageOut(
-        items=[case_out(c, now) for c in rows],
+        items=[case_out(c, now, calendar) for c in rows],
         next_cursor=_encode_cursor(rows[-1]) if more and rows else None,
     )
 
@@ -159,6 +170,7 @@ def _detail(session: SessionDep, case: Case, actor: Actor, now: datetime) -> Cas
     return case_out(
         case,
         now,
+        current_calendar(session),
         CaseDetailOut,
         events=events,  # type: ignore[no-any-return]
         allowed_actions=actions,

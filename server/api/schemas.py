@@ -245,6 +245,9 @@ class ProposalOut(BaseModel):
     deadline_note: str | None
     town_code: str | None
     site_code: str | None
+    # No list entry covers it: the town/street office of the place is proposed (属地管理), or
+    # nobody (lead_department "") when no town/street is known; assigning it enters the register.
+    unlisted: bool = False
 
 
 __all__ = [

@@ -34,6 +34,7 @@ from server.data import workflow as wf_data
 from server.models import AssistTask, Dispute, JointSession, Minute, Notification
 from server.services import assisting, disputes, escalation, joint_sessions, minutes
 from server.services import cases as case_service
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import role_recipient
 from sync.bodies import (
     AssistTaskOut,
@@ -276,7 +277,7 @@ def _minute_out(m: Minute) -> MinuteOut:
 def _case_work(session: SessionDep, case_id: str, actor: Actor, now: datetime) -> CaseWorkOut:
     case = case_service.get_visible_case(session, case_id, actor)
     return CaseWorkOut(
-        case=case_out(case, now),
+        case=case_out(case, now, current_calendar(session)),
         assist_tasks=[
             _task_out(t, now) for t in wf_data.tasks_of(session, case.id) if t.status != "withdrawn"
         ],
@@ -291,6 +292,7 @@ def _case_work(session: SessionDep, case_id: str, actor: Actor, now: datetime) -
 
 def _session_out(session: SessionDep, js: JointSession, now: datetime) -> SessionOut:
     now_points = joint_sessions.points_of(session, js)
+    calendar = current_calendar(session)
     return SessionOut(
         id=js.id,
         title=js.title,
@@ -309,7 +311,9 @@ def _session_out(session: SessionDep, js: JointSession, now: datetime) -> Sessio
             )
             for c in wf_data.check_ins(session, js.id)
         ],
-        points=[SessionPointOut(label=p.label, case=case_out(p.case, now)) for p in now_points],
+        points=[
+            SessionPointOut(label=p.label, case=case_out(p.case, now, calendar)) for p in now_points
+        ],
         closed_points=sum(1 for p in now_points if p.case.status == "closed"),
         all_closed=joint_sessions.all_closed(now_points),
     )

@@ -10,7 +10,14 @@ from server.models.evaluation import (
     HotlineTicket,
 )
 from server.models.photos import Photo, PhotoLink
-from server.models.reference import Department, IntakeChannelRow, SiteRow, TownRow
+from server.models.reference import (
+    Department,
+    IntakeChannelRow,
+    SiteRow,
+    TownRow,
+    UnlistedMatter,
+    WorkCalendarYearRow,
+)
 from server.models.sync import CaseWithdrawal, CommandResultRow, Device, SyncCounter
 from server.models.users import AuthToken, User
 from server.models.workflow import (
@@ -54,5 +61,7 @@ __all__ = [
     "SiteRow",
     "SyncCounter",
     "TownRow",
+    "UnlistedMatter",
     "User",
+    "WorkCalendarYearRow",
 ]

@@ -49,6 +49,8 @@ class Case(SQLModel, table=True):
     acceptance_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # 退回后重新交办时限: a returned case's first-contact department must re-route it by then.
     reroute_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Set when the deadline was computed without a year's holiday calendar (weekends only).
+    deadline_note: str | None = Field(default=None, max_length=300)
     suspended: bool = False
     disputed: bool = False
     handler_user_ids: list[Any] = Field(

@@ -1,5 +1,5 @@
-"""The boundary list, towns, sites and intake channels held in memory, reloaded when a new
-version is published."""
+"""The boundary list, towns, sites, intake channels and the working calendar held in memory,
+reloaded when a new version is published or a year of the calendar is entered."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from sqlmodel import Session
 
 from server.data import boundary as boundary_data
 from server.data import reference as reference_data
+from server.data import work_calendar as calendar_data
 from sync.boundary_types import BoundaryVersion, Site, Town
 from sync.intake import IntakeChannel
+from sync.workcalendar import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class ReferenceSnapshot:
         """The intake channels a case's ``source`` may name."""
         return frozenset(c.code for c in self.intake_channels)
 
+    calendar: WorkCalendar
+    calendar_revision: int
+
     @cached_property
     def categories(self) -> frozenset[str]:
         return frozenset(e.category for v in self.versions for e in v.entries)
@@ -43,7 +48,8 @@ class ReferenceSnapshot:
 
 
 class ReferenceCache:
-    """One per app. ``invalidate`` after publishing a version or changing towns/sites."""
+    """One per app. ``invalidate`` after publishing a version, entering a calendar year or
+    changing towns/sites."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -52,11 +58,21 @@ class ReferenceCache:
     def get(self, session: Session) -> ReferenceSnapshot:
         # A cheap check keeps several server processes consistent after a publish elsewhere.
         latest = boundary_data.latest_version_number(session)
+        calendar_revision = calendar_data.revision(session)
         snap = self._snapshot
-        if snap is not None and snap.latest_version == latest:
+        if (
+            snap is not None
+            and snap.latest_version == latest
+            and snap.calendar_revision == calendar_revision
+        ):
             return snap
         with self._lock:
-            if self._snapshot is None or self._snapshot.latest_version != latest:
+            snap = self._snapshot
+            if (
+                snap is None
+                or snap.latest_version != latest
+                or snap.calendar_revision != calendar_revision
+            ):
                 self._snapshot = ReferenceSnapshot(
                     versions=tuple(boundary_data.load_versions(session)),
                     towns=tuple(reference_data.load_towns(session)),
@@ -64,8 +80,11 @@ class ReferenceCache:
                     departments=frozenset(reference_data.department_codes(session)),
                     latest_version=latest,
                     intake_channels=tuple(reference_data.load_intake_channels(session)),
+                    calendar=WorkCalendar(tuple(calendar_data.load_years(session))),
+                    calendar_revision=calendar_revision,
                 )
-            return self._snapshot
+                snap = self._snapshot
+            return snap
 
     def invalidate(self) -> None:
         with self._lock:

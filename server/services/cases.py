@@ -13,10 +13,12 @@ from sqlmodel import Session
 
 from server.data import cases as cases_data
 from server.data import sync as sync_data
-from server.models import Case, CaseEvent, CaseSuspension
+from server.data import unlisted as unlisted_data
+from server.models import Case, CaseEvent, CaseSuspension, UnlistedMatter
 from server.services.boundary_cache import ReferenceSnapshot
+from server.services.work_calendar import current_calendar
 from sync import overdue
-from sync.assignment import propose_assignment
+from sync.assignment import UNLISTED_CATEGORY, choose_assignment, propose_assignment
 from sync.boundary import locate
 from sync.boundary_types import AssistingDuty, Point, TimeLimit
 from sync.case_numbers import case_number
@@ -38,7 +40,7 @@ from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
 from sync.overdue import CaseClock
 from sync.visibility import can_see_case, involved_departments
 from sync.vocabulary import TERMINAL_STATUSES, CaseStatus, Role, TimeUnit
-from sync.workcalendar import Suspension, compute_deadline
+from sync.workcalendar import Suspension, WorkCalendar, compute_deadline
 
 MAX_DESCRIPTION = 4000
 
@@ -212,7 +214,7 @@ def validate_new_case(
     if actor.role == Role.ADMIN:
         raise NotPermitted("管理员不登记案件 / administrators do not record cases")
     description = _check_text("description", new.description, required=True, limit=MAX_DESCRIPTION)
-    if new.category not in ref.categories:
+    if new.category not in ref.categories and new.category != UNLISTED_CATEGORY:
         raise InvalidInput("category", f"未知的事项类别 {new.category!r} / unknown category")
     check_source(new.source, ref.source_codes)  # the intake channels of the reference data
     if new.point is not None:
@@ -325,7 +327,12 @@ def _suspensions(session: Session, case: Case) -> list[Suspension]:
 
 
 def _assign(
-    session: Session, case: Case, inp: ActionInput, ref: ReferenceSnapshot, now: datetime
+    session: Session,
+    case: Case,
+    inp: ActionInput,
+    ref: ReferenceSnapshot,
+    now: datetime,
+    actor: Actor,
 ) -> dict[str, Any]:
     point = Point(case.lat, case.lon) if case.lat is not None and case.lon is not None else None
     timing = assignment_time(
@@ -341,30 +348,33 @@ def _assign(
         category=case.category,
         recorded_at=case.created_at,
         assigned_at=timing.at,
+        calendar=ref.calendar,
         point=point,
         town_code=case.town_code,
         site_code=case.site_code,
     )
-    lead = proposal.lead_department
-    assisting = proposal.assisting
-    overridden = False
-    if inp.lead_department is not None and inp.lead_department != proposal.lead_department:
-        if inp.lead_department not in ref.departments:
-            raise InvalidInput("lead_department", "未知的部门 / unknown department")
-        lead, overridden = inp.lead_department, True
-    if inp.assisting is not None and tuple(inp.assisting) != proposal.assisting:
-        for i, duty in enumerate(inp.assisting):
-            if duty.department_code not in ref.departments:
-                raise InvalidInput(
-                    f"assisting[{i}].department_code", "未知的部门 / unknown department"
-                )
-        assisting, overridden = tuple(inp.assisting), True
-    if overridden and not inp.override_reason.strip():
-        raise InvalidInput(
-            "override_reason", "改变清单建议的部门须说明理由 / overriding the list needs a reason"
+    chosen = choose_assignment(
+        proposal,
+        departments=ref.departments,
+        lead_department=inp.lead_department,
+        assisting=inp.assisting,
+        override_reason=inp.override_reason,
+    )
+    lead, assisting = chosen.lead_department, chosen.assisting
+    if proposal.unlisted:
+        unlisted_data.add(
+            session,
+            UnlistedMatter(
+                case_id=case.id,
+                category=case.category,
+                town_code=proposal.place.town_code,
+                list_version=proposal.list_version,
+                lead_department=lead,
+                override_reason=chosen.override_reason or None,
+                recorded_by=actor.user_id,
+                recorded_at=now,
+            ),
         )
-    if any(a.department_code == lead for a in assisting):
-        raise InvalidInput("assisting", "主办部门不能同时是协办部门 / lead cannot also assist")
     case.lead_department = lead
     case.assisting = [{"department_code": a.department_code, "duty": a.duty} for a in assisting]
     case.assisting_codes = cases_data.assisting_codes_key([a.department_code for a in assisting])
@@ -376,6 +386,7 @@ def _assign(
     case.assigned_at = timing.at
     case.assigned_time_note = timing.note
     case.due_at = proposal.deadline.due_at
+    case.deadline_note = proposal.deadline.note
     return {
         "lead_department": lead,
         "lead_duty": proposal.lead_duty,
@@ -384,8 +395,9 @@ def _assign(
         "legal_basis": proposal.legal_basis,
         "due_at": proposal.deadline.due_at.isoformat(),
         "deadline_note": proposal.deadline.note,
-        "proposed_lead": proposal.lead_department,
-        "override_reason": inp.override_reason.strip() or None,
+        "proposed_lead": proposal.lead_department or None,
+        "override_reason": chosen.override_reason or None,
+        "unlisted": proposal.unlisted,
         **timing.event_data(),
     }
 
@@ -396,10 +408,12 @@ def _recompute_due(session: Session, case: Case, now: datetime) -> None:
     deadline = compute_deadline(
         assigned_at=case.assigned_at,
         limit=TimeLimit(case.time_amount, TimeUnit(case.time_unit)),
+        calendar=current_calendar(session),
         suspensions=_suspensions(session, case),
         now=now,
     )
     case.due_at = deadline.due_at
+    case.deadline_note = deadline.note
 
 
 def apply_action(
@@ -437,7 +451,7 @@ def apply_action(
     }
     if action == Action.ASSIGN:
         involved = involved_of(case)
-        data.update(_assign(session, case, inp, ref, now))
+        data.update(_assign(session, case, inp, ref, now, actor))
         withdraw_from(session, case, involved)
     elif action == Action.RETURN:
         involved = involved_of(case)
@@ -546,8 +560,8 @@ def is_overdue(case: Case, now: datetime) -> bool:
     return overdue.is_overdue(clock_of(case), now)
 
 
-def is_due_soon(case: Case, now: datetime) -> bool:
-    return overdue.is_due_soon(clock_of(case), now)
+def is_due_soon(case: Case, now: datetime, calendar: WorkCalendar) -> bool:
+    return overdue.is_due_soon(clock_of(case), now, calendar)
 
 
 EDITABLE_FIELDS = ("description", "category")

@@ -23,6 +23,7 @@ from server.services.boundary import publish_version
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.cases import facts_of
 from server.services.minutes import Attendee, Decision, MinuteContent, create_minute
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import (
     SYSTEM,
     department_label,
@@ -197,7 +198,9 @@ def prepare_dispute(
     return {
         "dispute_id": str(uuid.uuid4()),
         "stage": Stage.CONSULTATION.value,
-        "stage_due_at": stage_deadline(Stage.CONSULTATION, now, [], now).due_at.isoformat(),
+        "stage_due_at": stage_deadline(
+            Stage.CONSULTATION, now, [], now, current_calendar(session)
+        ).due_at.isoformat(),
         "involved": _involved(case, actor.department),
     }
 
@@ -285,7 +288,7 @@ def _move_to(
     dispute.stage_started_at = now
     dispute.suspensions = []
     dispute.suspended = False
-    dispute.stage_due_at = stage_deadline(stage, now, [], now).due_at
+    dispute.stage_due_at = stage_deadline(stage, now, [], now, current_calendar(session)).due_at
     session.add(dispute)
     record_event(
         session,
@@ -391,7 +394,11 @@ def resume(session: Session, *, actor: Actor, dispute_id: str, now: datetime) ->
     dispute.suspensions = [{**s, "end": s["end"] or now.isoformat()} for s in dispute.suspensions]
     dispute.suspended = False
     dispute.stage_due_at = stage_deadline(
-        Stage(dispute.stage), dispute.stage_started_at, _suspensions(dispute), now
+        Stage(dispute.stage),
+        dispute.stage_started_at,
+        _suspensions(dispute),
+        now,
+        current_calendar(session),
     ).due_at
     session.add(dispute)
     session.flush()
@@ -519,7 +526,9 @@ def settle(
         CaseStatus.HANDLING.value,
     ):
         case.status = CaseStatus.ASSIGNED.value  # the ruled lead accepts; the deadline stands
-        case.acceptance_due_at = acceptance_due_at(now)  # its own 签收 clock, from the ruling
+        case.acceptance_due_at = acceptance_due_at(
+            now, current_calendar(session)
+        )  # its own 签收 clock, from the ruling
     case.disputed = False
     losers = lost_by([d for d, p in dispute.positions.items() if p.get("not_ours")], responsible)
     names = {d.code: d.short_name for d in reference_data.list_departments(session)}

@@ -19,11 +19,13 @@ from sqlmodel import Session
 from server.data import workflow as wf_data
 from server.models import Case, CaseEscalation
 from server.services import cases as case_service
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import SYSTEM, notify, record_event, role_recipient
 from sync.escalation import Level, levels_reached, reroute_levels_reached
 from sync.events import CASE_ESCALATED
 from sync.overdue import REROUTE_STATUS, Urgency, running_deadline, urgency
 from sync.vocabulary import CaseStatus, Role
+from sync.workcalendar import WorkCalendar
 from sync.workflow import acceptance_due_at
 
 log = logging.getLogger(__name__)
@@ -100,18 +102,20 @@ def escalate_once(
     return True
 
 
-def _levels(case: Case, now: datetime) -> tuple[datetime, list[Level]] | None:
+def _levels(
+    case: Case, now: datetime, calendar: WorkCalendar
+) -> tuple[datetime, list[Level]] | None:
     """(the running deadline, the levels reached), or None when no clock runs."""
     deadline = running_deadline(case_service.clock_of(case))
     if deadline is None:
         return None
     if case.status == REROUTE_STATUS.value:
         return deadline, reroute_levels_reached(
-            reroute_due_at=deadline, now=now, suspended=case.suspended
+            reroute_due_at=deadline, now=now, suspended=case.suspended, calendar=calendar
         )
     if case.assigned_at is None:
         return None
-    accept_by = case.acceptance_due_at or acceptance_due_at(case.assigned_at)
+    accept_by = case.acceptance_due_at or acceptance_due_at(case.assigned_at, calendar)
     return deadline, levels_reached(
         assigned_at=case.assigned_at,
         due_at=deadline,
@@ -119,11 +123,12 @@ def _levels(case: Case, now: datetime) -> tuple[datetime, list[Level]] | None:
         suspended=case.suspended,
         accepted=case.status != CaseStatus.ASSIGNED.value,
         acceptance_due_at=accept_by,
+        calendar=calendar,
     )
 
 
 def escalate_case(session: Session, case: Case, now: datetime) -> list[str]:
-    found = _levels(case, now)
+    found = _levels(case, now, current_calendar(session))
     if found is None or not found[1]:
         return []
     due_at, reached = found
@@ -193,8 +198,9 @@ def overdue_board(session: Session, now: datetime, by: str) -> list[BoardRow]:
     overdue: dict[str, int] = defaultdict(int)
     soon: dict[str, int] = defaultdict(int)
     disputed: dict[str, int] = defaultdict(int)
+    calendar = current_calendar(session)
     for case in wf_data.clock_running_cases(session):
-        state = urgency(case_service.clock_of(case), now)
+        state = urgency(case_service.clock_of(case), now, calendar)
         if state is None:
             continue
         late = state == Urgency.OVERDUE

@@ -16,6 +16,7 @@ from server.data import boundary as boundary_data
 from server.data import cases as cases_data
 from server.data import reference as reference_data
 from server.data import sync as sync_data
+from server.data import work_calendar as calendar_data
 from server.models import Case, CommandResultRow, Device, User
 from server.services import batch_create
 from server.services import cases as case_service
@@ -25,6 +26,7 @@ from server.services.auth import token_hash
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.payloads import new_case_from
 from server.services.payloads import point_of as _point
+from server.services.work_calendar import current_calendar
 from sync.boundary_types import AssistingDuty
 from sync.clock_rules import clock_offset
 from sync.commands import (
@@ -45,6 +47,7 @@ from sync.protocol import (
     PushResponse,
     ResultStatus,
 )
+from sync.reference_codec import encode_calendar
 from sync.visibility import OVERSIGHT_ROLES
 
 CURSOR_PREFIX = "c1"
@@ -373,18 +376,25 @@ def _keep_evidence(
 # --- pull ------------------------------------------------------------------------------------
 
 
-def _encode_cursor(epoch: str, seq: int, case_id: str, list_version: int | None) -> str:
-    return f"{CURSOR_PREFIX}:{epoch}:{seq}:{case_id}:{list_version or 0}"
+def _encode_cursor(epoch: str, seq: int, case_id: str, reference_stamp: str) -> str:
+    return f"{CURSOR_PREFIX}:{epoch}:{seq}:{case_id}:{reference_stamp}"
 
 
-def _decode_cursor(cursor: str | None, epoch: str) -> tuple[int, str, int] | None:
+def _reference_stamp(session: Session) -> str:
+    """What the device's copy of the reference data was sent at: the latest list version and
+    the working calendar's revision ("3.25"). A change of either sends the reference again."""
+    version = boundary_data.latest_version_number(session) or 0
+    return f"{version}.{calendar_data.revision(session)}"
+
+
+def _decode_cursor(cursor: str | None, epoch: str) -> tuple[int, str, str] | None:
     if not cursor:
         return None
     parts = cursor.split(":")
     if len(parts) != 5 or parts[0] != CURSOR_PREFIX or parts[1] != epoch:
         return None
     try:
-        return int(parts[2]), parts[3], int(parts[4])
+        return int(parts[2]), parts[3], parts[4]
     except ValueError:
         return None
 
@@ -415,6 +425,7 @@ def reference_snapshot(session: Session) -> dict[str, Any]:
             }
             for v in boundary_data.list_version_rows(session)
         ],
+        "work_calendar": encode_calendar(current_calendar(session)),
     }
 
 
@@ -430,7 +441,7 @@ def pull(
     epoch = sync_data.epoch(session)
     decoded = _decode_cursor(cursor, epoch)
     reset = decoded is None
-    seq, last_id, known_version = decoded if decoded else (0, "", 0)
+    seq, last_id, known_stamp = decoded if decoded else (0, "", "")
     oversight = actor.role in OVERSIGHT_ROLES
     rows = sync_data.changed_cases(
         session,
@@ -441,8 +452,8 @@ def pull(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    latest_version = boundary_data.latest_version_number(session) or 0
-    reference = reference_snapshot(session) if reset or latest_version != known_version else None
+    stamp = _reference_stamp(session)
+    reference = reference_snapshot(session) if reset or stamp != known_stamp else None
     since = seq
     if rows:
         seq, last_id = rows[-1].change_seq, rows[-1].id
@@ -463,7 +474,7 @@ def pull(
         seq, last_id = withdrawn[-1][1], ""
     results = sync_data.results_after(session, device.id, results_after, 1000)
     return PullResponse(
-        cursor=_encode_cursor(epoch, seq, last_id, latest_version),
+        cursor=_encode_cursor(epoch, seq, last_id, stamp),
         reset=reset,
         more=more,
         cases=[case_snapshot(session, c) for c in rows],

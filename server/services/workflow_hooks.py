@@ -13,6 +13,7 @@ from server.evaluation.rules import load_rules
 from server.models import Case, CaseEvent
 from server.services import assisting, disputes
 from server.services.cases import ActionInput
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import notify, record_event, role_recipient
 from sync.boundary_types import Point, TimeLimit
 from sync.events import EVENT_FOR_ACTION, REPEAT_REPORTED
@@ -37,7 +38,9 @@ def before_transition(
     disputes.check_with_rulings(session, case, action, actor, request, now)
     if action == Action.RETURN:
         # 首问负责: the first-contact department's clock to re-route it (recorded in the event)
-        case.reroute_due_at = reroute_due_at(returned_at=now, limit=load_rules().reroute_limit)
+        case.reroute_due_at = reroute_due_at(
+            returned_at=now, limit=load_rules().reroute_limit, calendar=current_calendar(session)
+        )
         case.acceptance_due_at = None
         inp.extra["reroute_due_at"] = case.reroute_due_at.isoformat()
     elif action == Action.RAISE_DISPUTE:
@@ -64,7 +67,7 @@ def after_transition(
         }
         assisting.sync_assist_tasks(session, case, actor=actor, now=now, due_overrides=overrides)
         if case.assigned_at is not None:
-            case.acceptance_due_at = acceptance_due_at(case.assigned_at)
+            case.acceptance_due_at = acceptance_due_at(case.assigned_at, current_calendar(session))
         case.reroute_due_at = None
     elif action == Action.RETURN:
         assisting.withdraw_all(session, case)
@@ -98,9 +101,14 @@ def reopen_as_repeat(
     old.closed_at = None
     if old.time_amount is not None and old.time_unit is not None:
         old.assigned_at = now  # rework gets a fresh deadline from the repeat report
-        old.due_at = compute_deadline(
-            assigned_at=now, limit=TimeLimit(old.time_amount, TimeUnit(old.time_unit)), now=now
-        ).due_at
+        deadline = compute_deadline(
+            assigned_at=now,
+            limit=TimeLimit(old.time_amount, TimeUnit(old.time_unit)),
+            calendar=current_calendar(session),
+            now=now,
+        )
+        old.due_at = deadline.due_at
+        old.deadline_note = deadline.note
     record_event(
         session,
         old,

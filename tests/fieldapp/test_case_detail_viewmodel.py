@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 from fieldapp.viewmodels.case_detail import CaseDetailViewModel
+from fieldapp.viewmodels.new_inspection import NewInspectionViewModel
+from fieldapp.viewmodels.records import CaseWriter
+from sync.clock import CHINA_TZ
+from sync.device_store import DeviceStore
 from sync.lifecycle import Action, Actor
 from sync.overdue import Urgency
 from sync.vocabulary import Role
@@ -176,3 +183,22 @@ def test_the_case_screen_says_overdue_as_the_server_does_but_not_while_suspended
     late = {**ASSIGNED, "status": "handling", "due_at": "2026-11-03T09:30:00+00:00"}
     assert detail(HANDLER, **late).urgency == Urgency.OVERDUE
     assert detail(HANDLER, **late, suspended=True).urgency is None
+
+
+def test_a_case_assigned_offline_into_a_year_not_entered_says_so_on_its_screen(
+    tmp_path: Path,
+) -> None:
+    eve = datetime(2026, 12, 31, 15, 0, tzinfo=CHINA_TZ)
+    store = DeviceStore(tmp_path / "d.db")
+    vm = NewInspectionViewModel(reference(), inspector_name="张三", now=eve)
+    vm.offer_gps(*POINT, 5.0)
+    vm.category, vm.description = "waterlogging", "积水"
+    writer = CaseWriter(store, INSPECTOR, "张三")
+    writer.create_case(vm.record(eve), [], now=eve)
+    assert vm.propose(eve) is not None
+    writer.transition(vm.case_id, Action.ASSIGN, now=eve, assignment=vm.assignment())
+    stored = store.case(vm.case_id)
+    assert stored is not None
+    screen = CaseDetailViewModel(stored, INSPECTOR, reference(), now=eve)
+    assert screen.deadline_note is not None and "2027年节假日未录入" in screen.deadline_note
+    assert detail(INSPECTOR, **ASSIGNED).deadline_note is None  # a deadline within 2026

@@ -11,6 +11,7 @@ from sync.lifecycle import Actor
 from sync.vocabulary import Role
 from sync.workflow import acceptance_due_at
 from tests.fieldapp.vm_fixtures import NOW, POINT, snapshot
+from tests.support.work_calendar import SEEDED
 
 HANDLER = Actor("u-handler", Role.HANDLER, "zhzf")
 
@@ -38,7 +39,7 @@ def test_tasks_come_overdue_first_then_due_soon_then_new() -> None:
         case("closed", "closed", -5),
         snapshot(id="not-mine", status="assigned", lead_department="sw", due_at=due(-1)),
     ]
-    grouped = {b: [r.case_id for r in rows] for b, rows in my_tasks(cases, HANDLER, NOW)}
+    grouped = {b: [r.case_id for r in rows] for b, rows in my_tasks(cases, HANDLER, NOW, SEEDED)}
     assert list(grouped) == [Bucket.OVERDUE, Bucket.DUE_SOON, Bucket.NEW, Bucket.IN_PROGRESS]
     assert grouped == {
         Bucket.OVERDUE: ["late"],
@@ -49,7 +50,7 @@ def test_tasks_come_overdue_first_then_due_soon_then_new() -> None:
 
 
 def test_a_disputed_case_stays_on_the_lead_departments_list() -> None:
-    rows = my_tasks([case("d", "accepted", 50, disputed=True)], HANDLER, NOW)
+    rows = my_tasks([case("d", "accepted", 50, disputed=True)], HANDLER, NOW, SEEDED)
     assert rows and rows[0][1][0].disputed
 
 
@@ -73,7 +74,7 @@ def china(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def bucket(snap: dict[str, object], now: datetime) -> Bucket:
-    return bucket_of(row_of(snap), now)
+    return bucket_of(row_of(snap, calendar=SEEDED), now, SEEDED)
 
 
 def test_a_suspended_case_is_neither_overdue_nor_due_soon_on_the_phone() -> None:
@@ -128,7 +129,9 @@ def test_a_case_awaiting_acceptance_shows_its_acceptance_deadline_in_the_task_li
     assert row_of(snap).acceptance_due_at == stored
     # assigned on this phone, not yet synced: the same rule from the phone's assignment time
     offline = case("offline", "assigned", 72, assigned_at=china(4, 10).isoformat())
-    assert row_of(offline).acceptance_due_at == acceptance_due_at(china(4, 10))
+    assert row_of(offline, calendar=SEEDED).acceptance_due_at == acceptance_due_at(
+        china(4, 10), SEEDED
+    )
     # accepted: nothing awaits acceptance any more
     accepted = {**snap, "status": "accepted"}
     assert row_of(accepted).acceptance_due_at is None

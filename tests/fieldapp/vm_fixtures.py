@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sync.reference_codec import Reference, decode_reference
+from sync.reference_codec import Reference, decode_reference, encode_calendar
+from tests.support.work_calendar import SEEDED
 
 POINT = (35.7350, 116.4830)  # a registered waterlogging point in the urban street office
 
@@ -69,6 +70,9 @@ REFERENCE_JSON: dict[str, Any] = {
         }
     ],
 }
+
+
+REFERENCE_JSON["work_calendar"] = encode_calendar(SEEDED)  # as the server seeds it: to 2026
 
 
 def reference() -> Reference:

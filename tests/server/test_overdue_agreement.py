@@ -27,6 +27,7 @@ from tests.conftest import T0, Server
 from tests.server.test_supervision_and_joint_sessions import escalate, levels, waterlogging_case
 from tests.server.test_worked_examples import act, record
 from tests.server.test_workflow_api import work
+from tests.support.work_calendar import SEEDED
 
 LOCATION = (SITES[0].location.lat, SITES[0].location.lon)
 
@@ -122,7 +123,7 @@ def test_the_phone_buckets_the_api_flags_and_the_list_filter_agree_on_every_stat
         }
         for name, cid in ids.items():
             flags = server.get(f"/cases/{cid}", "supervisor").json()
-            bucket = bucket_of(row_of(phone[cid]), now)
+            bucket = bucket_of(row_of(phone[cid], calendar=SEEDED), now, SEEDED)
             assert flags["overdue"] == (cid in listed), (name, now)
             assert flags["overdue"] == (bucket == Bucket.OVERDUE), (name, now, bucket)
             assert flags["due_soon"] == (bucket == Bucket.DUE_SOON), (name, now, bucket)
@@ -137,10 +138,13 @@ def test_the_phone_buckets_the_api_flags_and_the_list_filter_agree_on_every_stat
                 "short_limit",
                 "returned_late",
             }
-            soon = bucket_of(row_of(phone[ids["monday_morning"]]), now)
+            soon = bucket_of(row_of(phone[ids["monday_morning"]], calendar=SEEDED), now, SEEDED)
             assert soon == Bucket.DUE_SOON  # 63.5 wall-clock hours, but 1 working hour left
         if now == china(4, 10):  # Wednesday: due tomorrow 09:00, 6.5 of 7.5 working hours left
-            assert bucket_of(row_of(phone[ids["short_limit"]]), now) != Bucket.DUE_SOON
+            assert (
+                bucket_of(row_of(phone[ids["short_limit"]], calendar=SEEDED), now, SEEDED)
+                != Bucket.DUE_SOON
+            )
 
 
 @pytest.mark.parametrize("user", ["supervisor", "zhzf_handler"])
@@ -148,7 +152,7 @@ def test_the_acceptance_deadline_is_computed_stored_listed_and_synced_before_it_
     server: Server, user: str
 ) -> None:
     case = waterlogging_case(server, accept=False)  # assigned Monday 09:00
-    expected = acceptance_due_at(datetime.fromisoformat(case["assigned_at"]))
+    expected = acceptance_due_at(datetime.fromisoformat(case["assigned_at"]), SEEDED)
     accept_by = datetime.fromisoformat(case["acceptance_due_at"])
     # the acceptance escalation's own limit, 4 working hours: 09:00–12:00, then 13:30–14:30
     assert (ACCEPTANCE_LIMIT.amount, ACCEPTANCE_LIMIT.unit.value) == (4, "working_hours")

@@ -17,6 +17,7 @@ from sync.workflow import acceptance_due_at
 from tests.conftest import Server
 from tests.server.test_evaluation_scoring import Log, indicator, nov
 from tests.server.test_workflow_api import parking_case, post_ok, raise_dispute
+from tests.support.work_calendar import SEEDED
 
 
 def _events(log: Log, case: str, kind: str) -> list[int]:
@@ -146,7 +147,9 @@ def test_after_a_ruling_the_evaluation_charges_the_ruled_lead_through_the_api(
     post_ok(server, f"/disputes/{did}/settle", "coordinator", body)
     after = server.get(f"/cases/{cid}", "zj_handler").json()
     # the ruled lead gets its own 签收 clock from the ruling: 4 working hours
-    assert datetime.fromisoformat(after["acceptance_due_at"]) == acceptance_due_at(server.clock.now)
+    assert datetime.fromisoformat(after["acceptance_due_at"]) == acceptance_due_at(
+        server.clock.now, SEEDED
+    )
     server.clock.now = datetime(2026, 12, 2, 9, tzinfo=CHINA_TZ)  # never closed
     server._tokens.clear()
     run = post_ok(

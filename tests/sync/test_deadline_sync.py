@@ -13,6 +13,7 @@ from sync.client import SyncClient
 from sync.protocol import CommandType
 from sync.workflow import acceptance_due_at, reroute_due_at
 from tests.support.live_server import LiveServer
+from tests.support.work_calendar import SEEDED
 from tests.sync.test_dispute_sync import assigned_case, device, live
 
 __all__ = ["live"]  # the module's fixture: a demo server
@@ -37,7 +38,7 @@ def test_a_pushed_assignment_and_a_pushed_return_bring_their_deadlines_to_the_ph
     lead.sync_once()
     snap = _snapshot(lead, case_id)
     accept_by = _moment(snap["acceptance_due_at"])
-    assert accept_by == acceptance_due_at(_moment(snap["assigned_at"]))
+    assert accept_by == acceptance_due_at(_moment(snap["assigned_at"]), SEEDED)
     assert row_of(snap).acceptance_due_at == accept_by  # on the lead's task list
 
     lead.store.enqueue(
@@ -52,6 +53,8 @@ def test_a_pushed_assignment_and_a_pushed_return_bring_their_deadlines_to_the_ph
     events = back["events"]
     assert isinstance(events, list)
     returned = [e for e in events if e["kind"] == "CaseReturned"][-1]
-    expected = reroute_due_at(returned_at=_moment(returned["at"]), limit=load_rules().reroute_limit)
+    expected = reroute_due_at(
+        returned_at=_moment(returned["at"]), limit=load_rules().reroute_limit, calendar=SEEDED
+    )
     assert _moment(back["reroute_due_at"]) == expected
     assert row_of(back).reroute_due_at == expected

@@ -37,6 +37,7 @@ def test_the_decoded_list_drives_the_offline_proposal() -> None:
         category="waterlogging",
         recorded_at=at,
         assigned_at=at,
+        calendar=ref.calendar,
         point=Point(*POINT),
     )
     assert proposal.lead_department == "zhzf" and proposal.place.site is not None
@@ -44,7 +45,10 @@ def test_the_decoded_list_drives_the_offline_proposal() -> None:
 
 def test_categories_follow_the_version_in_force() -> None:
     ref = decode_reference(REFERENCE_JSON)
-    assert ref.categories(datetime(2026, 11, 1, tzinfo=UTC)) == [("waterlogging", "城区积水点治理")]
+    assert ref.categories(datetime(2026, 11, 1, tzinfo=UTC)) == [
+        ("waterlogging", "城区积水点治理"),
+        ("unlisted", "清单未列事项"),  # a matter the list does not name: 属地管理
+    ]
     assert ref.categories(datetime(2026, 1, 1, tzinfo=UTC)) == []
 
 

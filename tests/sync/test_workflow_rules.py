@@ -22,6 +22,7 @@ from sync.workflow import (
     find_repeat,
     within_repeat_window,
 )
+from tests.support.work_calendar import SEEDED
 
 MON = datetime(2026, 11, 2, 9, 0, tzinfo=CHINA_TZ)
 DAYS = TimeUnit.WORKING_DAYS
@@ -29,9 +30,9 @@ DAYS = TimeUnit.WORKING_DAYS
 
 def test_an_assisting_time_node_falls_a_working_day_before_the_leads_deadline() -> None:
     # 5 working days from Mon → due Mon 9 Nov 17:30; assisting: 4 days → Fri 6 Nov 17:30
-    due = assisting_due_at(assigned_at=MON, lead_limit=TimeLimit(5, DAYS))
+    due = assisting_due_at(assigned_at=MON, lead_limit=TimeLimit(5, DAYS), calendar=SEEDED)
     assert due == datetime(2026, 11, 6, 17, 30, tzinfo=CHINA_TZ)
-    one_day = assisting_due_at(assigned_at=MON, lead_limit=TimeLimit(1, DAYS))
+    one_day = assisting_due_at(assigned_at=MON, lead_limit=TimeLimit(1, DAYS), calendar=SEEDED)
     assert one_day == datetime(2026, 11, 3, 17, 30, tzinfo=CHINA_TZ)
 
 
@@ -102,6 +103,7 @@ def test_escalation_levels_follow_working_time_past_the_due_time() -> None:
             suspended=False,
             accepted=True,
             acceptance_due_at=None,
+            calendar=SEEDED,
         )
 
     assert reached(due - timedelta(hours=2)) == [Level.DUE_SOON]
@@ -119,6 +121,7 @@ def test_escalation_levels_follow_working_time_past_the_due_time() -> None:
             suspended=True,
             accepted=True,
             acceptance_due_at=None,
+            calendar=SEEDED,
         )
         == []
     )
