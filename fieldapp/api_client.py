@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
+from pydantic import ValidationError
+
+from sync.bodies import LoginOut
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -99,23 +102,22 @@ class ApiClient:
             "POST", "/auth/login", json={"username": username, "password": password}
         )
         try:
-            user = body["user"]
-            return LoginResult(
-                token=str(body["token"]),
-                user=UserInfo(
-                    id=str(user["id"]),
-                    username=str(user["username"]),
-                    display_name=str(user.get("display_name") or user["username"]),
-                    role=str(user["role"]),
-                    department_code=(
-                        None
-                        if user.get("department_code") is None
-                        else str(user["department_code"])
-                    ),
-                ),
-            )
-        except (KeyError, TypeError) as exc:
-            raise ServerFault(200, f"login answer lacks {exc}") from exc
+            answer = LoginOut.model_validate(body)
+        except ValidationError as exc:
+            raise ServerFault(
+                200, f"login answer lacks or garbles {exc.errors()[0]['loc']}"
+            ) from exc
+        user = answer.user
+        return LoginResult(
+            token=answer.token,
+            user=UserInfo(
+                id=user.id,
+                username=user.username,
+                display_name=user.display_name or user.username,
+                role=user.role,
+                department_code=user.department_code or None,
+            ),
+        )
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """GET ``path`` (online-only screens: oversight, disputes, joint sessions)."""

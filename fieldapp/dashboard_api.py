@@ -13,7 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import RootModel
+
+from fieldapp.json_api import read_body
 from fieldapp.viewmodels.dashboard import BUCKET_OF, TOP_HOTSPOTS
+from sync.bodies import (
+    BoardRowOut,
+    CasesOverTimeOut,
+    HotspotsOut,
+    NotificationOut,
+    OnTimeOut,
+)
+
+BoardRows = RootModel[list[BoardRowOut]]
+Notifications = RootModel[list[NotificationOut]]
 
 PAGE_SIZE = 500  # the server's largest page
 MAX_PAGES = 20
@@ -38,20 +51,33 @@ class DashboardPayload:
 
 def fetch_dashboard(client: JsonClient, period: str) -> DashboardPayload:
     """The four figures for ``period`` (``month`` / ``quarter`` / ``year``)."""
-    on_time = client.get_json("/evaluation/dashboard/on-time", {"kind": period})
-    start = (on_time.get("period") or {}).get("start")
-    window = {"start": start} if start else {}
-    over_time = client.get_json(
-        "/evaluation/dashboard/cases-over-time", {**window, "bucket": BUCKET_OF[period]}
+    on_time = read_body(
+        "on-time", OnTimeOut, client.get_json("/evaluation/dashboard/on-time", {"kind": period})
     )
-    hotspots = client.get_json("/evaluation/hotspots", {**window, "limit": TOP_HOTSPOTS})
-    board = client.get_json_list("/supervision/overdue-board", {"by": "department"})
+    window = {"start": on_time.period.start.isoformat()}
+    over_time = read_body(
+        "cases over time",
+        CasesOverTimeOut,
+        client.get_json(
+            "/evaluation/dashboard/cases-over-time", {**window, "bucket": BUCKET_OF[period]}
+        ),
+    )
+    hotspots = read_body(
+        "hotspots",
+        HotspotsOut,
+        client.get_json("/evaluation/hotspots", {**window, "limit": TOP_HOTSPOTS}),
+    )
+    board = read_body(
+        "overdue board",
+        BoardRows,
+        client.get_json_list("/supervision/overdue-board", {"by": "department"}),
+    )
     return DashboardPayload(
         period=period,
-        on_time=on_time,
-        over_time=over_time,
-        hotspots=hotspots,
-        board=[r for r in board if isinstance(r, dict)],
+        on_time=on_time.model_dump(mode="json"),
+        over_time=over_time.model_dump(mode="json"),
+        hotspots=hotspots.model_dump(mode="json"),
+        board=[r.model_dump(mode="json") for r in board.root],
     )
 
 
@@ -66,11 +92,13 @@ def fetch_notifications(
         params: dict[str, Any] = {"after_id": after_id, "limit": page_size}
         if unread_only:
             params["unread"] = "true"
-        page = [n for n in client.get_json_list("/notifications", params) if isinstance(n, dict)]
-        out.extend(page)
-        if len(page) < page_size:
+        page = read_body(
+            "notifications", Notifications, client.get_json_list("/notifications", params)
+        )
+        out.extend(n.model_dump(mode="json") for n in page.root)
+        if len(page.root) < page_size:
             break
-        after_id = max(int(n.get("id") or 0) for n in page)
+        after_id = max(n.id for n in page.root)
     return out
 
 

@@ -1,6 +1,6 @@
 """This session's device: its local database, photos, sync engine and background sync loop.
 
-In web mode each browser session is one device (FLET-NOTES.md): its client id is kept in the
+In web mode each browser session is one device (docs/flet.md): its client id is kept in the
 browser's SharedPreferences, its database is ``YIXIAN_DATA_DIR/devices/<client id>.db`` and its
 photos sit beside it. After sign-in the device registers (``POST /devices`` with the user's
 token); the device token is kept in the secure token store with the session and in the device's

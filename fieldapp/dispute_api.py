@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fieldapp.json_api import JsonApi, decoded, maybe_moment, moment
+from fieldapp.json_api import JsonApi, read_body
+from sync.bodies import CaseWorkOut, DisputeOut, MinuteOut
 
 
 @dataclass(frozen=True)
@@ -95,84 +96,65 @@ class Ruling:
     new_entry: Mapping[str, Any] | None = None
 
 
-# --- decoding ----------------------------------------------------------------------------------
+# --- decoding: through the server's own answer models (sync/bodies.py) -----------------------
 
 
-def decode_dispute(raw: Mapping[str, Any]) -> Dispute:
-    def build() -> Dispute:
-        positions = raw["positions"] or {}
-        return Dispute(
-            id=str(raw["id"]),
-            case_id=str(raw["case_id"]),
-            raised_by_department=str(raw["raised_by_department"]),
-            reason=str(raw.get("reason") or ""),
-            legal_basis=str(raw.get("legal_basis") or ""),
-            claimed_responsible=raw.get("claimed_responsible"),
-            involved=tuple(str(d) for d in raw["involved"]),
-            positions=tuple(
-                Position(
-                    department=str(dept),
-                    not_ours=bool(p.get("not_ours")),
-                    reason=str(p.get("reason") or ""),
-                    legal_basis=str(p.get("legal_basis") or ""),
-                )
-                for dept, p in positions.items()
-            ),
-            stage=str(raw["stage"]),
-            status=str(raw["status"]),
-            needs_county_leader=bool(raw.get("needs_county_leader")),
-            stage_due_at=moment(raw["stage_due_at"]),
-            suspended=bool(raw.get("suspended")),
-            suspensions=tuple(
-                Suspension(moment(s["start"]), maybe_moment(s.get("end")), str(s["reason"]))
-                for s in raw.get("suspensions") or ()
-            ),
-            raised_at=moment(raw["raised_at"]),
-            settled_at=maybe_moment(raw.get("settled_at")),
-            responsible_department=raw.get("responsible_department"),
-            lost_by=tuple(str(d) for d in raw.get("lost_by") or ()),
-            new_list_version=raw.get("new_list_version"),
-            minute_id=raw.get("minute_id"),
-            ruling_text=raw.get("ruling_text"),
-        )
-
-    return decoded("dispute", build)
-
-
-def decode_minute(raw: Mapping[str, Any]) -> Minute:
-    return decoded(
-        "minute",
-        lambda: Minute(
-            id=str(raw["id"]),
-            kind=str(raw["kind"]),
-            title=str(raw["title"]),
-            created_at=moment(raw["created_at"]),
-            download=str(raw["download"]),
+def _dispute(d: DisputeOut) -> Dispute:
+    return Dispute(
+        id=d.id,
+        case_id=d.case_id,
+        raised_by_department=d.raised_by_department,
+        reason=d.reason,
+        legal_basis=d.legal_basis,
+        claimed_responsible=d.claimed_responsible,
+        involved=tuple(d.involved),
+        positions=tuple(
+            Position(dept, p.not_ours, p.reason, p.legal_basis) for dept, p in d.positions.items()
         ),
+        stage=d.stage,
+        status=d.status,
+        needs_county_leader=d.needs_county_leader,
+        stage_due_at=d.stage_due_at,
+        suspended=d.suspended,
+        suspensions=tuple(Suspension(s.start, s.end, s.reason) for s in d.suspensions),
+        raised_at=d.raised_at,
+        settled_at=d.settled_at,
+        responsible_department=d.responsible_department,
+        lost_by=tuple(d.lost_by),
+        new_list_version=d.new_list_version,
+        minute_id=d.minute_id,
+        ruling_text=d.ruling_text,
     )
 
 
-def decode_case_work(raw: Mapping[str, Any]) -> CaseWork:
-    def build() -> CaseWork:
-        case = raw["case"]
-        return CaseWork(
-            case_id=str(case["id"]),
-            number=str(case["number"]),
-            status=str(case["status"]),
-            category=str(case["category"]),
-            lead_department=case.get("lead_department"),
-            assisting=tuple(
-                (str(a["department_code"]), str(a.get("duty") or ""))
-                for a in case.get("assisting") or ()
-            ),
-            due_at=maybe_moment(case.get("due_at")),
-            time_amount=case.get("time_amount"),
-            time_unit=case.get("time_unit"),
-            disputes=tuple(decode_dispute(d) for d in raw["disputes"]),
-            minutes=tuple(decode_minute(m) for m in raw.get("minutes") or ()),
-        )
+def _minute(m: MinuteOut) -> Minute:
+    return Minute(id=m.id, kind=m.kind, title=m.title, created_at=m.created_at, download=m.download)
 
-    return decoded("case workflow", build)
+
+def decode_dispute(raw: Mapping[str, Any]) -> Dispute:
+    return _dispute(read_body("dispute", DisputeOut, raw))
+
+
+def decode_minute(raw: Mapping[str, Any]) -> Minute:
+    return _minute(read_body("minute", MinuteOut, raw))
+
+
+def decode_case_work(raw: Mapping[str, Any]) -> CaseWork:
+    work = read_body("case workflow", CaseWorkOut, raw)
+    case = work.case
+    return CaseWork(
+        case_id=case.id,
+        number=case.number,
+        status=case.status,
+        category=case.category,
+        lead_department=case.lead_department,
+        assisting=tuple((a.department_code, a.duty) for a in case.assisting),
+        due_at=case.due_at,
+        time_amount=case.time_amount,
+        time_unit=case.time_unit,
+        disputes=tuple(_dispute(d) for d in work.disputes),
+        minutes=tuple(_minute(m) for m in work.minutes),
+    )
 
 
 # --- calls -------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fieldapp.json_api import JsonApi, decoded, maybe_moment, moment
+from fieldapp.json_api import JsonApi, read_body
+from sync.bodies import CaseOut, MinuteOut, SessionListOut, SessionOut, SessionSummaryOut
 from sync.boundary_types import Point
 
 
@@ -42,6 +43,7 @@ class PointCase:
     assisting: tuple[AssistingPart, ...]
     due_at: datetime | None
     disputed: bool
+    suspended: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ class JointApi:
     def my_sessions(self, status: str | None = None) -> list[SessionSummary]:
         params = {"status": status} if status else None
         body = self._client.get_json("/joint-sessions", params)
-        return decoded("joint-session", lambda: [_summary(row) for row in body["sessions"]])
+        return [_summary(row) for row in read_body("joint-session", SessionListOut, body).sessions]
 
     def session(self, session_id: str) -> JointSession:
         return _session(self._client.get_json(f"/joint-sessions/{session_id}"))
@@ -182,90 +184,71 @@ class JointApi:
         return _session(self._client.post_json(f"/joint-sessions/{session_id}/conclude", body))
 
     def minute(self, minute_id: str) -> Minute:
-        body = self._client.get_json(f"/minutes/{minute_id}")
-        return decoded(
-            "joint-session",
-            lambda: Minute(
-                id=str(body["id"]),
-                title=str(body["title"]),
-                created_at=moment(body["created_at"]),
-                download=str(body["download"]),
-            ),
-        )
+        m = read_body("minute", MinuteOut, self._client.get_json(f"/minutes/{minute_id}"))
+        return Minute(id=m.id, title=m.title, created_at=m.created_at, download=m.download)
 
 
-# --- decoding ----------------------------------------------------------------------------------
+# --- decoding: through the server's own answer models (sync/bodies.py) -----------------------
 
 
 def _point_json(p: Point) -> dict[str, float]:
     return {"lat": p.lat, "lon": p.lon}
 
 
-def _maybe_point(lat: Any, lon: Any) -> Point | None:
-    return None if lat is None or lon is None else Point(float(lat), float(lon))
+def _maybe_point(lat: float | None, lon: float | None) -> Point | None:
+    return None if lat is None or lon is None else Point(lat, lon)
 
 
-def _case(raw: Mapping[str, Any]) -> PointCase:
+def _case(c: CaseOut) -> PointCase:
     return PointCase(
-        id=str(raw["id"]),
-        number=str(raw["number"]),
-        status=str(raw["status"]),
-        category=str(raw["category"]),
-        matter=str(raw.get("matter") or raw["category"]),
-        description=str(raw["description"]),
-        lead_department=raw.get("lead_department"),
-        assisting=tuple(
-            AssistingPart(str(a.get("department_code") or a.get("department")), str(a["duty"]))
-            for a in raw.get("assisting") or ()
-        ),
-        due_at=maybe_moment(raw.get("due_at")),
-        disputed=bool(raw.get("disputed")),
+        id=c.id,
+        number=c.number,
+        status=c.status,
+        category=c.category,
+        matter=c.matter or c.category,
+        description=c.description,
+        lead_department=c.lead_department,
+        assisting=tuple(AssistingPart(a.department_code, a.duty) for a in c.assisting),
+        due_at=c.due_at,
+        disputed=c.disputed,
+        suspended=c.suspended,
     )
 
 
 def _session(raw: Mapping[str, Any]) -> JointSession:
-    return decoded(
-        "joint-session",
-        lambda: JointSession(
-            id=str(raw["id"]),
-            title=str(raw["title"]),
-            purpose=str(raw.get("purpose") or ""),
-            place=str(raw.get("place") or ""),
-            location=_maybe_point(raw.get("lat"), raw.get("lon")),
-            called_departments=tuple(str(d) for d in raw["called_departments"]),
-            status=str(raw["status"]),
-            started_at=moment(raw["started_at"]),
-            concluded_at=maybe_moment(raw.get("concluded_at")),
-            minute_id=raw.get("minute_id"),
-            check_ins=tuple(
-                CheckIn(
-                    department=str(c["department"]),
-                    display_name=str(c["display_name"]),
-                    at=moment(c["at"]),
-                    where=_maybe_point(c.get("lat"), c.get("lon")),
-                )
-                for c in raw["check_ins"]
-            ),
-            points=tuple(
-                SessionPoint(label=str(p["label"]), case=_case(p["case"])) for p in raw["points"]
-            ),
-            closed_points=int(raw["closed_points"]),
-            all_closed=bool(raw["all_closed"]),
+    s = read_body("joint-session", SessionOut, raw)
+    return JointSession(
+        id=s.id,
+        title=s.title,
+        purpose=s.purpose,
+        place=s.place,
+        location=_maybe_point(s.lat, s.lon),
+        called_departments=tuple(s.called_departments),
+        status=s.status,
+        started_at=s.started_at,
+        concluded_at=s.concluded_at,
+        minute_id=s.minute_id,
+        check_ins=tuple(
+            CheckIn(c.department, c.display_name, c.at, _maybe_point(c.lat, c.lon))
+            for c in s.check_ins
         ),
+        points=tuple(SessionPoint(label=p.label, case=_case(p.case)) for p in s.points),
+        closed_points=s.closed_points,
+        all_closed=s.all_closed,
     )
 
 
-def _summary(raw: Mapping[str, Any]) -> SessionSummary:
+def _summary(s: SessionSummaryOut) -> SessionSummary:
     return SessionSummary(
-        id=str(raw["id"]),
-        title=str(raw["title"]),
-        place=str(raw.get("place") or ""),
-        status=str(raw["status"]),
-        started_at=moment(raw["started_at"]),
-        called_departments=tuple(str(d) for d in raw["called_departments"]),
-        convened_by_department=str(raw["convened_by_department"]),
-        checked_in=tuple(str(d) for d in raw["checked_in"]),
-        points=int(raw["points"]),
-        closed_points=int(raw["closed_points"]),
-        minute_id=raw.get("minute_id"),
+        id=s.id,
+        title=s.title,
+        place=s.place,
+        status=s.status,
+        started_at=s.started_at,
+        called_departments=tuple(s.called_departments),
+        convened_by_department=s.convened_by_department,
+        checked_in=tuple(s.checked_in),
+        points=s.points,
+        closed_points=s.closed_points,
+        minute_id=s.minute_id,
     )

@@ -3,13 +3,14 @@ decoding of its answers (an answer lacking an agreed field is a ``ServerFault``)
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from fieldapp.api_client import ServerFault
+from pydantic import BaseModel, ValidationError
 
-T = TypeVar("T")
+from fieldapp.api_client import ServerFault
+from sync.limits import field_path
+
+B = TypeVar("B", bound=BaseModel)
 
 
 class JsonApi(Protocol):
@@ -20,18 +21,13 @@ class JsonApi(Protocol):
     def post_json(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]: ...
 
 
-def decoded(what: str, build: Callable[[], T]) -> T:
-    """``build()``; a ``ServerFault`` naming ``what`` if the answer lacks or garbles a field."""
+def read_body(what: str, model: type[B], raw: Any) -> B:
+    """``raw`` read as the server's answer ``model`` (``sync/bodies.py``); a ``ServerFault``
+    naming ``what`` and the field if the answer lacks or garbles one."""
     try:
-        return build()
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ServerFault(200, f"{what} answer lacks or garbles {exc}") from exc
-
-
-def moment(raw: Any) -> datetime:
-    """An ISO time from the server (a trailing ``Z`` accepted)."""
-    return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-
-
-def maybe_moment(raw: Any) -> datetime | None:
-    return None if raw is None else moment(raw)
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ServerFault(
+            200, f"{what} answer lacks or garbles {field_path(first['loc'])}: {first['msg']}"
+        ) from exc

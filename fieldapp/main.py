@@ -8,7 +8,7 @@ Environment:
     FLET_SECRET_KEY     needed by Flet for uploads; a random one is set when absent
 
 ``no_cdn=True``: the Flutter client's CanvasKit/skwasm are served locally, so the app renders
-with no internet. Each browser session is one device (see FLET-NOTES.md).
+with no internet. Each browser session is one device (see docs/flet.md).
 """
 
 from __future__ import annotations

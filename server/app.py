@@ -9,7 +9,18 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from server.api import auth, boundary, cases, evaluation, hotline, photos, reference, workflow
+from server.api import (
+    auth,
+    boundary,
+    cases,
+    evaluation,
+    hotline,
+    photos,
+    reference,
+    unlisted,
+    work_calendar,
+    workflow,
+)
 from server.api import sync as sync_api
 from server.api.errors import install_error_handlers
 from server.config import Settings, settings_from_env
@@ -67,6 +78,8 @@ def create_app(
         workflow,
         evaluation,
         hotline,
+        work_calendar,
+        unlisted,
     ):
         app.include_router(module.router)
 

@@ -2,8 +2,8 @@
 and demo accounts. Pure data: no database code; the server's loader maps it to its tables.
 
 Everything here is DEMO DATA, marked by ``DEMO_MARK``. It follows the county's public report
-(``/work/shared/seeds/000_17bce056f72de538.txt``) where the report is specific and is invented,
-plausibly, everywhere else:
+(summarised, with its key passages, in ``docs/domain.md``) where the report is specific and is
+invented, plausibly, everywhere else:
 
 - ``DEPARTMENTS``: 48 county units (the report's "48个部门、团体"). Names are real kinds of county
   units; the list itself is a plausible selection, not the county's official list. ``kind`` is
@@ -20,7 +20,11 @@ plausibly, everywhere else:
 - ``BOUNDARY_V1``: the 19 key matters ruled on in the two batches of
   《汶上县县级政府职责交叉事项认定意见》 (August). The report names parking, drainage, urban rivers,
   irrigation, migrant-worker wages and waterlogging; the other 13 matters, all duties, legal
-  bases and time limits are plausible reconstructions.
+  bases and time limits are plausible reconstructions. Areas follow the source: parking lots
+  county-wide (全县停车场管理 → 综合行政执法局), drainage networks county-wide (named with no
+  area), urban rivers and waterlogging in the urban area (城区河道, 城区道路、胡同积水), wages
+  county-wide with every town/street (各乡镇(街道)); an invented matter named 城区… (城区绿化管理)
+  applies to the urban area, every other invented matter county-wide.
 - ``DEMO_USERS``: one account per role plus handlers for the departments of the worked examples;
   all share ``DEMO_PASSWORD``.
 
@@ -216,7 +220,7 @@ _ENTRIES: tuple[BoundaryEntry, ...] = (
         matter="停车场监管",
         category="parking",
         lead_department_code="zhzf",
-        lead_duty="城区公共停车场的统筹管理和日常监管，摸排无人管理或管理责任不清的停车场，"
+        lead_duty="全县停车场的统筹管理和日常监管，摸排无人管理或管理责任不清的停车场，"
         "约谈开发企业明确责任主体，查处违规经营行为",
         assisting=(
             AssistingDuty("ga", "负责停车场周边道路交通秩序管理，查处道路违法停车"),
@@ -227,7 +231,7 @@ _ENTRIES: tuple[BoundaryEntry, ...] = (
         ),
         legal_basis="《中华人民共和国道路交通安全法》；《山东省城市停车设施管理办法》；"
         "县综合行政执法局“三定”规定",
-        area=_URBAN,
+        area=_COUNTY,  # 认定意见: "全县停车场管理…县综合行政执法局"
         time_limit=_days(10),
         source=_BATCH_1,
     ),
@@ -235,14 +239,14 @@ _ENTRIES: tuple[BoundaryEntry, ...] = (
         matter="排水管网管理",
         category="drainage",
         lead_department_code="sw",
-        lead_duty="负责城区排水管网、泵站的运行维护、疏通清淤和排水许可管理",
+        lead_duty="负责排水管网、泵站的运行维护、疏通清淤和排水许可管理",
         assisting=(
             AssistingDuty("zj", "负责新建、改建项目配套排水设施的建设监管和验收移交"),
             AssistingDuty("zhzf", "负责违法占压、擅自接入排水管网等行为的查处"),
             AssistingDuty("sthj", "负责向排水管网排放污染物的环境监管"),
         ),
         legal_basis="《城镇排水与污水处理条例》；县水务局“三定”规定",
-        area=_URBAN,
+        area=_COUNTY,  # the source names 排水管网管理 with no area
         time_limit=_days(7),
         source=_BATCH_1,
     ),
@@ -502,7 +506,7 @@ _ENTRIES: tuple[BoundaryEntry, ...] = (
             AssistingDuty("gd", "负责电力线路保护区内树线矛盾的处理"),
         ),
         legal_basis="《城市绿化条例》；《中华人民共和国森林法》",
-        area=_COUNTY,
+        area=_URBAN,  # the matter is 城区 by its own name
         time_limit=_days(7),
         source=_BATCH_2,
     ),

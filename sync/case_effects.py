@@ -38,7 +38,7 @@ from sync.lifecycle import (
     decide_system,
 )
 from sync.vocabulary import CaseStatus
-from sync.workcalendar import Suspension, compute_deadline
+from sync.workcalendar import Suspension, WorkCalendar, compute_deadline
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,9 @@ class Placement:
     assisting: tuple[AssistingDuty, ...]
     due_at: datetime | None = None  # assign: the deadline the proposal computed
     time_limit: TimeLimit | None = None  # assign: the list's time limit
+    # assign: when the deadline counts from (the phone's on-the-spot time when it is
+    # plausible, sync/clock_rules.py); None: now
+    assigned_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ def apply_action(
     *,
     request: Request,
     now: datetime,
+    calendar: WorkCalendar,
     placement: Placement | None = None,
     suspensions: Sequence[Suspension] = (),
 ) -> Outcome:
@@ -125,7 +129,7 @@ def apply_action(
             new,
             lead_department=placed.lead_department,
             assisting=placed.assisting,
-            assigned_at=now,
+            assigned_at=placed.assigned_at or now,
             due_at=placed.due_at,
             time_limit=placed.time_limit,
         )
@@ -157,7 +161,9 @@ def apply_action(
     elif action is Action.SUSPEND:
         new = replace(new, suspended=True)
     elif action is Action.RESUME:
-        new = replace(new, suspended=False, due_at=_due_after_resume(fields, suspensions, now))
+        new = replace(
+            new, suspended=False, due_at=_due_after_resume(fields, suspensions, now, calendar)
+        )
         data["due_at"] = _iso(new.due_at)
     elif action is Action.RAISE_DISPUTE:
         new = replace(new, disputed=True)
@@ -166,13 +172,17 @@ def apply_action(
 
 
 def _due_after_resume(
-    fields: CaseFields, suspensions: Sequence[Suspension], now: datetime
+    fields: CaseFields, suspensions: Sequence[Suspension], now: datetime, calendar: WorkCalendar
 ) -> datetime | None:
     if fields.assigned_at is None or fields.time_limit is None:
         return fields.due_at
     ended = [Suspension(s.start, s.end or now, s.reason) for s in suspensions]
     return compute_deadline(
-        assigned_at=fields.assigned_at, limit=fields.time_limit, suspensions=ended, now=now
+        assigned_at=fields.assigned_at,
+        limit=fields.time_limit,
+        calendar=calendar,
+        suspensions=ended,
+        now=now,
     ).due_at
 
 
@@ -182,6 +192,7 @@ def apply_system(
     action: SystemAction,
     *,
     now: datetime,
+    calendar: WorkCalendar,
     placement: Placement | None = None,
     duplicate_of: str | None = None,
 ) -> Outcome:
@@ -200,7 +211,9 @@ def apply_system(
         assigned = fields.assigned_at
         if fields.time_limit is not None:  # rework gets a fresh deadline from the repeat report
             assigned = now
-            due = compute_deadline(assigned_at=now, limit=fields.time_limit, now=now).due_at
+            due = compute_deadline(
+                assigned_at=now, limit=fields.time_limit, calendar=calendar, now=now
+            ).due_at
         new = replace(
             new,
             rework_count=fields.rework_count + 1,

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -17,6 +18,7 @@ from sync.protocol import (
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     CommandResult,
+    DeviceToken,
     PullResponse,
     PushResponse,
     ResultStatus,
@@ -73,6 +75,7 @@ class SyncClient:
         attempts: int = 5,
         batch: int = 100,
         timeout: float = 15.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.base_url = base_url.rstrip("/")
@@ -82,6 +85,7 @@ class SyncClient:
         self.attempts = attempts
         self.batch = batch
         self.timeout = timeout
+        self.clock = clock  # the device's clock: sent with each push and pull
 
     # --- registration ----------------------------------------------------------------------
 
@@ -97,11 +101,11 @@ class SyncClient:
         r = self._request(
             "POST", "/devices", {"client_id": self.client_id, "name": name}, token=user_token
         )
-        body = r.json()
+        body = DeviceToken.model_validate(r.json())
         with self.store.transaction() as s:
-            self.store.set("device_id", body["device_id"], s)
-            self.store.set("device_token", body["device_token"], s)
-        return str(body["device_id"])
+            self.store.set("device_id", body.device_id, s)
+            self.store.set("device_token", body.device_token, s)
+        return body.device_id
 
     @property
     def registered(self) -> bool:
@@ -165,6 +169,7 @@ class SyncClient:
             body = {
                 "protocol": PROTOCOL_VERSION,
                 "commands": [c.model_dump(mode="json") for c in commands],
+                "device_time": self.clock().isoformat(),
             }
             resp = PushResponse.model_validate(self._request("POST", "/sync/push", body).json())
             self.store.record_results(resp.results, resp.last_applied)
@@ -233,6 +238,7 @@ class SyncClient:
                 "protocol": PROTOCOL_VERSION,
                 "cursor": self.store.get("cursor"),
                 "results_after": int(self.store.get("results_after", "0") or 0),
+                "device_time": self.clock().isoformat(),
             }
             resp = PullResponse.model_validate(self._request("POST", "/sync/pull", body).json())
             self.store.apply_pull(resp)

@@ -18,6 +18,7 @@ from sqlalchemy import Column, Engine, Text, event
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
+from sync.commands import decode_payload
 from sync.protocol import Command, CommandResult, CommandType, PullResponse
 
 
@@ -144,7 +145,10 @@ class DeviceStore:
         now: datetime,
         local_change: Callable[[Session], None] | None = None,
     ) -> int:
-        """Write the local change and its numbered command in one transaction."""
+        """Write the local change and its numbered command in one transaction. A payload the
+        server would refuse for its shape (a text over its limit, too many photos, a malformed
+        id …) is refused here with ``InvalidInput`` naming the field: nothing is written."""
+        decode_payload(type_, payload)
         with self.transaction() as s:
             last = s.exec(select(OutboxCommand.id).order_by(col(OutboxCommand.id).desc())).first()
             applied = int((s.get(Meta, "last_applied") or Meta(key="", value="0")).value)

@@ -27,22 +27,26 @@ class DomainError(Exception):
 
     code: str = "domain_error"
 
-    def __init__(self, reason: str, *, code: str | None = None) -> None:
+    def __init__(self, reason: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         if code is not None:
             self.code = code
+        self.field: str | None = field  # the input the refusal is about, when there is one
 
     def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "reason": self.reason}
+        out = {"code": self.code, "reason": self.reason}
+        if self.field is not None:
+            out["field"] = self.field
+        return out
 
 
 class InvalidInput(DomainError):
     code = "invalid_input"
 
     def __init__(self, field: str, reason: str, *, code: str | None = None) -> None:
-        super().__init__(f"{field}: {reason}", code=code)
-        self.field = field
+        super().__init__(f"{field}: {reason}", code=code, field=field)
+        self.field: str = field
         self.why = reason
 
     def as_dict(self) -> dict[str, str]:

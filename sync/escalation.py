@@ -2,8 +2,7 @@
 
 Decisions (the issue is silent on them):
 
-* Due soon (即将到期): the working time left is at most the lesser of 25% of the working time
-  the limit grants and one working day (7.5 h), and the case is not yet overdue.
+* Due soon (即将到期) and overdue are defined once, in ``sync/overdue.py``.
 * Levels once overdue, by working time past the due time:
   reminder (催办) at once; supervisor (督办) after 1 working day; leadership (领导督办) after
   3 working days.
@@ -20,7 +19,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sync.workcalendar import WORKING_SECONDS_PER_DAY, working_seconds_between
+from sync.overdue import REROUTE_STATUS, CaseClock, Urgency, is_overdue, urgency
+from sync.vocabulary import CaseStatus
+from sync.workcalendar import WORKING_SECONDS_PER_DAY, WorkCalendar, working_seconds_between
 
 
 class Level(StrEnum):
@@ -36,15 +37,11 @@ OVERDUE_LEVELS: tuple[tuple[Level, float], ...] = (
     (Level.SUPERVISOR, 1 * WORKING_SECONDS_PER_DAY),
     (Level.LEADERSHIP, 3 * WORKING_SECONDS_PER_DAY),
 )
-DUE_SOON_SHARE = 0.25
 
 
-def is_due_soon(*, assigned_at: datetime, due_at: datetime, now: datetime) -> bool:
-    if now >= due_at:
-        return False
-    granted = working_seconds_between(assigned_at, due_at)
-    left = working_seconds_between(now, due_at)
-    return left <= min(DUE_SOON_SHARE * granted, WORKING_SECONDS_PER_DAY)
+def _late_levels(deadline: datetime, now: datetime, calendar: WorkCalendar) -> list[Level]:
+    late = working_seconds_between(deadline, now, calendar)
+    return [level for level, after in OVERDUE_LEVELS if late >= after]
 
 
 def levels_reached(
@@ -55,17 +52,36 @@ def levels_reached(
     suspended: bool,
     accepted: bool,
     acceptance_due_at: datetime | None,
+    calendar: WorkCalendar,
 ) -> list[Level]:
-    """Every level the case has reached at ``now`` (the job adds the ones not yet recorded)."""
+    """Every level an active case has reached at ``now`` (the job adds the ones not yet
+    recorded)."""
     if suspended:
         return []
     out: list[Level] = []
     if not accepted and acceptance_due_at is not None and now > acceptance_due_at:
         out.append(Level.ACCEPTANCE)
-    if now <= due_at:
-        if is_due_soon(assigned_at=assigned_at, due_at=due_at, now=now):
-            out.append(Level.DUE_SOON)
-        return out
-    late = working_seconds_between(due_at, now)
-    out.extend(level for level, after in OVERDUE_LEVELS if late >= after)
+    clock = CaseClock(
+        status=CaseStatus.ACCEPTED if accepted else CaseStatus.ASSIGNED,
+        due_at=due_at,
+        assigned_at=assigned_at,
+    )
+    state = urgency(clock, now, calendar)
+    if state == Urgency.DUE_SOON:
+        out.append(Level.DUE_SOON)
+    elif state == Urgency.OVERDUE:
+        out.extend(_late_levels(due_at, now, calendar))
     return out
+
+
+def reroute_levels_reached(
+    *, reroute_due_at: datetime, now: datetime, suspended: bool, calendar: WorkCalendar
+) -> list[Level]:
+    """A returned case not re-routed by the first-contact department in time escalates like any
+    overdue case (reminder, then supervisor, then leadership), from its re-routing deadline."""
+    clock = CaseClock(
+        status=REROUTE_STATUS, due_at=None, suspended=suspended, reroute_due_at=reroute_due_at
+    )
+    if not is_overdue(clock, now):
+        return []
+    return _late_levels(reroute_due_at, now, calendar)

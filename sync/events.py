@@ -29,17 +29,20 @@ EVENT_FOR_ACTION: Mapping[Action, str] = {
     Action.RAISE_DISPUTE: "DisputeRaised",
 }
 
-# Workflow (lead/assisting, disputes, rulings, joint sessions, escalation) — see DOMAIN.md.
+# Workflow (lead/assisting, disputes, rulings, joint sessions, escalation) — see docs/domain.md.
 ASSIST_TASK_CREATED = "AssistTaskCreated"  # data: {department, duty, due_at}
 ASSIST_TASK_REPORTED = "AssistTaskReported"  # data: {department, note, photos}
 ASSISTING_RATED = "AssistingRated"  # data: {department, rating (1–5), comment}
 CONSULTATION_CALLED = "ConsultationCalled"  # data: {dispute_id, departments, due_at}
 DISPUTE_ESCALATED = "DisputeEscalated"  # data: {dispute_id, stage, due_at}
 DISPUTE_RULED = "DisputeRuled"  # data: {dispute_id, responsible_department, lost_by: [...],
-#                                   new_list_version | None, minute_id}
+#                                   new_list_version | None, minute_id, stage, previous_lead,
+#                                   assisting, coordinated (编办 or the joint group settled it)}
 RULING_REFUSED = "RulingRefused"  # data: {department, reason}
 CASE_ESCALATED = "CaseEscalated"  # data: {level: reminder|supervisor|leadership}
 REPEAT_REPORTED = "RepeatReported"  # data: {new_report: {...}} — reopened as rework
+CALL_BACK_RECORDED = "CallBackRecorded"  # data: {call_back_id, ticket_no, result, comment,
+#                                        called_back_at, responsible_department, reopened}
 HOTLINE_TICKET_LINKED = "HotlineTicketLinked"  # data: {ticket_no, import_id, received_at,
 #                                             address, content} — a citizen called again
 

@@ -31,7 +31,7 @@ from enum import StrEnum
 from sync.boundary_types import Point
 from sync.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from sync.geo import distance_m
-from sync.vocabulary import OPEN_STATUSES, CaseStatus, Party, Role
+from sync.vocabulary import ACTIVE_STATUSES, OPEN_STATUSES, CaseStatus, Party, Role
 
 
 class SystemAction(StrEnum):
@@ -80,6 +80,7 @@ class CaseFacts:
     disputed: bool = False  # a dispute is open (one at a time)
     point: Point | None = None  # where the problem was recorded (the original point)
     after_point: Point | None = None  # where the latest report back (its after photos) was made
+    coordinated: bool = False  # a dispute was settled by coordination or ruling (只协调一次)
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,38 @@ def not_ruled_responsible(case: CaseFacts, actor: Actor, request: Request) -> No
     """认定谁、谁负责: a department a ruling named responsible cannot hand the case back."""
     if actor.department in case.ruled_responsible:
         raise TransitionNotAllowed(
-            "已认定由本部门负责，不能退回（认定谁、谁负责）/ ruled responsible: the case "
-            "cannot be returned; refusing the ruling is reported for accountability",
+            "已认定由本部门负责，不能退回或再提异议（认定谁、谁负责）/ ruled responsible: the "
+            "case cannot be returned or disputed again; refusing the ruling is reported for "
+            "accountability",
             code="ruled_responsible",
+        )
+
+
+def no_open_dispute(case: CaseFacts, actor: Actor, request: Request) -> None:
+    if case.disputed:
+        raise TransitionNotAllowed(
+            "该案件已有未办结的异议 / this case already has an open dispute", code="dispute_open"
+        )
+
+
+def not_under_dispute(case: CaseFacts, actor: Actor, request: Request) -> None:
+    """A case under dispute is settled through the dispute path (协商 → 编办 → 联合会商), not
+    handed back: a return would leave the dispute with no case to settle."""
+    if case.disputed:
+        raise TransitionNotAllowed(
+            "案件异议未办结，须按异议程序处理，不能退回 / the case is under dispute: it is "
+            "settled through the dispute path, not returned",
+            code="under_dispute",
+        )
+
+
+def not_coordinated_yet(case: CaseFacts, actor: Actor, request: Request) -> None:
+    """只协调一次，只出一个会议纪要: a matter already coordinated or ruled is not disputed again."""
+    if case.coordinated:
+        raise TransitionNotAllowed(
+            "该事项已协调认定，只协调一次 / this matter was already coordinated: it is "
+            "coordinated once, with one minute",
+            code="coordinated_once",
         )
 
 
@@ -170,14 +200,6 @@ def verified_on_site(case: CaseFacts, actor: Actor, request: Request) -> None:
     )
 
 
-def no_open_dispute(case: CaseFacts, actor: Actor, request: Request) -> None:
-    if case.disputed:
-        raise TransitionNotAllowed(
-            "该案件已有未办结的异议 / this case already has an open dispute",
-            code="dispute_open",
-        )
-
-
 # Validators that only ask for input a form supplies: ``allowed_actions`` does not run them.
 INPUT_VALIDATORS: frozenset[Validator] = frozenset(
     {needs_reason, needs_legal_basis, names_the_duplicate, verified_on_site}
@@ -208,7 +230,7 @@ def _parties(*parties: Party) -> frozenset[Party]:
 
 _ANY = _parties(Party.ANY)
 _LEAD = _parties(Party.LEAD)
-_ACTIVE = frozenset({CaseStatus.ASSIGNED, CaseStatus.ACCEPTED, CaseStatus.HANDLING})
+_ACTIVE = ACTIVE_STATUSES
 _OVERSIGHT: Mapping[Role, frozenset[Party]] = {Role.SUPERVISOR: _ANY, Role.COORDINATOR: _ANY}
 _VERIFIERS: Mapping[Role, frozenset[Party]] = {
     Role.SUPERVISOR: _ANY,
@@ -239,7 +261,7 @@ TRANSITIONS: Mapping[Action, Transition] = {
             frozenset({CaseStatus.ASSIGNED}),
             CaseStatus.DISCOVERED,
             {Role.HANDLER: _LEAD},
-            (needs_reason, not_ruled_responsible),
+            (needs_reason, not_ruled_responsible, not_under_dispute),
         ),
         Transition(
             Action.START_HANDLING,
@@ -307,7 +329,13 @@ TRANSITIONS: Mapping[Action, Transition] = {
             _ACTIVE,
             None,
             {Role.HANDLER: _parties(Party.LEAD, Party.ASSISTING)},
-            (needs_reason, needs_legal_basis, no_open_dispute),
+            (
+                needs_reason,
+                needs_legal_basis,
+                no_open_dispute,
+                not_coordinated_yet,
+                not_ruled_responsible,
+            ),
         ),
     )
 }

@@ -35,16 +35,6 @@ class ResultStatus(StrEnum):
     CONFLICT = "conflict"  # applied in part: someone else changed a field meanwhile
 
 
-class PointMsg(BaseModel):
-    lat: float
-    lon: float
-
-
-class FieldEdit(BaseModel):
-    base: Any = None  # the value the device saw when the user edited
-    value: Any = None
-
-
 class Command(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -64,7 +54,7 @@ class Command(BaseModel):
     id: int = Field(ge=1)
     type: CommandType
     created_at: datetime  # the device's clock: kept as evidence, never trusted for order
-    payload: dict[str, Any]
+    payload: dict[str, Any]  # read per command by sync/commands.py: a bad one refuses that command
 
 
 class PushRequest(BaseModel):
@@ -90,6 +80,9 @@ class PushRequest(BaseModel):
     )
     protocol: int = PROTOCOL_VERSION
     commands: list[Command] = Field(max_length=MAX_BATCH)
+    # the device's clock when it sent the request: the server estimates the device's clock
+    # offset from it (sync/clock_rules.py), to place the commands' on-the-spot times
+    device_time: datetime | None = None
 
 
 class CommandResult(BaseModel):
@@ -122,6 +115,7 @@ class PullRequest(BaseModel):
     cursor: str | None = None
     results_after: int = 0  # the device's newest command id whose result it has shown
     limit: int = Field(default=PULL_PAGE, ge=1, le=PULL_PAGE)
+    device_time: datetime | None = None  # the device's clock when it sent the request
 
 
 class PullResponse(BaseModel):

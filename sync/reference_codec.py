@@ -1,4 +1,5 @@
-"""The pull's reference JSON (departments, towns, sites, boundary-list versions) as typed values.
+"""The pull's reference JSON (departments, towns, sites, boundary-list versions, intake
+channels, the working calendar) as typed values.
 
 The server sends ``reference`` in a pull when the device's copy is missing or out of date; the
 device keeps the JSON as it came (``DeviceStore`` meta ``reference``) and decodes it here into
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from sync.assignment import UNLISTED_CATEGORY, UNLISTED_MATTER
 from sync.boundary_types import (
     Area,
     AreaKind,
@@ -26,9 +28,11 @@ from sync.boundary_types import (
     Town,
 )
 from sync.errors import InvalidInput
+from sync.intake import IntakeChannel
 from sync.vocabulary import TimeUnit
+from sync.workcalendar import EMPTY_CALENDAR, CalendarYear, WorkCalendar
 
-__all__ = ["EMPTY_REFERENCE", "Department", "Reference", "decode_reference"]
+__all__ = ["EMPTY_REFERENCE", "Department", "Reference", "decode_reference", "encode_calendar"]
 
 TOWN_OFFICE_PREFIX = "town:"
 
@@ -47,6 +51,13 @@ class Reference:
     towns: tuple[Town, ...]
     sites: tuple[Site, ...]
     versions: tuple[BoundaryVersion, ...]
+    intake_channels: tuple[IntakeChannel, ...] = ()
+    calendar: WorkCalendar = EMPTY_CALENDAR
+
+    def intake_channel_label(self, code: str) -> str:
+        """A case source's name, "中文 / English" (an unknown code is shown as it is)."""
+        found = next((c for c in self.intake_channels if c.code == code), None)
+        return found.label if found is not None else code
 
     def department(self, code: str) -> Department | None:
         return next((d for d in self.departments if d.code == code), None)
@@ -76,11 +87,17 @@ class Reference:
         return max(in_force, key=lambda v: v.number) if in_force else None
 
     def categories(self, at: datetime) -> list[tuple[str, str]]:
-        """(category, matter) of the list in force at ``at``, in the list's order."""
+        """(category, matter) of the list in force at ``at``, in the list's order, then
+        ``UNLISTED_CATEGORY`` for a matter the list does not name (属地管理)."""
         version = self.version_at(at)
-        return [] if version is None else [(e.category, e.matter) for e in version.entries]
+        if version is None:
+            return []
+        listed = [(e.category, e.matter) for e in version.entries]
+        return [*listed, (UNLISTED_CATEGORY, UNLISTED_MATTER)]
 
     def matter(self, category: str) -> str:
+        if category == UNLISTED_CATEGORY:
+            return UNLISTED_MATTER
         for version in sorted(self.versions, key=lambda v: -v.number):
             for entry in version.entries:
                 if entry.category == category:
@@ -180,6 +197,15 @@ def _site(raw: Mapping[str, Any], where: str) -> Site:
     )
 
 
+def _intake_channel(raw: Mapping[str, Any], where: str) -> IntakeChannel:
+    return IntakeChannel(
+        code=_text(raw, "code", where),
+        name_zh=_text(raw, "name_zh", where),
+        name_en=_text(raw, "name_en", where),
+        position=int(_number(raw.get("position", 0), f"{where}.position")),
+    )
+
+
 def _entry(raw: Mapping[str, Any], where: str) -> BoundaryEntry:
     assisting = tuple(
         AssistingDuty(
@@ -224,6 +250,40 @@ def _version(raw: Mapping[str, Any], where: str) -> BoundaryVersion:
     )
 
 
+def _dates(raw: Mapping[str, Any], key: str, where: str) -> frozenset[date]:
+    out: set[date] = set()
+    for i, value in enumerate(_list(raw, key, where)):
+        if not isinstance(value, str):
+            raise InvalidInput(f"{where}.{key}[{i}]", "应为日期文本 / must be an ISO date")
+        try:
+            out.add(date.fromisoformat(value))
+        except ValueError:
+            raise InvalidInput(
+                f"{where}.{key}[{i}]", f"无法识别的日期 / not a date: {value!r}"
+            ) from None
+    return frozenset(out)
+
+
+def _calendar_year(raw: Mapping[str, Any], where: str) -> CalendarYear:
+    return CalendarYear(
+        year=int(_number(_get(raw, "year", where), f"{where}.year")),
+        holidays=_dates(raw, "holidays", where),
+        workdays=_dates(raw, "workdays", where),
+    )
+
+
+def encode_calendar(calendar: WorkCalendar) -> list[dict[str, Any]]:
+    """The calendar as the pull's ``work_calendar`` list (what ``decode_reference`` reads)."""
+    return [
+        {
+            "year": y.year,
+            "holidays": sorted(d.isoformat() for d in y.holidays),
+            "workdays": sorted(d.isoformat() for d in y.workdays),
+        }
+        for y in sorted(calendar.years, key=lambda y: y.year)
+    ]
+
+
 def decode_reference(raw: Mapping[str, Any] | None) -> Reference:
     """The typed reference data of a pull's ``reference`` object (None: nothing known yet)."""
     if raw is None:
@@ -248,6 +308,21 @@ def decode_reference(raw: Mapping[str, Any] | None) -> Reference:
                     for i, v in enumerate(_list(raw, "boundary_versions", "reference"))
                 ),
                 key=lambda v: v.number,
+            )
+        ),
+        intake_channels=tuple(
+            sorted(
+                (
+                    _intake_channel(c, f"intake_channels[{i}]")
+                    for i, c in enumerate(_list(raw, "intake_channels", "reference"))
+                ),
+                key=lambda c: (c.position, c.code),
+            )
+        ),
+        calendar=WorkCalendar(
+            tuple(
+                _calendar_year(y, f"work_calendar[{i}]")
+                for i, y in enumerate(_list(raw, "work_calendar", "reference"))
             )
         ),
     )

@@ -1,4 +1,4 @@
-"""The words of the domain, one English name per idea (see DOMAIN.md "Words in code")."""
+"""The words of the domain, one English name per idea (see docs/domain.md "Words in code")."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ class CaseStatus(StrEnum):
 
 TERMINAL_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.CANCELLED, CaseStatus.MERGED})
 OPEN_STATUSES = frozenset(set(CaseStatus) - TERMINAL_STATUSES)
+# Active (在办): the lead department is working on it (it may be suspended or disputed). Not
+# ``discovered`` (nobody has it yet, or it was returned) nor ``handled`` (reported back, waiting
+# for verification). Which deadline runs in which status: sync/overdue.py.
+ACTIVE_STATUSES = frozenset({CaseStatus.ASSIGNED, CaseStatus.ACCEPTED, CaseStatus.HANDLING})
 
 
 class Party(StrEnum):
@@ -41,3 +45,11 @@ class Party(StrEnum):
 class TimeUnit(StrEnum):
     WORKING_DAYS = "working_days"
     WORKING_HOURS = "working_hours"
+
+
+class CallBackResult(StrEnum):
+    """A citizen's answer when the 12345 centre calls back (回访)."""
+
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    NOT_SATISFIED = "not_satisfied"  # 不满意

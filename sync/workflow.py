@@ -6,12 +6,18 @@ Decisions (the issue is silent on them):
 * An assisting department's time node (协办时间节点) falls before the lead's deadline, so the lead
   has time to bring everyone's work together: N working days → N−1 (at least 1);
   N working hours → ⌈2N/3⌉ (at least 1). A joint session may set explicit nodes instead.
-* Acceptance (签收) is due within ``ACCEPTANCE_LIMIT`` (4 working hours) of assignment.
+* Acceptance (签收) is due within ``ACCEPTANCE_LIMIT`` (4 working hours) of assignment (the
+  same limit the ``acceptance`` escalation level uses); the deadline is stored on the case
+  and shown before anything escalates.
+* A returned case (退回) must be re-routed by the first-contact department within the limit set
+  in the rules data (``[deadlines]`` of server/evaluation/rules.toml), counted from the return.
 * The lead rates each assisting department 1–5 once its task is reported or its time node has
   passed (so not performing can be rated too); a rating of 2 or less needs a comment.
 * A problem reported again at the same site — same category, and the same registered site or
   within ``REPEAT_RADIUS_M`` — within ``REPEAT_WINDOW`` after closing reopens the closed case
-  as rework; the new report is merged into it instead of counting as a new case.
+  as rework; the new report is merged into it instead of counting as a new case. A citizen's
+  unsatisfied 12345 call-back (回访 不满意) on a closed case, within the same window, is such a
+  report too (``call_back_counts_as_repeat``): the case reopens the same way.
 """
 
 from __future__ import annotations
@@ -24,8 +30,8 @@ from datetime import datetime, timedelta
 from sync.boundary_types import Point, TimeLimit
 from sync.errors import InvalidInput, RuleViolation
 from sync.geo import distance_m
-from sync.vocabulary import TimeUnit
-from sync.workcalendar import compute_deadline
+from sync.vocabulary import CallBackResult, CaseStatus, TimeUnit
+from sync.workcalendar import WorkCalendar, compute_deadline
 
 ACCEPTANCE_LIMIT = TimeLimit(4, TimeUnit.WORKING_HOURS)
 REPEAT_WINDOW = timedelta(days=30)
@@ -40,15 +46,29 @@ def assisting_time_limit(lead_limit: TimeLimit) -> TimeLimit:
     return TimeLimit(max(1, math.ceil(lead_limit.amount * 2 / 3)), TimeUnit.WORKING_HOURS)
 
 
-def assisting_due_at(*, assigned_at: datetime, lead_limit: TimeLimit) -> datetime:
+def assisting_due_at(
+    *, assigned_at: datetime, lead_limit: TimeLimit, calendar: WorkCalendar
+) -> datetime:
     return compute_deadline(
-        assigned_at=assigned_at, limit=assisting_time_limit(lead_limit), now=assigned_at
+        assigned_at=assigned_at,
+        limit=assisting_time_limit(lead_limit),
+        calendar=calendar,
+        now=assigned_at,
     ).due_at
 
 
-def acceptance_due_at(assigned_at: datetime) -> datetime:
+def acceptance_due_at(assigned_at: datetime, calendar: WorkCalendar) -> datetime:
     """When the lead department must have accepted (签收) an assigned case."""
-    return compute_deadline(assigned_at=assigned_at, limit=ACCEPTANCE_LIMIT, now=assigned_at).due_at
+    return compute_deadline(
+        assigned_at=assigned_at, limit=ACCEPTANCE_LIMIT, calendar=calendar, now=assigned_at
+    ).due_at
+
+
+def reroute_due_at(*, returned_at: datetime, limit: TimeLimit, calendar: WorkCalendar) -> datetime:
+    """When the first-contact department must have re-routed (交办 again) a returned case."""
+    return compute_deadline(
+        assigned_at=returned_at, limit=limit, calendar=calendar, now=returned_at
+    ).due_at
 
 
 def check_rating(
@@ -94,6 +114,28 @@ def same_place(
     return False
 
 
+def within_repeat_window(closed_at: datetime, at: datetime) -> bool:
+    """Whether a report at ``at`` still counts against a case closed at ``closed_at``."""
+    return timedelta(0) <= at - closed_at <= REPEAT_WINDOW
+
+
+def call_back_counts_as_repeat(
+    *,
+    result: CallBackResult,
+    status: CaseStatus,
+    closed_at: datetime | None,
+    called_back_at: datetime,
+) -> bool:
+    """An unsatisfied call-back on a closed case is the problem reported again: the repeat rule
+    (reopen as rework) applies to it as to a new report at the same place."""
+    return (
+        result == CallBackResult.NOT_SATISFIED
+        and status == CaseStatus.CLOSED
+        and closed_at is not None
+        and within_repeat_window(closed_at, called_back_at)
+    )
+
+
 def find_repeat(
     closed: Sequence[ClosedCase],
     *,
@@ -107,7 +149,7 @@ def find_repeat(
         c
         for c in closed
         if c.category == category
-        and timedelta(0) <= now - c.closed_at <= REPEAT_WINDOW
+        and within_repeat_window(c.closed_at, now)
         and same_place(site_a=c.site_code, point_a=c.point, site_b=site_code, point_b=point)
     ]
     return max(hits, key=lambda c: c.closed_at) if hits else None

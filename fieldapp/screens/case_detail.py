@@ -3,6 +3,9 @@
 Actions are the offline rules' ``allowed_actions`` for this user. One action form at a time:
 reason / note / photos as the action needs; the supervisor's close shows the after-photo
 distance check (≤ 50 m, or a reason). Every action is written locally with its command.
+A returned (退回) or record-only case offers 交办 to those who may assign it: the boundary
+list's proposal computed offline (the block shared with the new inspection), confirmed or
+overridden with a reason; a returned case shows who returned it and why.
 """
 
 from __future__ import annotations
@@ -19,15 +22,18 @@ from fieldapp.component import component
 from fieldapp.device import DeviceSession, use_device, use_sync_status
 from fieldapp.i18n import label_for
 from fieldapp.photos import PhotoRejected, WatermarkInfo, process_photo
+from fieldapp.screens.assignment import AssignmentChoiceView, ObservableAssignmentChoice
 from fieldapp.screens.common import screen_column
 from fieldapp.screens.home import actor_of
 from fieldapp.screens.widgets import back_heading, labelled, message, photo_strip, status_chip, when
 from fieldapp.theme import TOUCH_TARGET, field, primary_button
+from fieldapp.viewmodels.assignment import AssignmentChoice
 from fieldapp.viewmodels.case_detail import (
     NEEDS_LEGAL_BASIS,
     NEEDS_REASON,
     TAKES_PHOTOS,
     CaseDetailViewModel,
+    ReturnNotice,
 )
 from fieldapp.viewmodels.records import CaseWriter, StoredPhoto
 from sync.boundary_types import Point
@@ -61,6 +67,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
     photos, set_photos = ft.use_state(cast("tuple[StoredPhoto, ...]", ()))
     error, set_error = ft.use_state(cast("str | None", None))
     busy, set_busy = ft.use_state(False)
+    choice: AssignmentChoice = ft.use_state(ObservableAssignmentChoice)[0]  # 交办 form state
     picker = holder.file_picker()
     session = env.state.session
     snapshot = device.store.case(case_id)
@@ -118,6 +125,26 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         set_claimed(None)
         set_photos(())
         set_error(None)
+        if which == Action.ASSIGN.value:
+            choice.reset()
+            vm.propose_route(choice)
+
+    async def submit_route() -> None:
+        if busy:
+            return
+        writer = CaseWriter(device.store, actor, session.user.display_name)
+        set_busy(True)
+        here = await where_am_i()
+        try:
+            if vm.route(writer, choice, now=datetime.now(UTC), where=here) is None:
+                return  # the form names what is missing
+        except DomainError as exc:
+            set_error(exc.reason)
+            return
+        finally:
+            set_busy(False)
+        set_form(None)
+        device.changed()
 
     async def submit() -> None:
         if form is None or busy:
@@ -178,6 +205,11 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         ),
         ft.Text(str(snapshot.get("description") or "")),
     ]
+    returned = vm.return_notice()
+    if returned is not None:
+        controls.append(return_card(env, returned))
+    elif vm.can_route:
+        controls.append(message(env.t("route.record_only"), error=False))
     if snapshot.get("disputed"):
         controls.append(message(env.t("case.disputed_note"), error=False))
     if vm.has_dispute:  # the dispute's path, online (screens/dispute.py)
@@ -207,18 +239,41 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                     when(datetime.fromisoformat(str(due).replace("Z", "+00:00"))),
                 )
             )
+            if vm.deadline_note:
+                controls.append(labelled(env.t("assign.deadline_note"), vm.deadline_note))
+        clock_note = snapshot.get("assigned_time_note")
+        if clock_note:  # the phone's on-the-spot time was not believed: say why
+            controls.append(labelled(env.t("assign.time_note"), str(clock_note)))
+    state = vm.urgency
+    if state is not None:
+        controls.append(
+            ft.Text(
+                env.t(f"bucket.{state.value}"),
+                color=ft.Colors.ERROR if state.value == "overdue" else ft.Colors.PRIMARY,
+                weight=ft.FontWeight.W_600,
+            )
+        )
+    if vm.acceptance_due_at is not None:  # shown before anything escalates
+        controls.append(labelled(env.t("case.acceptance_deadline"), when(vm.acceptance_due_at)))
+    if vm.reroute_due_at is not None:
+        controls.append(labelled(env.t("case.reroute_deadline"), when(vm.reroute_due_at)))
     # -- actions
     actions = vm.actions()
     if form is None:
-        buttons: list[ft.Control] = [
-            ft.FilledButton(
-                content=env.t(f"action.{a.value}"),
-                height=TOUCH_TARGET,
-                on_click=lambda _e, a=a: open_form(a.value),
+        buttons: list[ft.Control] = []
+        for a in actions:
+            label = env.t(f"action.{a.value}")
+            if a is Action.ASSIGN and returned is not None:
+                label = env.t("route.again")
+            kind = ft.OutlinedButton if a is Action.CANCEL else ft.FilledButton
+            buttons.append(
+                kind(
+                    content=label,
+                    icon=ft.Icons.ALT_ROUTE if a is Action.ASSIGN else None,
+                    height=TOUCH_TARGET,
+                    on_click=lambda _e, a=a: open_form(a.value),
+                )
             )
-            for a in actions
-            if a is not Action.ASSIGN
-        ]
         if vm.can_add_note:
             buttons.append(
                 ft.OutlinedButton(
@@ -232,6 +287,22 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
             controls.append(
                 ft.Column(buttons, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
             )
+    elif form == Action.ASSIGN.value:
+        controls.append(ft.Text(env.t("route.title"), size=20, weight=ft.FontWeight.W_600))
+        controls.append(AssignmentChoiceView(reference, choice))
+        controls.append(message(error))
+        if choice.proposal is not None:
+            controls.append(
+                primary_button(
+                    env.t("assign.confirm"),
+                    on_click=submit_route,
+                    icon=ft.Icons.CHECK,
+                    disabled=busy,
+                )
+            )
+        controls.append(
+            ft.TextButton(content=env.t("case.cancel"), on_click=lambda: set_form(None))
+        )
     else:
         controls.append(
             ActionFormView(
@@ -293,6 +364,38 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
             ft.Card(content=ft.Container(padding=12, content=ft.Column(lines, spacing=4)))
         )
     return screen_column(controls)
+
+
+def return_card(env: AppEnv, notice: ReturnNotice) -> ft.Control:
+    """Who returned the case, when, and why: what the first-contact department routes on."""
+    by = notice.department + (f"（{notice.who}）" if notice.who else "")
+    return ft.Semantics(
+        identifier="return-notice",
+        content=ft.Container(
+            padding=12,
+            border_radius=12,
+            bgcolor=ft.Colors.ERROR_CONTAINER,
+            content=ft.Column(
+                [
+                    ft.Text(
+                        env.t("route.returned"),
+                        weight=ft.FontWeight.W_600,
+                        color=ft.Colors.ON_ERROR_CONTAINER,
+                    ),
+                    ft.Text(
+                        env.t("route.returned_by", department=by, when=when(notice.at)),
+                        size=14,
+                        color=ft.Colors.ON_ERROR_CONTAINER,
+                    ),
+                    ft.Text(
+                        env.t("route.return_reason", reason=notice.reason or "—"),
+                        color=ft.Colors.ON_ERROR_CONTAINER,
+                    ),
+                ],
+                spacing=4,
+            ),
+        ),
+    )
 
 
 def ActionFormView(

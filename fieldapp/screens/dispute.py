@@ -142,7 +142,7 @@ def DisputeScreen() -> ft.Control:
         elif step is Step.CONSULT:
             made = ConsultForm.for_dispute(dispute, actor)
         elif step is Step.SETTLE:
-            made = RulingForm.for_dispute(work, dispute)
+            made = RulingForm.for_dispute(work, dispute, actor)
         else:
             made = ReasonForm(required=step is Step.SUSPEND)
         set_form(made)

@@ -152,7 +152,7 @@ def HomeLists(device: DeviceSession, here: Point | None) -> ft.Control:
         )
     sections.append(SyncCard(device))
     sections.append(JointEntry())  # 联合办公: organizers, and departments invited
-    buckets = my_tasks(cases, actor, now) if actor else []
+    buckets = my_tasks(cases, actor, now, reference.calendar) if actor else []
     sections.append(ft.Text(env.t("home.tasks"), size=20, weight=ft.FontWeight.W_600))
     if not buckets:
         sections.append(ft.Text(env.t("home.no_tasks"), color=ft.Colors.ON_SURFACE_VARIANT))

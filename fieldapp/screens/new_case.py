@@ -19,9 +19,10 @@ from fieldapp.app_context import AppEnv, use_app
 from fieldapp.component import component
 from fieldapp.device import DeviceSession, use_device
 from fieldapp.photos import PhotoRejected, process_photo, read_exif_gps
+from fieldapp.screens.assignment import AssignmentChoiceView, new_choice
 from fieldapp.screens.common import heading, screen_column
 from fieldapp.screens.home import actor_of
-from fieldapp.screens.widgets import labelled, message, photo_strip, when
+from fieldapp.screens.widgets import message, photo_strip
 from fieldapp.theme import TOUCH_TARGET, field, primary_button
 from fieldapp.viewmodels.new_inspection import (
     MAX_PHOTOS,
@@ -55,7 +56,10 @@ def NewInspection(device: DeviceSession) -> ft.Control:
     reference = device.reference()
     vm, _ = ft.use_state(
         lambda: ObservableNewInspection(
-            reference, inspector_name=session.user.display_name, now=datetime.now(UTC)
+            reference,
+            inspector_name=session.user.display_name,
+            now=datetime.now(UTC),
+            routing=new_choice(),
         )
     )
     step, set_step = ft.use_state("form")
@@ -105,7 +109,7 @@ def NewInspection(device: DeviceSession) -> ft.Control:
 
     def choose_category(e: ft.Event[ft.Dropdown]) -> None:
         vm.category = e.control.value or None
-        vm.proposal = None
+        vm.routing.reset()
 
     def err(key: str) -> str | None:
         found = vm.errors.get(key)
@@ -141,7 +145,7 @@ def NewInspection(device: DeviceSession) -> ft.Control:
                 )
         except DomainError as exc:
             vm.saving = False
-            vm.proposal_error = exc.reason
+            vm.routing.proposal_error = exc.reason
             return
         device.changed()
         ft.context.page.navigate(f"/case/{vm.case_id}")
@@ -342,70 +346,13 @@ def AssignStep(
     back: object,
 ) -> ft.Control:
     env = use_app()
-    reference = device.reference()
-    proposal = vm.proposal
-    controls: list[ft.Control] = [heading(env.t("assign.title"))]
-    if proposal is None:
-        controls.append(message(vm.proposal_error or env.t("assign.no_proposal")))
-    else:
-        assisting = "\n".join(
-            f"{reference.department_name(a.department_code)}：{a.duty}" for a in proposal.assisting
-        )
-        controls.extend(
-            [
-                labelled(env.t("assign.matter"), proposal.matter),
-                labelled(
-                    env.t("assign.lead"),
-                    f"{reference.department_name(proposal.lead_department)}：{proposal.lead_duty}",
-                ),
-                labelled(env.t("assign.assisting"), assisting),
-                labelled(env.t("assign.legal_basis"), proposal.legal_basis),
-                labelled(
-                    env.t("assign.version"),
-                    env.t("assign.version_value", n=proposal.list_version, source=proposal.source),
-                ),
-                labelled(env.t("assign.deadline"), when(proposal.deadline.due_at)),
-            ]
-        )
-        if vm.override:
-
-            def choose_lead(e: ft.Event[ft.Dropdown]) -> None:
-                vm.override_lead = e.control.value or None
-
-            def on_reason(e: ft.Event[ft.TextField]) -> None:
-                vm.override_reason = e.control.value or ""
-
-            controls.append(
-                ft.Dropdown(
-                    label=env.t("assign.override_lead"),
-                    value=vm.override_lead,
-                    options=[
-                        ft.DropdownOption(key=d.code, text=d.short_name or d.name)
-                        for d in reference.departments
-                    ],
-                    on_select=choose_lead,
-                    menu_height=420,
-                )
-            )
-            controls.append(
-                field(
-                    env.t("assign.override_reason"),
-                    value=vm.override_reason,
-                    on_change=on_reason,
-                    error=env.t(vm.errors["override_reason"])
-                    if "override_reason" in vm.errors
-                    else None,
-                )
-            )
-        else:
-            controls.append(
-                ft.TextButton(
-                    content=env.t("assign.override"),
-                    icon=ft.Icons.EDIT_OUTLINED,
-                    on_click=lambda: setattr(vm, "override", True),
-                )
-            )
-        controls.append(message(vm.proposal_error if proposal is not None else None))
+    proposal = vm.routing.proposal
+    controls: list[ft.Control] = [
+        heading(env.t("assign.title")),
+        AssignmentChoiceView(device.reference(), vm.routing),
+    ]
+    if proposal is not None:
+        controls.append(message(vm.routing.proposal_error))
         controls.append(
             primary_button(
                 env.t("assign.confirm"),

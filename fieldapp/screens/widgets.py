@@ -33,6 +33,10 @@ def status_chip(env: AppEnv, status: str) -> ft.Container:
 
 def case_tile(env: AppEnv, row: CaseRow, reference: Reference) -> ft.Control:
     bits = [reference.matter(row.category)]
+    if row.acceptance_due_at is not None:
+        bits.append(env.t("case.accept_by", when=when(row.acceptance_due_at)))
+    if row.reroute_due_at is not None:
+        bits.append(env.t("case.reroute_by", when=when(row.reroute_due_at)))
     if row.due_at is not None:
         bits.append(env.t("case.due", when=when(row.due_at)))
     if row.distance_m is not None:

@@ -2,12 +2,17 @@
 
 Actions come from the offline rules (``sync.lifecycle.allowed_actions``) for this user, limited
 to what the phone offers. Form rules on top of the lifecycle:
-- return, send back, raise dispute: a reason;
+- return, send back, raise dispute, cancel: a reason;
 - raise dispute: also its legal basis (法律依据);
 - report back: at least one "after" photo;
 - close (verify): the shared rule ``sync.lifecycle.verified_on_site`` — the verifier's position
   or the after photo within ``VERIFY_RADIUS_M`` of the case's original point, or a reason (the
   server applies the same rule to REST and sync push).
+
+Assign (交办) from the case screen re-routes a returned (退回) or record-only case: the boundary
+list's proposal is computed offline (``AssignmentChoice``, shared with the new inspection), the
+user confirms it or overrides it with a reason, and the assignment is queued like any action.
+A returned case shows why it came back (the last ``CaseReturned``'s reason).
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fieldapp.viewmodels.records import facts_of
+from fieldapp.viewmodels.assignment import AssignmentChoice
+from fieldapp.viewmodels.records import CaseWriter, facts_of
+from fieldapp.viewmodels.tasks import acceptance_deadline, clock_of, reroute_deadline
+from sync.assignment import Proposal
 from sync.boundary_types import Point
 from sync.errors import InvalidInput
 from sync.events import CASE_CREATED, DISPUTE_RULED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
@@ -30,6 +38,7 @@ from sync.lifecycle import (
     allowed_actions,
     verified_on_site,
 )
+from sync.overdue import Urgency, urgency
 from sync.reference_codec import Reference
 from sync.vocabulary import OPEN_STATUSES, CaseStatus
 
@@ -43,12 +52,15 @@ PHONE_ACTIONS: tuple[Action, ...] = (
     Action.SEND_BACK,
     Action.RETURN,
     Action.RAISE_DISPUTE,
+    Action.CANCEL,
 )
-NEEDS_REASON = frozenset({Action.RETURN, Action.SEND_BACK, Action.RAISE_DISPUTE})
+NEEDS_REASON = frozenset({Action.RETURN, Action.SEND_BACK, Action.RAISE_DISPUTE, Action.CANCEL})
 NEEDS_LEGAL_BASIS = frozenset({Action.RAISE_DISPUTE})
 NEEDS_PHOTO = frozenset({Action.REPORT_BACK})
 TAKES_PHOTOS = frozenset({Action.REPORT_BACK, Action.ACCEPT, Action.START_HANDLING})
 REPORTED_BACK = EVENT_FOR_ACTION[Action.REPORT_BACK]
+RETURNED = EVENT_FOR_ACTION[Action.RETURN]
+ASSIGNED = EVENT_FOR_ACTION[Action.ASSIGN]
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,16 @@ class TimelineRow:
     text: str  # note, reason or description
     photos: tuple[str, ...]
     local: bool  # recorded on this device, not yet confirmed by the server
+
+
+@dataclass(frozen=True)
+class ReturnNotice:
+    """Why a returned case came back to the first-contact department."""
+
+    department: str  # the name of the department that returned it
+    who: str
+    at: datetime
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -118,6 +140,12 @@ class CaseDetailViewModel:
     def lead_name(self) -> str:
         return self.reference.department_name(self.facts.lead_department)
 
+    @property
+    def deadline_note(self) -> str | None:
+        """Set when the case's deadline counts weekends only (a year's calendar not entered)."""
+        note = self.snapshot.get("deadline_note")
+        return str(note) if note else None
+
     def assisting(self) -> list[tuple[str, str]]:
         """(department name, duty) of each assisting department."""
         return [
@@ -125,6 +153,22 @@ class CaseDetailViewModel:
             for a in self.snapshot.get("assisting") or []
             if isinstance(a, dict)
         ]
+
+    # -- its clocks (sync/overdue.py, sync/workflow.py) --------------------------------------
+    @property
+    def acceptance_due_at(self) -> datetime | None:
+        """签收时限, while the case awaits acceptance."""
+        return acceptance_deadline(self.snapshot, self.reference.calendar)
+
+    @property
+    def reroute_due_at(self) -> datetime | None:
+        """退回后重新交办时限, while a returned case awaits re-routing."""
+        return reroute_deadline(self.snapshot)
+
+    @property
+    def urgency(self) -> Urgency | None:
+        """Overdue or due soon now, as the server's flags say."""
+        return urgency(clock_of(self.snapshot), self.now, self.reference.calendar)
 
     # -- what this user may do --------------------------------------------------------------
     def actions(self) -> list[Action]:
@@ -181,6 +225,66 @@ class CaseDetailViewModel:
             except InvalidInput:
                 return "case.error.verify_reason_required"
         return None
+
+    # -- routing a returned or record-only case (交办) ---------------------------------------
+    @property
+    def can_route(self) -> bool:
+        """This user may assign the case now (the reporter inspector, the first-contact
+        department, a supervisor or coordinator — ``sync.lifecycle``)."""
+        return Action.ASSIGN in self.actions()
+
+    def return_notice(self) -> ReturnNotice | None:
+        """The last return, while the case waits to be routed again (None once re-assigned)."""
+        if self.status is not CaseStatus.DISCOVERED:
+            return None
+        for event in reversed(self.snapshot.get("events") or []):
+            if not isinstance(event, dict):
+                continue
+            kind = event.get("kind")
+            if kind == ASSIGNED:
+                return None
+            if kind == RETURNED:
+                data = event.get("data") or {}
+                by = data.get("returned_by") or event.get("actor_department")
+                return ReturnNotice(
+                    department=self.reference.department_name(by),
+                    who=str(event.get("actor_name") or ""),
+                    at=_moment(event.get("at")),
+                    reason=str(data.get("reason") or ""),
+                )
+        return None
+
+    def propose_route(self, choice: AssignmentChoice) -> Proposal | None:
+        """The boundary list's proposal for this case, offline: the list version in force when
+        the case was recorded, the deadline from now (as the server computes it)."""
+        created = self.snapshot.get("created_at")
+        return choice.propose(
+            self.reference,
+            category=str(self.snapshot.get("category")),
+            recorded_at=_moment(created) if created else self.now,
+            assigned_at=self.now,
+            point=self.original_point,
+            town_code=self.snapshot.get("town_code"),
+            site_code=self.snapshot.get("site_code"),
+        )
+
+    def route(
+        self,
+        writer: CaseWriter,
+        choice: AssignmentChoice,
+        *,
+        now: datetime,
+        where: Point | None = None,
+    ) -> dict[str, Any] | None:
+        """Queue the assignment the user confirmed (the proposal, or the override with its
+        reason) and apply it locally. None, with ``choice.errors`` naming the field, when the
+        choice is incomplete; a rule's refusal raises its typed error."""
+        assignment = choice.assignment()
+        if assignment is None:
+            return None
+        return writer.transition(
+            self.case_id, Action.ASSIGN, now=now, where=where, assignment=assignment
+        )
 
     # -- the timeline -----------------------------------------------------------------------
     def _who(self, event: Mapping[str, Any]) -> str:

@@ -19,13 +19,16 @@ from typing import Any
 from fieldapp.dispute_api import CaseWork, Dispute, Minute, Ruling
 from sync.boundary_types import AreaKind
 from sync.disputes import (
+    DisputeFacts,
     DisputeStatus,
     Stage,
-    check_may_call_consultation,
-    check_may_escalate,
-    check_may_settle,
+    StepRequest,
+    agreed_departments,
+    allowed_steps,
     next_stage,
+    settled_by_agreement,
 )
+from sync.disputes import Step as DisputeStep
 from sync.errors import DomainError
 from sync.lifecycle import Actor
 from sync.reference_codec import Reference
@@ -55,35 +58,40 @@ def current_dispute(work: CaseWork) -> Dispute | None:
     return max(work.disputes, key=lambda d: d.raised_at) if work.disputes else None
 
 
-def _allowed(check: Any) -> bool:
-    try:
-        check()
-    except DomainError:
-        return False
-    return True
+_FROM_RULES: dict[DisputeStep, Step] = {
+    DisputeStep.STATE_POSITION: Step.POSITION,
+    DisputeStep.CALL_CONSULTATION: Step.CONSULT,
+    DisputeStep.ESCALATE: Step.ESCALATE,
+    DisputeStep.SETTLE: Step.SETTLE,
+    DisputeStep.SUSPEND: Step.SUSPEND,
+    DisputeStep.RESUME: Step.RESUME,
+}
+
+
+def facts_of(work: CaseWork, dispute: Dispute) -> DisputeFacts:
+    """What the dispute rules need, from the server's answer (the same facts it decides on)."""
+    return DisputeFacts(
+        status=DisputeStatus(dispute.status),
+        stage=Stage(dispute.stage),
+        lead_department=work.lead_department,
+        involved=frozenset(dispute.involved),
+        agreed=agreed_departments(
+            dispute.involved, {p.department: {"not_ours": p.not_ours} for p in dispute.positions}
+        ),
+        assisting=frozenset(d for d, _ in work.assisting),
+        suspended=dispute.suspended,
+        needs_county_leader=dispute.needs_county_leader,
+        responsible_department=dispute.responsible_department,
+    )
 
 
 def permitted_steps(actor: Actor, work: CaseWork, dispute: Dispute) -> list[Step]:
-    """The steps the server would accept from ``actor`` now (``sync.disputes`` rules)."""
-    if dispute.status != DisputeStatus.OPEN:
-        return []
-    stage = Stage(dispute.stage)
-    steps: list[Step] = []
-    if actor.role == Role.HANDLER and actor.department in dispute.involved:
-        steps.append(Step.POSITION)
-    if stage == Stage.CONSULTATION and _allowed(
-        lambda: check_may_call_consultation(actor, lead_department=work.lead_department)
-    ):
-        steps.append(Step.CONSULT)
-    if _allowed(
-        lambda: check_may_escalate(stage, actor, involved_departments=dispute.involved)
-    ) and _allowed(lambda: next_stage(stage, needs_county_leader=dispute.needs_county_leader)):
-        steps.append(Step.ESCALATE)
-    if _allowed(lambda: check_may_settle(stage, actor, lead_department=work.lead_department)):
-        steps.append(Step.SETTLE)
-    if actor.role in OVERSIGHT:
-        steps.append(Step.RESUME if dispute.suspended else Step.SUSPEND)
-    return steps
+    """The steps the server would accept from ``actor`` now: the one table of
+    ``sync.disputes`` (``allowed_steps``), in the order the buttons show."""
+    allowed = {
+        _FROM_RULES[s] for s in allowed_steps(facts_of(work, dispute), actor) if s in _FROM_RULES
+    }
+    return [s for s in Step if s in allowed]
 
 
 def escalates_to(dispute: Dispute) -> Stage | None:
@@ -272,6 +280,8 @@ class RulingForm:
 
     candidates: list[str]  # departments that may be named (involved, lead, assisting)
     responsible: str | None = None
+    dispute_facts: DisputeFacts | None = None  # the dispute, to check who may be named
+    actor: Actor | None = None
     assisting: dict[str, str] = field(default_factory=dict)  # department → duty
     facts: str = ""
     ruling_text: str = ""
@@ -280,7 +290,11 @@ class RulingForm:
     may_publish: bool = False
 
     @classmethod
-    def for_dispute(cls, work: CaseWork, dispute: Dispute) -> RulingForm:
+    def for_dispute(
+        cls, work: CaseWork, dispute: Dispute, actor: Actor | None = None
+    ) -> RulingForm:
+        """With ``actor``: a lead settling at consultation is offered only itself and the
+        departments that agreed (认定谁、谁负责); the rest goes to 编办 coordination."""
         candidates: list[str] = []
         for code in (
             dispute.claimed_responsible,
@@ -290,11 +304,35 @@ class RulingForm:
         ):
             if code and code not in candidates:
                 candidates.append(code)
-        form = cls(candidates=candidates, may_publish=dispute.stage == Stage.RULING)
+        form = cls(
+            candidates=candidates,
+            may_publish=dispute.stage == Stage.RULING,
+            dispute_facts=facts_of(work, dispute),
+            actor=actor,
+        )
+        if actor is not None:
+            form.candidates = [c for c in candidates if form._may_lead(c)]
         form.assisting = dict(work.assisting)
-        if dispute.claimed_responsible:
+        if dispute.claimed_responsible and dispute.claimed_responsible in form.candidates:
             form.choose(dispute.claimed_responsible)
         return form
+
+    def _agreement_error(self, code: str | None, assisting: tuple[str, ...] = ()) -> str | None:
+        """The field the shared rule (``settled_by_agreement``) refuses, if any."""
+        if self.dispute_facts is None or self.actor is None:
+            return None
+        try:
+            settled_by_agreement(
+                self.dispute_facts,
+                self.actor,
+                StepRequest(responsible_department=code, assisting=assisting),
+            )
+        except DomainError as e:
+            return e.field or "responsible_department"
+        return None
+
+    def _may_lead(self, code: str) -> bool:
+        return self._agreement_error(code) is None
 
     def choose(self, code: str) -> None:
         """Name the responsible (lead) department; it no longer assists."""
@@ -315,6 +353,14 @@ class RulingForm:
         out: dict[str, str] = {}
         if not self.responsible:
             out["responsible"] = "dispute.error.responsible_required"
+        else:
+            codes = tuple(c for c in self.assisting if c != self.responsible)
+            refused = self._agreement_error(self.responsible, codes)
+            if refused == "responsible_department":
+                out["responsible"] = "dispute.error.not_agreed"
+            elif refused is not None:
+                index = int(refused.split("[")[1].split("]")[0])
+                out[f"duty:{codes[index]}"] = "dispute.error.not_agreed"
         for code, duty in self.assisting.items():
             if _blank(duty):
                 out[f"duty:{code}"] = "dispute.error.duty_required"

@@ -23,8 +23,9 @@ from fieldapp.joint_api import (
 from sync.boundary_types import BoundaryEntry, Point, Site
 from sync.clock import CHINA_TZ, to_local
 from sync.lifecycle import Actor
+from sync.overdue import CaseClock, is_overdue
 from sync.reference_codec import Reference
-from sync.vocabulary import Role
+from sync.vocabulary import CaseStatus, Role
 
 OPEN = "open"
 OVERSIGHT = frozenset({Role.SUPERVISOR, Role.COORDINATOR})
@@ -117,7 +118,8 @@ def point_progress(case: PointCase, now: datetime) -> Progress:
     """How far a point's case is along 交办 → 签收 → 处置 → 反馈 → 结案."""
     step = LOOP.index(case.status) + 1 if case.status in LOOP else 0
     closed = case.status == "closed"
-    overdue = not closed and case.due_at is not None and case.due_at < now
+    clock = CaseClock(status=CaseStatus(case.status), due_at=case.due_at, suspended=case.suspended)
+    overdue = is_overdue(clock, now)
     return Progress(step=step, of=len(LOOP), closed=closed, overdue=overdue)
 
 

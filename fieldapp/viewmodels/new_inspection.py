@@ -19,14 +19,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fieldapp.photos import WatermarkInfo
+from fieldapp.viewmodels.assignment import AssignmentChoice
 from fieldapp.viewmodels.records import (
     Assignment,
     NewCaseInput,
     StoredPhoto,
     new_case_id,
 )
-from sync.assignment import Proposal, propose_assignment
-from sync.boundary_types import AssistingDuty, Point, Site
+from sync.assignment import Proposal
+from sync.boundary_types import Point, Site
 from sync.case_numbers import case_number
 from sync.errors import DomainError
 from sync.geo import distance_m, nearest_site, town_at, validate_point
@@ -88,6 +89,7 @@ class NewInspectionViewModel:
         inspector_name: str,
         now: datetime,
         case_id: str | None = None,
+        routing: AssignmentChoice | None = None,
     ) -> None:
         self.reference = reference
         self.inspector_name = inspector_name
@@ -106,11 +108,8 @@ class NewInspectionViewModel:
         self.errors: dict[str, str] = {}  # field -> i18n key
         self.site_code: str | None = None  # chosen (None: the nearest, suggested)
         self.site_declined = False
-        self.proposal: Proposal | None = None
-        self.proposal_error: str | None = None
-        self.override = False
-        self.override_lead: str | None = None
-        self.override_reason = ""
+        # the proposal and the user's choice (shared with the case screen's re-routing)
+        self.routing = routing if routing is not None else AssignmentChoice()
         self.saving = False
 
     # -- number and watermark ---------------------------------------------------------------
@@ -195,7 +194,7 @@ class NewInspectionViewModel:
         self.waiting_for_gps = False
         self.site_code = None
         self.site_declined = False
-        self.proposal = None
+        self.routing.reset()
         self.errors.pop("location", None)
 
     @property
@@ -282,42 +281,34 @@ class NewInspectionViewModel:
             location_reason=self.location_reason if self.needs_location_reason else "",
         )
 
-    # -- the proposal -----------------------------------------------------------------------
+    # -- the proposal ----------------------------------------------------------------------
     def propose(self, now: datetime) -> Proposal | None:
-        """The boundary list's proposal for this record (None, with ``proposal_error``, when
-        the list has no entry for the category at this place and time)."""
+        """The boundary list's proposal for this record (None, with ``routing.proposal_error``,
+        when the list has no entry for the category at this place and time)."""
         if self.category is None:
             return None
         site = self.site()
-        try:
-            self.proposal = propose_assignment(
-                versions=self.reference.versions,
-                towns=self.reference.towns,
-                sites=self.reference.sites,
-                category=self.category,
-                recorded_at=now,
-                assigned_at=now,
-                point=self.fix.point if self.fix else None,
-                site_code=site[0].code if site else None,
-            )
-            self.proposal_error = None
-        except DomainError as exc:
-            self.proposal = None
-            self.proposal_error = exc.reason
-        return self.proposal
+        return self.routing.propose(
+            self.reference,
+            category=self.category,
+            recorded_at=now,
+            assigned_at=now,
+            point=self.fix.point if self.fix else None,
+            site_code=site[0].code if site else None,
+        )
+
+    @property
+    def deadline_note(self) -> str | None:
+        """Set when the proposed deadline counts weekends only (a year's calendar not entered)."""
+        proposal = self.routing.proposal
+        return proposal.deadline.note if proposal is not None else None
+
+    @property
+    def unlisted(self) -> bool:
+        """No list entry covers this matter here: the town/street office is proposed (属地管理),
+        or nobody when no town/street is known, and the assignment enters 编办's register."""
+        return self.routing.proposal is not None and self.routing.proposal.unlisted
 
     def assignment(self) -> Assignment | None:
         """What to send: the proposal as is, or the override (None when incomplete)."""
-        proposal = self.proposal
-        if proposal is None:
-            return None
-        if not self.override or not self.override_lead:
-            return Assignment(proposal, proposal.lead_department, proposal.assisting)
-        if not self.override_reason.strip():
-            self.errors["override_reason"] = "assign.error.reason_required"
-            return None
-        self.errors.pop("override_reason", None)
-        assisting: tuple[AssistingDuty, ...] = tuple(
-            a for a in proposal.assisting if a.department_code != self.override_lead
-        )
-        return Assignment(proposal, self.override_lead, assisting, self.override_reason)
+        return self.routing.assignment()

@@ -12,6 +12,7 @@ transaction as the ``AddPhoto`` command that makes it evidence for its case.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,11 +35,14 @@ from sync.case_effects import (
 )
 from sync.case_numbers import case_number
 from sync.device_store import DeviceStore
-from sync.disputes import ruled_responsible
+from sync.disputes import coordinated, ruled_responsible
+from sync.errors import DomainError
 from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
 from sync.lifecycle import Action, Actor, CaseFacts, Request
 from sync.protocol import CommandType
+from sync.reference_codec import decode_reference
 from sync.vocabulary import CaseStatus, TimeUnit
+from sync.workcalendar import EMPTY_CALENDAR, WorkCalendar
 
 OVERRIDE_NOTE = "override"
 
@@ -188,6 +192,7 @@ def facts_of(snapshot: dict[str, Any]) -> CaseFacts:
         disputed=bool(snapshot.get("disputed", False)),
         point=_point_in(snapshot),
         after_point=_after_point(events),
+        coordinated=coordinated(events),
     )
 
 
@@ -254,6 +259,15 @@ class CaseWriter:
         self.actor_name = actor_name
 
     # -- helpers ------------------------------------------------------------------------
+    def _calendar(self) -> WorkCalendar:
+        """The working calendar of the reference data this device last pulled (weekends only
+        when it has none yet: the deadline then says so)."""
+        raw = self.store.get("reference")
+        try:
+            return decode_reference(json.loads(raw) if raw else None).calendar
+        except (DomainError, ValueError):
+            return EMPTY_CALENDAR
+
     def _save(self, session: Session, snapshot: dict[str, Any]) -> None:
         self.store.put_local_case(session, snapshot, from_server=False)
 
@@ -422,6 +436,7 @@ class CaseWriter:
                 where=where,
             ),
             now=now,
+            calendar=self._calendar(),
             placement=placement,
             suspensions=suspensions_in(snapshot.get("events") or ())
             if action is Action.RESUME
@@ -455,6 +470,7 @@ class CaseWriter:
                 matter=proposal.matter,
                 legal_basis=proposal.legal_basis,
                 list_version=proposal.list_version,
+                deadline_note=proposal.deadline.note,
             )
             data.update(
                 list_version=proposal.list_version,
@@ -466,6 +482,8 @@ class CaseWriter:
             if claimed_responsible:
                 payload["claimed_responsible"] = data["claimed_responsible"] = claimed_responsible
         _put_fields(snapshot, outcome.fields)
+        if action is Action.RETURN:
+            snapshot["deadline_note"] = None  # no deadline left to explain
         snapshot["updated_at"] = _iso(now)
         snapshot.setdefault("events", []).append(
             local_event(

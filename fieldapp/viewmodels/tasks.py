@@ -2,15 +2,16 @@
 
 A task is an open case this user can act on now (``allowed_actions`` of the offline rules) or
 whose lead/assisting department is the user's — so a disputed case stays on the handler's list.
-Buckets, most urgent first: overdue, due soon (within ``DUE_SOON``), new (not yet accepted),
-then the rest in progress.
+Buckets, most urgent first: overdue, due soon (both as ``sync/overdue.py`` defines them, the
+server's flags alike: a suspended case is neither; due soon is working time), new (not yet
+accepted: shows its 签收 deadline), then the rest in progress.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,9 +19,11 @@ from fieldapp.viewmodels.records import facts_of
 from sync.boundary_types import Point
 from sync.geo import distance_m
 from sync.lifecycle import Actor, allowed_actions
+from sync.overdue import CaseClock, Urgency, urgency
 from sync.vocabulary import OPEN_STATUSES, CaseStatus
+from sync.workcalendar import EMPTY_CALENDAR, WorkCalendar
+from sync.workflow import acceptance_due_at
 
-DUE_SOON = timedelta(hours=24)
 NEAR_M = 500.0
 NEAR_MAX = 10
 
@@ -47,17 +50,67 @@ class CaseRow:
     disputed: bool
     synced: bool  # the server has confirmed the latest local change
     distance_m: float | None = None
+    assigned_at: datetime | None = None
+    suspended: bool = False
+    acceptance_due_at: datetime | None = None  # shown while the case awaits 签收
+    reroute_due_at: datetime | None = None  # shown while a returned case awaits re-routing
+
+    @property
+    def clock(self) -> CaseClock:
+        return CaseClock(
+            status=CaseStatus(self.status),
+            due_at=self.due_at,
+            assigned_at=self.assigned_at,
+            suspended=self.suspended,
+            reroute_due_at=self.reroute_due_at,
+        )
 
 
-def _due(snapshot: Mapping[str, Any]) -> datetime | None:
-    raw = snapshot.get("due_at")
+def _due(snapshot: Mapping[str, Any], key: str = "due_at") -> datetime | None:
+    raw = snapshot.get(key)
     if not raw:
         return None
     moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
     return moment if moment.tzinfo else None
 
 
-def row_of(snapshot: Mapping[str, Any], distance: float | None = None) -> CaseRow:
+def clock_of(snapshot: Mapping[str, Any]) -> CaseClock:
+    """The facts ``sync/overdue.py`` needs, from a case as the phone stores it."""
+    return CaseClock(
+        status=CaseStatus(snapshot["status"]),
+        due_at=_due(snapshot),
+        assigned_at=_due(snapshot, "assigned_at"),
+        suspended=bool(snapshot.get("suspended")),
+        reroute_due_at=_due(snapshot, "reroute_due_at"),
+    )
+
+
+def acceptance_deadline(snapshot: Mapping[str, Any], calendar: WorkCalendar) -> datetime | None:
+    """签收时限 while the case awaits acceptance: the server's stored value; for a case assigned
+    on this phone and not yet synced, the same rule (``sync.workflow.acceptance_due_at``) from
+    the phone's assignment time (the later of the two: a stored value from an earlier
+    assignment never wins over a newer assignment)."""
+    if snapshot.get("status") != CaseStatus.ASSIGNED.value:
+        return None
+    stored = _due(snapshot, "acceptance_due_at")
+    assigned = _due(snapshot, "assigned_at")
+    computed = acceptance_due_at(assigned, calendar) if assigned is not None else None
+    found = [m for m in (stored, computed) if m is not None]
+    return max(found) if found else None
+
+
+def reroute_deadline(snapshot: Mapping[str, Any]) -> datetime | None:
+    """退回后重新交办时限 while a returned case awaits re-routing."""
+    if snapshot.get("status") != CaseStatus.DISCOVERED.value:
+        return None
+    return _due(snapshot, "reroute_due_at")
+
+
+def row_of(
+    snapshot: Mapping[str, Any],
+    distance: float | None = None,
+    calendar: WorkCalendar = EMPTY_CALENDAR,
+) -> CaseRow:
     events = snapshot.get("events") or []
     return CaseRow(
         case_id=str(snapshot["id"]),
@@ -69,6 +122,10 @@ def row_of(snapshot: Mapping[str, Any], distance: float | None = None) -> CaseRo
         disputed=bool(snapshot.get("disputed")),
         synced=not any(e.get("local") for e in events if isinstance(e, dict)),
         distance_m=distance,
+        assigned_at=_due(snapshot, "assigned_at"),
+        suspended=bool(snapshot.get("suspended")),
+        acceptance_due_at=acceptance_deadline(snapshot, calendar),
+        reroute_due_at=reroute_deadline(snapshot),
     )
 
 
@@ -84,10 +141,11 @@ def is_my_task(snapshot: Mapping[str, Any], actor: Actor, now: datetime) -> bool
     return bool(allowed_actions(facts, actor, now=now))
 
 
-def bucket_of(row: CaseRow, now: datetime) -> Bucket:
-    if row.due_at is not None and row.due_at < now:
+def bucket_of(row: CaseRow, now: datetime, calendar: WorkCalendar) -> Bucket:
+    state = urgency(row.clock, now, calendar)
+    if state == Urgency.OVERDUE:
         return Bucket.OVERDUE
-    if row.due_at is not None and row.due_at - now <= DUE_SOON:
+    if state == Urgency.DUE_SOON:
         return Bucket.DUE_SOON
     if CaseStatus(row.status) in _NEW_STATUSES:
         return Bucket.NEW
@@ -95,14 +153,14 @@ def bucket_of(row: CaseRow, now: datetime) -> Bucket:
 
 
 def my_tasks(
-    cases: Iterable[Mapping[str, Any]], actor: Actor, now: datetime
+    cases: Iterable[Mapping[str, Any]], actor: Actor, now: datetime, calendar: WorkCalendar
 ) -> list[tuple[Bucket, list[CaseRow]]]:
     """Non-empty buckets in urgency order; inside a bucket the earliest deadline first."""
     grouped: dict[Bucket, list[CaseRow]] = {b: [] for b in BUCKET_ORDER}
     for snap in cases:
         if is_my_task(snap, actor, now):
-            row = row_of(snap)
-            grouped[bucket_of(row, now)].append(row)
+            row = row_of(snap, calendar=calendar)
+            grouped[bucket_of(row, now, calendar)].append(row)
     far = datetime.max.replace(tzinfo=now.tzinfo)
     return [
         (b, sorted(grouped[b], key=lambda r: (r.due_at or far, r.number)))

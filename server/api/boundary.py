@@ -73,6 +73,7 @@ def proposal(
         category=category,
         recorded_at=now,
         assigned_at=now,
+        calendar=ref.calendar,
         point=point,
         town_code=town_code,
         site_code=site_code,
@@ -93,6 +94,7 @@ def proposal(
         deadline_note=p.deadline.note,
         town_code=p.place.town_code,
         site_code=p.place.site.code if p.place.site else None,
+        unlisted=p.unlisted,
     )
 
 
@@ -116,6 +118,7 @@ def publish(
         reason=body.reason,
         entries=[e.model_dump() for e in body.entries],
         now=now,
+        backdate_reason=body.backdate_reason,
     )
     session.commit()
     cache: ReferenceCache = request.app.state.reference_cache
@@ -124,6 +127,7 @@ def publish(
         number=version.number,
         effective_from=version.effective_from,
         reason=version.reason,
+        backdate_reason=body.backdate_reason.strip() or None,
         published_by=actor.user_id,
         published_at=now,
         entries=[_entry_out(e) for e in boundary_data.entry_rows(session, version.number)],

@@ -13,6 +13,7 @@ from server.api.deps import CurrentActor, NowDep, ReferenceDep, SessionDep
 from server.api.schemas import (
     ActionIn,
     AssignIn,
+    CallBackOut,
     CaseCreateIn,
     CaseDetailOut,
     CaseEventOut,
@@ -23,18 +24,28 @@ from server.api.schemas import (
     NoteIn,
 )
 from server.data import cases as cases_data
+from server.data import hotline as hotline_data
 from server.models import Case
 from server.services import cases as case_service
+from server.services import disputes as dispute_service
+from server.services.work_calendar import current_calendar
 from sync.boundary_types import AssistingDuty, Point
 from sync.errors import InvalidInput
 from sync.first_contact import owner_department
 from sync.lifecycle import Action, Actor, allowed_actions
 from sync.vocabulary import CaseStatus, Role
+from sync.workcalendar import WorkCalendar
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 
-def case_out(case: Case, now: datetime, cls: type[CaseOut] = CaseOut, **extra: Any) -> Any:
+def case_out(
+    case: Case,
+    now: datetime,
+    calendar: WorkCalendar,
+    cls: type[CaseOut] = CaseOut,
+    **extra: Any,
+) -> Any:
     data = case.model_dump()
     data["owner_department"] = owner_department(
         status=CaseStatus(case.status),
@@ -42,6 +53,9 @@ def case_out(case: Case, now: datetime, cls: type[CaseOut] = CaseOut, **extra: A
         lead_department=case.lead_department,
     )
     data["overdue"] = case_service.is_overdue(case, now)
+    data["due_soon"] = case_service.is_due_soon(case, now, calendar)
+    if case.due_at is None:
+        data["deadline_note"] = None  # a returned case has no deadline to explain
     data.update(extra)
     return cls.model_validate(data)
 
@@ -86,7 +100,7 @@ def create_case(
         ),
     )
     session.commit()
-    return case_out(case, now)  # type: ignore[no-any-return]
+    return case_out(case, now, current_calendar(session))  # type: ignore[no-any-return]
 
 
 @router.get("", response_model=CasePageOut, summary="List cases visible to me, newest first")
@@ -135,8 +149,9 @@ def list_cases(
     )
     more = len(rows) > limit
     rows = rows[:limit]
+    calendar = current_calendar(session)
     return CasePageOut(
-        items=[case_out(c, now) for c in rows],
+        items=[case_out(c, now, calendar) for c in rows],
         next_cursor=_encode_cursor(rows[-1]) if more and rows else None,
     )
 
@@ -148,12 +163,18 @@ def _detail(session: SessionDep, case: Case, actor: Actor, now: datetime) -> Cas
     ]
     facts = case_service.case_facts(session, case)
     actions = [a.value for a in allowed_actions(facts, actor, now=now)]
+    call_backs = [
+        CallBackOut.model_validate(c, from_attributes=True)
+        for c in hotline_data.call_backs_of_case(session, case.id)
+    ]
     return case_out(
         case,
         now,
+        current_calendar(session),
         CaseDetailOut,
         events=events,  # type: ignore[no-any-return]
         allowed_actions=actions,
+        call_backs=call_backs,
     )
 
 
@@ -260,8 +281,9 @@ def merge(
 @router.post(
     "/{case_id}/raise-dispute",
     response_model=CaseDetailOut,
+    status_code=201,
     summary="异议: an assigned department disputes, with a reason and its legal basis; "
-    "work goes on",
+    "work goes on (the same rules and answers as POST /workflow/cases/{id}/disputes)",
     name=Action.RAISE_DISPUTE.value,
 )
 def raise_dispute(
@@ -272,14 +294,27 @@ def raise_dispute(
     ref: ReferenceDep,
     now: NowDep,
 ) -> CaseDetailOut:
-    inp = case_service.ActionInput(
-        reason=body.reason,
-        note=body.note,
-        where=_point(body.where),
-        photos=tuple(body.photos),
-        legal_basis=body.legal_basis,
+    dispute_service.raise_dispute(
+        session,
+        actor=actor,
+        case_id=case_id,
+        command=dispute_command(body),
+        ref=ref,
+        now=now,
     )
-    return _run(Action.RAISE_DISPUTE, case_id, inp, session, actor, ref, now)
+    session.commit()
+    return _detail(session, case_service.get_visible_case(session, case_id, actor), actor, now)
+
+
+def dispute_command(body: DisputeActionIn) -> dispute_service.RaiseDispute:
+    return dispute_service.RaiseDispute(
+        reason=body.reason,
+        legal_basis=body.legal_basis,
+        claimed_responsible=body.claimed_responsible,
+        note=body.note,
+        photos=tuple(body.photos),
+        where=_point(body.where),
+    )
 
 
 _SIMPLE_ACTIONS: dict[Action, str] = {

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from server.services.auth import BadCredentials, Unauthenticated
+from sync.commands import reason_of
 from sync.errors import (
     DomainError,
     EditConflict,
@@ -17,6 +16,7 @@ from sync.errors import (
     NotPermitted,
     RuleViolation,
 )
+from sync.limits import field_path
 
 STATUS_FOR: tuple[tuple[type[DomainError], int], ...] = (
     (BadCredentials, 401),
@@ -40,20 +40,6 @@ def http_status(error: DomainError) -> int:
     return 400
 
 
-def field_path(loc: Sequence[object]) -> str:
-    """A request location as the service names fields: ("body", "entries", 0, "x") →
-    "entries[0].x" (the same spelling ``InvalidInput`` uses)."""
-    out = ""
-    for part in loc:
-        if part in ("body", "query", "path", "header"):
-            continue
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
@@ -69,9 +55,10 @@ def install_error_handlers(app: FastAPI) -> None:
                 "detail": {
                     "code": "invalid_input",
                     "field": field_path(first.get("loc", ())) or "body",
-                    "reason": first.get("msg", "invalid"),
+                    "reason": reason_of(first) if errors else "invalid",
                     "errors": [
-                        {"field": field_path(e.get("loc", ())), "reason": e["msg"]} for e in errors
+                        {"field": field_path(e.get("loc", ())), "reason": reason_of(e)}
+                        for e in errors
                     ],
                 }
             },

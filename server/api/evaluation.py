@@ -14,6 +14,7 @@ from server.data import evaluation as evaluation_data
 from server.evaluation.excel import workbook_bytes
 from server.evaluation.rules import load_rules, rules_as_dict
 from server.services import evaluation as evaluation_service
+from sync.bodies import CasesOverTimeOut, HotspotsOut, OnTimeOut
 from sync.clock import CHINA_TZ
 from sync.errors import InvalidInput
 
@@ -115,7 +116,11 @@ def export_run(run_id: int, session: SessionDep, actor: CurrentActor) -> Respons
     )
 
 
-@router.get("/hotspots", summary="Places where reports of one category cluster (oversight only)")
+@router.get(
+    "/hotspots",
+    response_model=HotspotsOut,
+    summary="Places where reports of one category cluster (oversight only)",
+)
 def hotspots(
     session: SessionDep,
     actor: CurrentActor,
@@ -168,6 +173,7 @@ def repeat_complaints(
 
 @router.get(
     "/dashboard/cases-over-time",
+    response_model=CasesOverTimeOut,
     summary="Cases in each status at the end of each day/week/month (oversight only)",
 )
 def cases_over_time(
@@ -185,6 +191,7 @@ def cases_over_time(
 
 @router.get(
     "/dashboard/on-time",
+    response_model=OnTimeOut,
     summary="On-time closure rate per department, scored now (default: this month)",
 )
 def on_time(

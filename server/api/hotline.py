@@ -1,19 +1,29 @@
-"""12345 hotline: import an export (CSV or Excel), see imports and a case's tickets."""
+"""12345 hotline: import an export (CSV or Excel), see imports and a case's tickets, map header
+names, record call-back (回访) results."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
 
 from server.api.deps import CurrentActor, NowDep, ReferenceDep, SessionDep
 from server.data import hotline as hotline_data
-from server.models.evaluation import HotlineImport, HotlineTicket
+from server.hotline.reader import CALL_BACK_COLUMNS, TICKET_COLUMNS
+from server.models.evaluation import (
+    HotlineCallBack,
+    HotlineColumnAlias,
+    HotlineImport,
+    HotlineTicket,
+)
 from server.services import cases as case_service
 from server.services import evaluation as evaluation_service
 from server.services import hotline as hotline_service
 from sync.errors import InvalidInput, NotFound
 from sync.lifecycle import Actor
+from sync.vocabulary import Role
 
 router = APIRouter(prefix="/hotline", tags=["hotline"])
 
@@ -105,3 +115,140 @@ def get_import(import_id: str, session: SessionDep, actor: CurrentActor) -> dict
 def case_tickets(case_id: str, session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
     case_service.get_visible_case(session, case_id, actor)
     return [ticket_out(t) for t in hotline_data.tickets_of_case(session, case_id)]
+
+
+# --- header names -------------------------------------------------------------------------
+
+
+class ColumnAliasIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"header": "热线单号", "column": "ticket_no"}}
+    )
+
+    header: str = Field(max_length=200, description="the header name as an export spells it")
+    column: str = Field(max_length=40, description="the column it means, e.g. received_at")
+
+
+def alias_out(a: HotlineColumnAlias) -> dict[str, Any]:
+    return {
+        "header": a.header,
+        "column": a.column,
+        "set_by": a.set_by,
+        "set_at": a.set_at.isoformat(),
+    }
+
+
+@router.get("/column-aliases", summary="Header names the imports accept: built in and mapped")
+def column_aliases(session: SessionDep, actor: CurrentActor) -> dict[str, Any]:
+    if not (_may_view_imports(actor) or actor.role == Role.ADMIN):
+        raise NotFound("无权查看 / not visible to you")
+    return {
+        "tickets": {c: list(names) for c, names in TICKET_COLUMNS.items()},
+        "call_backs": {c: list(names) for c, names in CALL_BACK_COLUMNS.items()},
+        "mapped": [alias_out(a) for a in hotline_data.list_column_aliases(session)],
+    }
+
+
+@router.put("/column-aliases", summary="Map a header name to a column (administrators)")
+def put_column_alias(
+    body: ColumnAliasIn, session: SessionDep, actor: CurrentActor, now: NowDep
+) -> dict[str, Any]:
+    alias = hotline_service.set_column_alias(
+        session, actor=actor, header=body.header, column=body.column, now=now
+    )
+    session.commit()
+    return alias_out(alias)
+
+
+@router.delete(
+    "/column-aliases/{header}", status_code=204, summary="Remove a mapping (administrators)"
+)
+def delete_column_alias(header: str, session: SessionDep, actor: CurrentActor) -> Response:
+    hotline_service.remove_column_alias(session, actor=actor, header=header)
+    session.commit()
+    return Response(status_code=204)
+
+
+# --- call-backs (回访) ---------------------------------------------------------------------
+
+
+class CallBackIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "ticket_no": "JN2026110100017",
+                "result": "不满意",
+                "comment": "车辆仍然乱停",
+                "called_back_at": "2026-11-05T10:00:00+08:00",
+            }
+        }
+    )
+
+    ticket_no: str = Field(max_length=60, description="a ticket already imported")
+    result: str = Field(
+        max_length=40, description="满意 / 基本满意 / 不满意 (satisfied, basically_satisfied, …)"
+    )
+    comment: str = Field(default="", max_length=2000, description="the citizen's words")
+    called_back_at: datetime | None = Field(default=None, description="default: now")
+
+
+def call_back_out(c: HotlineCallBack) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "ticket_no": c.ticket_no,
+        "case_id": c.case_id,
+        "result": c.result,
+        "comment": c.comment,
+        "called_back_at": c.called_back_at.isoformat(),
+        "recorded_by": c.recorded_by,
+        "recorded_at": c.recorded_at.isoformat(),
+        "reopened": c.reopened,
+    }
+
+
+@router.post("/call-backs", status_code=201, summary="Record one ticket's call-back (回访) result")
+def record_call_back(
+    body: CallBackIn, session: SessionDep, actor: CurrentActor, now: NowDep
+) -> dict[str, Any]:
+    call_back = hotline_service.record_call_back(
+        session,
+        actor=actor,
+        ticket_no=body.ticket_no,
+        result=body.result,
+        comment=body.comment,
+        called_back_at=body.called_back_at,
+        now=now,
+    )
+    session.commit()
+    return call_back_out(call_back)
+
+
+@router.post(
+    "/call-backs/imports",
+    summary="Import call-back results (CSV/xlsx); columns: docs/hotline-columns.md",
+)
+async def import_call_backs(
+    file: Annotated[UploadFile, File(description="the call-back results")],
+    session: SessionDep,
+    actor: CurrentActor,
+    now: NowDep,
+) -> dict[str, Any]:
+    data = await file.read(hotline_service.MAX_FILE_BYTES + 1)
+    done = hotline_service.import_call_backs(session, actor=actor, data=data, now=now)
+    return {
+        "total_rows": done.total_rows,
+        "recorded": done.recorded,
+        "reopened": done.reopened,
+        "duplicates": done.duplicates,
+        "errors": done.errors,
+        "problems": [
+            {"row": p.row, "ticket_no": p.ticket_no, "kind": p.kind, "reason": p.reason}
+            for p in done.problems
+        ],
+    }
+
+
+@router.get("/cases/{case_id}/call-backs", summary="The call-back results counted on a case")
+def case_call_backs(case_id: str, session: SessionDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    case_service.get_visible_case(session, case_id, actor)
+    return [call_back_out(c) for c in hotline_data.call_backs_of_case(session, case_id)]

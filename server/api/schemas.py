@@ -1,11 +1,26 @@
-"""Request and response bodies of the HTTP API, with examples for the OpenAPI page."""
+"""Request and response bodies of the HTTP API, with examples for the OpenAPI page.
+
+The request bodies build on the messages of ``sync/commands.py`` (one set of limits with the
+sync push); the answers a phone decodes are ``sync/bodies.py``'s."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sync.bodies import CaseEventOut, CaseOut, LoginOut, UserOut
+from sync.commands import (
+    ActionFields,
+    AssignFields,
+    AssistingDutyMsg,
+    DisputeFields,
+    GeoPoint,
+    MergeFields,
+    NewCaseFields,
+    NoteFields,
+)
+from sync.limits import MAX_ASSISTING, CaseId, Code, Duty, LegalBasis
 
 
 class LoginIn(BaseModel):
@@ -16,22 +31,7 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-class UserOut(BaseModel):
-    id: str
-    username: str
-    display_name: str
-    role: str
-    department_code: str
-
-
-class LoginOut(BaseModel):
-    token: str
-    user: UserOut
-
-
-class PointIn(BaseModel):
-    lat: float = Field(ge=-90, le=90, examples=[35.7312])
-    lon: float = Field(ge=-180, le=180, examples=[116.4887])
+PointIn = GeoPoint  # one point type, with one set of ranges (sync/limits.py)
 
 
 class DepartmentOut(BaseModel):
@@ -39,6 +39,13 @@ class DepartmentOut(BaseModel):
     name: str
     short_name: str
     kind: str
+
+
+class IntakeChannelOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    position: int
 
 
 class TownOut(BaseModel):
@@ -60,18 +67,16 @@ class SiteOut(BaseModel):
     radius_m: float
 
 
-class AssistingDutyIO(BaseModel):
-    department_code: str = Field(min_length=1, max_length=40)
-    duty: str = Field(max_length=500)
+AssistingDutyIO = AssistingDutyMsg
 
 
 class BoundaryEntryIO(BaseModel):
     matter: str = Field(min_length=1, max_length=100)
     category: str = Field(min_length=1, max_length=60)
     lead_department_code: str
-    lead_duty: str = Field(max_length=500)
-    assisting: list[AssistingDutyIO] = []
-    legal_basis: str = Field(max_length=1000)
+    lead_duty: Duty
+    assisting: list[AssistingDutyIO] = Field(default_factory=list, max_length=MAX_ASSISTING)
+    legal_basis: LegalBasis
     area_kind: str = Field(examples=["county", "urban", "towns"])
     area_towns: list[str] = []
     time_amount: int = Field(gt=0, le=10000)
@@ -83,6 +88,7 @@ class BoundaryVersionOut(BaseModel):
     number: int
     effective_from: datetime
     reason: str
+    backdate_reason: str | None = None  # why it takes effect before it was published
     published_by: str | None = None
     published_at: datetime | None = None
     entries: list[BoundaryEntryIO] | None = None
@@ -117,10 +123,12 @@ class PublishVersionIn(BaseModel):
     )
     effective_from: datetime
     reason: str = Field(min_length=1, max_length=500)
+    # required when effective_from is before the publication (sync/clock_rules.py)
+    backdate_reason: str = Field(default="", max_length=500)
     entries: list[BoundaryEntryIO]
 
 
-class CaseCreateIn(BaseModel):
+class CaseCreateIn(NewCaseFields):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -132,23 +140,11 @@ class CaseCreateIn(BaseModel):
             }
         }
     )
-    id: str = Field(min_length=36, max_length=36, description="UUID, may be generated offline")
-    category: str = Field(min_length=1, max_length=60)
-    description: str = Field(min_length=1, max_length=4000)
-    source: str = "inspection"
-    location: PointIn | None = None
-    town_code: str | None = None
-    site_code: str | None = None
-    first_contact_department: str | None = Field(
-        default=None,
-        description="首问部门: your own department (default); a supervisor may name another, "
-        "with first_contact_reason",
-    )
-    first_contact_reason: str = Field(default="", max_length=2000)
-    recorded_at: datetime | None = None
+    id: CaseId
+    # the other fields, and their limits, are the CreateCase command's (sync/commands.py)
 
 
-class ActionIn(BaseModel):
+class ActionIn(ActionFields):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -159,13 +155,9 @@ class ActionIn(BaseModel):
             }
         }
     )
-    reason: str = Field(default="", max_length=2000)
-    note: str = Field(default="", max_length=4000)
-    where: PointIn | None = None
-    photos: list[str] = Field(default_factory=list, max_length=50)
 
 
-class AssignIn(ActionIn):
+class AssignIn(AssignFields):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -176,12 +168,9 @@ class AssignIn(ActionIn):
             }
         }
     )
-    lead_department: str | None = None
-    assisting: list[AssistingDutyIO] | None = None
-    override_reason: str = Field(default="", max_length=2000)
 
 
-class MergeIn(ActionIn):
+class MergeIn(MergeFields):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -190,24 +179,27 @@ class MergeIn(ActionIn):
             }
         }
     )
-    duplicate_of: str = Field(min_length=1, max_length=36)
 
 
-class DisputeActionIn(ActionIn):
+class DisputeActionIn(DisputeFields):
+    """异议: one body for both dispute endpoints (``/cases/{id}/raise-dispute`` and
+    ``/workflow/cases/{id}/disputes``), so the same request gets the same answer."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
                 "reason": "涵洞排水设施属水务局管养，非本局职责",
                 "legal_basis": "《城镇排水与污水处理条例》第二十条；县水务局“三定”规定",
+                "claimed_responsible": "sw",
                 "note": "",
                 "photos": [],
             }
         }
     )
-    legal_basis: str = Field(default="", max_length=1000)  # required: refused when blank
+    claimed_responsible: Code | None = None
 
 
-class NoteIn(BaseModel):
+class NoteIn(NoteFields):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -217,62 +209,22 @@ class NoteIn(BaseModel):
             }
         }
     )
-    note: str = Field(default="", max_length=4000)
-    photos: list[str] = Field(default_factory=list, max_length=50)
-    where: PointIn | None = None
 
 
-class CaseEventOut(BaseModel):
-    seq: int
-    kind: str
-    actor_user_id: str
-    actor_department: str
-    at: datetime
-    lat: float | None
-    lon: float | None
-    list_version: int | None
-    status_after: str
-    data: dict[str, Any]
+class CallBackOut(BaseModel):
+    """A 12345 call-back (回访) result counted on the case."""
 
-
-class CaseOut(BaseModel):
-    id: str
-    number: str
-    status: str
-    category: str
-    matter: str | None
-    description: str
-    source: str
-    lat: float | None
-    lon: float | None
-    town_code: str | None
-    site_code: str | None
-    first_contact_department: str
-    owner_department: str
-    reporter_user_id: str
-    lead_department: str | None
-    assisting: list[dict[str, Any]]
-    legal_basis: str | None
-    list_version: int | None
-    time_amount: int | None
-    time_unit: str | None
-    assigned_at: datetime | None
-    due_at: datetime | None
-    overdue: bool
-    suspended: bool
-    disputed: bool
-    rework_count: int
-    return_count: int
-    duplicate_of: str | None
-    closed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
+    ticket_no: str
+    result: str  # satisfied | basically_satisfied | not_satisfied
+    comment: str | None
+    called_back_at: datetime
+    reopened: bool  # it counted like a repeat report and reopened the closed case
 
 
 class CaseDetailOut(CaseOut):
     events: list[CaseEventOut]
     allowed_actions: list[str]
+    call_backs: list[CallBackOut] = Field(default_factory=list)
 
 
 class CasePageOut(BaseModel):
@@ -293,3 +245,14 @@ class ProposalOut(BaseModel):
     deadline_note: str | None
     town_code: str | None
     site_code: str | None
+    # No list entry covers it: the town/street office of the place is proposed (属地管理), or
+    # nobody (lead_department "") when no town/street is known; assigning it enters the register.
+    unlisted: bool = False
+
+
+__all__ = [
+    "CaseEventOut",
+    "CaseOut",
+    "LoginOut",
+    "UserOut",
+]

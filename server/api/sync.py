@@ -128,6 +128,7 @@ def push(
             ref=ref,
             now=now,
             link_photo=link,
+            device_time=body.device_time,
         )
         session.commit()
     except OperationalError:
@@ -142,7 +143,10 @@ def push(
     dependencies=[Protocol],
     summary="Changes since a cursor that this user may see, and command results",
 )
-def pull(body: PullRequest, session: SessionDep, caller: CurrentDevice) -> Response:
+def pull(body: PullRequest, session: SessionDep, caller: CurrentDevice, now: NowDep) -> Response:
+    if body.device_time is not None:
+        sync_service.note_device_clock(session, caller.device, body.device_time, now)
+        session.commit()
     return json_response(
         sync_service.pull(
             session,

@@ -7,13 +7,13 @@ a case's workflow is under ``/workflow/cases/{case_id}``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.api.cases import case_out
+from server.api.cases import case_out, dispute_command
 from server.api.deps import (
     CurrentActor,
     CurrentUser,
@@ -23,15 +23,49 @@ from server.api.deps import (
     SettingsDep,
     require_role,
 )
-from server.api.schemas import AssistingDutyIO, BoundaryEntryIO, CaseCreateIn, CaseOut, PointIn
+from server.api.schemas import (
+    AssistingDutyIO,
+    BoundaryEntryIO,
+    CaseCreateIn,
+    DisputeActionIn,
+    PointIn,
+)
 from server.data import workflow as wf_data
 from server.models import AssistTask, Dispute, JointSession, Minute, Notification
 from server.services import assisting, disputes, escalation, joint_sessions, minutes
 from server.services import cases as case_service
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import role_recipient
+from sync.bodies import (
+    AssistTaskOut,
+    BoardRowOut,
+    CaseWorkOut,
+    CheckInOut,
+    DisputeOut,
+    EscalationOut,
+    MinuteOut,
+    NotificationOut,
+    SessionListOut,
+    SessionOut,
+    SessionPointOut,
+    SessionSummaryOut,
+)
 from sync.boundary_types import AssistingDuty, Point
 from sync.errors import NotFound
 from sync.lifecycle import Actor
+from sync.limits import (
+    MAX_ASSISTING,
+    Code,
+    Departments,
+    Duty,
+    Facts,
+    LegalBasis,
+    Note,
+    Photos,
+    Reason,
+    Title,
+    Uuid,
+)
 from sync.vocabulary import Role
 
 router = APIRouter(tags=["workflow"])
@@ -45,69 +79,6 @@ def _point(p: PointIn | None) -> Point | None:
 # --- bodies ------------------------------------------------------------------------------------
 
 
-class AssistTaskOut(BaseModel):
-    department: str
-    duty: str
-    status: str
-    due_at: datetime
-    overdue: bool
-    reported_at: datetime | None
-    report_note: str | None
-    report_photos: list[str]
-    rating: int | None
-    rating_comment: str | None
-
-
-class DisputeOut(BaseModel):
-    id: str
-    case_id: str
-    raised_by_department: str
-    reason: str
-    legal_basis: str
-    claimed_responsible: str | None
-    involved: list[str]
-    positions: dict[str, Any]
-    stage: str
-    status: str
-    needs_county_leader: bool
-    stage_due_at: datetime
-    suspended: bool
-    suspensions: list[dict[str, Any]]
-    raised_at: datetime
-    settled_at: datetime | None
-    responsible_department: str | None
-    lost_by: list[str]
-    new_list_version: int | None
-    minute_id: str | None
-    ruling_text: str | None
-
-
-class MinuteOut(BaseModel):
-    id: str
-    kind: str
-    title: str
-    case_ids: list[str]
-    dispute_id: str | None
-    session_id: str | None
-    created_at: datetime
-    download: str
-
-
-class EscalationOut(BaseModel):
-    level: str
-    due_at: datetime
-    departments: list[str]
-    at: datetime
-
-
-class CaseWorkOut(BaseModel):
-    case: CaseOut
-    assist_tasks: list[AssistTaskOut]
-    disputes: list[DisputeOut]
-    escalations: list[EscalationOut]
-    minutes: list[MinuteOut]
-
-
 class ReportIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -118,44 +89,24 @@ class ReportIn(BaseModel):
             }
         }
     )
-    note: str = Field(default="", max_length=4000)
-    photos: list[str] = Field(default_factory=list, max_length=50)
+    note: Note = ""
+    photos: Photos = Field(default_factory=list)
     where: PointIn | None = None
 
 
 class RateIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"rating": 4, "comment": "配合及时"}})
     rating: int = Field(ge=1, le=5)
-    comment: str = Field(default="", max_length=2000)
+    comment: Reason = ""
 
 
 class ConsultationIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={"example": {"departments": ["sw", "zj"], "note": "现场协商积水成因"}}
     )
-    departments: list[str] = Field(min_length=1, max_length=50)
-    note: str = Field(default="", max_length=2000)
+    departments: Annotated[Departments, Field(min_length=1)]
+    note: Note = ""
     due_at: datetime | None = None
-
-
-class RaiseDisputeIn(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "reason": "该路段排水设施属住建局管理",
-                "legal_basis": "《城镇排水与污水处理条例》第二十条",
-                "claimed_responsible": "zj",
-                "note": "",
-                "photos": [],
-            }
-        }
-    )
-    reason: str = Field(max_length=2000)
-    legal_basis: str = Field(max_length=1000)
-    claimed_responsible: str | None = None
-    note: str = Field(default="", max_length=4000)
-    photos: list[str] = Field(default_factory=list, max_length=50)
-    where: PointIn | None = None
 
 
 class PositionIn(BaseModel):
@@ -165,21 +116,21 @@ class PositionIn(BaseModel):
         }
     )
     not_ours: bool
-    reason: str = Field(max_length=2000)
-    legal_basis: str = Field(default="", max_length=1000)
+    reason: Reason
+    legal_basis: LegalBasis = ""
 
 
 class EscalateDisputeIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={"example": {"reason": "协商未达成一致", "needs_county_leader": False}}
     )
-    reason: str = Field(default="", max_length=2000)
+    reason: Reason = ""
     needs_county_leader: bool | None = None
 
 
 class ReasonIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"reason": "等待上级文件"}})
-    reason: str = Field(default="", max_length=2000)
+    reason: Reason = ""
 
 
 class AttendeeIO(BaseModel):
@@ -202,32 +153,16 @@ class SettleIn(BaseModel):
         }
     )
     responsible_department: str
-    facts: str = Field(max_length=4000)
-    ruling_text: str = Field(max_length=4000)
-    legal_basis: str = Field(max_length=1000)
-    assisting: list[AssistingDutyIO] | None = None
+    facts: Facts
+    ruling_text: Facts
+    legal_basis: LegalBasis
+    assisting: list[AssistingDutyIO] | None = Field(default=None, max_length=MAX_ASSISTING)
     attendees: list[AttendeeIO] = []
-    place: str = Field(default="", max_length=200)
+    place: Title = ""
     new_entry: BoundaryEntryIO | None = None
     effective_from: datetime | None = None
-
-
-class BoardRowOut(BaseModel):
-    key: str
-    overdue: int
-    due_soon: int
-    disputed_overdue: int
-
-
-class NotificationOut(BaseModel):
-    id: int
-    recipient: str
-    kind: str
-    case_id: str | None
-    text: str
-    data: dict[str, Any]
-    created_at: datetime
-    read_at: datetime | None
+    # required when effective_from is before now (sync/clock_rules.check_effective_from)
+    backdate_reason: str = Field(default="", max_length=500)
 
 
 class EscalationRunOut(BaseModel):
@@ -247,12 +182,12 @@ class SessionIn(BaseModel):
             }
         }
     )
-    id: str | None = Field(default=None, min_length=36, max_length=36)
-    title: str = Field(max_length=200)
-    purpose: str = Field(default="", max_length=2000)
-    place: str = Field(default="", max_length=200)
+    id: Uuid | None = None
+    title: Title
+    purpose: Reason = ""
+    place: Title = ""
     location: PointIn | None = None
-    departments: list[str] = Field(max_length=50)
+    departments: Departments
 
 
 class CheckInIn(BaseModel):
@@ -263,8 +198,8 @@ class CheckInIn(BaseModel):
 
 
 class DutyIn(BaseModel):
-    department: str
-    duty: str = Field(max_length=500)
+    department: Code
+    duty: Duty
     due_at: datetime | None = None
 
 
@@ -284,7 +219,7 @@ class JointPointIn(BaseModel):
             }
         }
     )
-    label: str = Field(default="", max_length=200)
+    label: Title = ""
     case: CaseCreateIn
     lead_department: str
     lead_due_at: datetime | None = None
@@ -300,58 +235,8 @@ class ConcludeIn(BaseModel):
             }
         }
     )
-    facts: str = Field(max_length=4000)
-    legal_basis: str = Field(default="", max_length=1000)
-
-
-class CheckInOut(BaseModel):
-    department: str
-    display_name: str
-    at: datetime
-    lat: float | None
-    lon: float | None
-
-
-class SessionPointOut(BaseModel):
-    label: str
-    case: CaseOut
-
-
-class SessionOut(BaseModel):
-    id: str
-    title: str
-    purpose: str
-    place: str
-    lat: float | None
-    lon: float | None
-    called_departments: list[str]
-    status: str
-    started_at: datetime
-    concluded_at: datetime | None
-    minute_id: str | None
-    check_ins: list[CheckInOut]
-    points: list[SessionPointOut]
-    closed_points: int
-    all_closed: bool
-
-
-class SessionSummaryOut(BaseModel):
-    id: str
-    title: str
-    place: str
-    status: str
-    started_at: datetime
-    concluded_at: datetime | None
-    called_departments: list[str]
-    convened_by_department: str
-    checked_in: list[str]
-    points: int
-    closed_points: int
-    minute_id: str | None
-
-
-class SessionListOut(BaseModel):
-    sessions: list[SessionSummaryOut]
+    facts: Facts
+    legal_basis: LegalBasis = ""
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -392,7 +277,7 @@ def _minute_out(m: Minute) -> MinuteOut:
 def _case_work(session: SessionDep, case_id: str, actor: Actor, now: datetime) -> CaseWorkOut:
     case = case_service.get_visible_case(session, case_id, actor)
     return CaseWorkOut(
-        case=case_out(case, now),
+        case=case_out(case, now, current_calendar(session)),
         assist_tasks=[
             _task_out(t, now) for t in wf_data.tasks_of(session, case.id) if t.status != "withdrawn"
         ],
@@ -407,6 +292,7 @@ def _case_work(session: SessionDep, case_id: str, actor: Actor, now: datetime) -
 
 def _session_out(session: SessionDep, js: JointSession, now: datetime) -> SessionOut:
     now_points = joint_sessions.points_of(session, js)
+    calendar = current_calendar(session)
     return SessionOut(
         id=js.id,
         title=js.title,
@@ -425,7 +311,9 @@ def _session_out(session: SessionDep, js: JointSession, now: datetime) -> Sessio
             )
             for c in wf_data.check_ins(session, js.id)
         ],
-        points=[SessionPointOut(label=p.label, case=case_out(p.case, now)) for p in now_points],
+        points=[
+            SessionPointOut(label=p.label, case=case_out(p.case, now, calendar)) for p in now_points
+        ],
         closed_points=sum(1 for p in now_points if p.case.status == "closed"),
         all_closed=joint_sessions.all_closed(now_points),
     )
@@ -534,24 +422,14 @@ def call_consultation(
 )
 def raise_dispute(
     case_id: str,
-    body: RaiseDisputeIn,
+    body: DisputeActionIn,
     session: SessionDep,
     actor: CurrentActor,
     ref: ReferenceDep,
     now: NowDep,
 ) -> DisputeOut:
     d = disputes.raise_dispute(
-        session,
-        actor=actor,
-        case_id=case_id,
-        reason=body.reason,
-        legal_basis=body.legal_basis,
-        claimed_responsible=body.claimed_responsible,
-        note=body.note,
-        photos=tuple(body.photos),
-        where=_point(body.where),
-        ref=ref,
-        now=now,
+        session, actor=actor, case_id=case_id, command=dispute_command(body), ref=ref, now=now
     )
     session.commit()
     return _dispute_out(d)
@@ -665,6 +543,7 @@ def settle_dispute(
         place=body.place,
         new_entry=body.new_entry.model_dump() if body.new_entry else None,
         effective_from=body.effective_from,
+        backdate_reason=body.backdate_reason,
     )
     d = disputes.settle(
         session,

@@ -77,13 +77,19 @@ def load_versions(session: Session) -> list[BoundaryVersion]:
 
 
 def insert_version(
-    session: Session, version: BoundaryVersion, *, published_by: str | None, published_at: datetime
+    session: Session,
+    version: BoundaryVersion,
+    *,
+    published_by: str | None,
+    published_at: datetime,
+    backdate_reason: str | None = None,
 ) -> None:
     session.add(
         BoundaryVersionRow(
             number=version.number,
             effective_from=version.effective_from,
             reason=version.reason,
+            backdate_reason=backdate_reason,
             published_by=published_by,
             published_at=published_at,
         )

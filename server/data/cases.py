@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from server.data.bulk import insert_many
 from server.models import Case, CaseEvent, CaseSuspension, CaseWithdrawal
-from sync.vocabulary import TERMINAL_STATUSES
+from sync.overdue import DEADLINE_STATUSES, REROUTE_STATUS
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class CaseFilter:
     department: str | None = None  # first contact, lead or assisting
     category: str | None = None
     town: str | None = None
-    overdue_at: datetime | None = None  # open, not suspended, due before this instant
+    overdue_at: datetime | None = None  # overdue at this instant (sync/overdue.py)
     due_before: datetime | None = None
     bbox: tuple[float, float, float, float] | None = None  # min_lat, min_lon, max_lat, max_lon
     visible_to_department: str | None = None  # None: everything (supervisors)
@@ -106,6 +106,29 @@ def visibility_clause(department: str, reporter_user_id: str | None) -> ColumnEl
     return vis
 
 
+def _running_deadline_before(now: datetime | None) -> ColumnElement[bool]:
+    """The SQL form of ``sync.overdue.running_deadline`` (set, and before ``now`` if given)."""
+    active = col(Case.due_at) < now if now is not None else col(Case.due_at).is_not(None)
+    reroute = (
+        col(Case.reroute_due_at) < now if now is not None else col(Case.reroute_due_at).is_not(None)
+    )
+    return or_(
+        and_(col(Case.status).in_([s.value for s in DEADLINE_STATUSES]), active),
+        and_(col(Case.status) == REROUTE_STATUS.value, reroute),
+    )
+
+
+def clock_running_clause() -> ColumnElement[bool]:
+    """Cases with a running deadline (suspended or not)."""
+    return _running_deadline_before(None)
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """The SQL form of ``sync.overdue.is_overdue`` (built from its constants; a test proves
+    they agree on cases in every state)."""
+    return and_(col(Case.suspended) == False, _running_deadline_before(now))  # noqa: E712
+
+
 def list_cases(
     session: Session,
     flt: CaseFilter,
@@ -127,9 +150,7 @@ def list_cases(
     if flt.town:
         conds.append(col(Case.town_code) == flt.town)
     if flt.overdue_at is not None:
-        conds.append(col(Case.due_at) < flt.overdue_at)
-        conds.append(col(Case.status).not_in([s.value for s in TERMINAL_STATUSES]))
-        conds.append(col(Case.suspended) == False)  # noqa: E712
+        conds.append(overdue_clause(flt.overdue_at))
     if flt.due_before is not None:
         conds.append(col(Case.due_at) < flt.due_before)
     if flt.bbox is not None:

@@ -34,6 +34,7 @@ SCORED_KINDS = (
     "AssistTaskCreated",
     "AssistingRated",
     "RepeatReported",
+    "CallBackRecorded",
 )
 _BATCH = 5000
 

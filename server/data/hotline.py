@@ -12,7 +12,12 @@ from sqlmodel import Session, col, select
 
 import server.models.evaluation  # noqa: F401  (registers the tables)
 from server.models import Case, CaseEvent
-from server.models.evaluation import HotlineImport, HotlineTicket
+from server.models.evaluation import (
+    HotlineCallBack,
+    HotlineColumnAlias,
+    HotlineImport,
+    HotlineTicket,
+)
 from sync.vocabulary import TERMINAL_STATUSES
 
 _CHUNK = 1000  # ids per IN (…) query: one query per import chunk
@@ -164,5 +169,63 @@ def tickets_of_import(session: Session, import_id: str) -> list[HotlineTicket]:
         select(HotlineTicket)
         .where(HotlineTicket.import_id == import_id)
         .order_by(col(HotlineTicket.row_number))
+    )
+    return list(session.exec(stmt))
+
+
+def column_aliases(session: Session) -> dict[str, str]:
+    """An administrator's header names (normalised) → the column each means."""
+    return {a.header: a.column for a in session.exec(select(HotlineColumnAlias))}
+
+
+def list_column_aliases(session: Session) -> list[HotlineColumnAlias]:
+    return list(session.exec(select(HotlineColumnAlias).order_by(col(HotlineColumnAlias.header))))
+
+
+def get_column_alias(session: Session, header: str) -> HotlineColumnAlias | None:
+    return session.get(HotlineColumnAlias, header)
+
+
+def save_column_alias(session: Session, alias: HotlineColumnAlias) -> None:
+    session.add(alias)
+    session.flush()
+
+
+def delete_column_alias(session: Session, alias: HotlineColumnAlias) -> None:
+    session.delete(alias)
+    session.flush()
+
+
+def get_ticket(session: Session, ticket_no: str) -> HotlineTicket | None:
+    return session.get(HotlineTicket, ticket_no)
+
+
+def tickets_by_number(session: Session, ticket_nos: Sequence[str]) -> dict[str, HotlineTicket]:
+    out: dict[str, HotlineTicket] = {}
+    for i in range(0, len(ticket_nos), _CHUNK):
+        stmt = select(HotlineTicket).where(
+            col(HotlineTicket.ticket_no).in_(list(ticket_nos[i : i + _CHUNK]))
+        )
+        out.update({t.ticket_no: t for t in session.exec(stmt)})
+    return out
+
+
+def call_back_exists(session: Session, ticket_no: str, called_back_at: datetime) -> bool:
+    stmt = select(HotlineCallBack.id).where(
+        HotlineCallBack.ticket_no == ticket_no, HotlineCallBack.called_back_at == called_back_at
+    )
+    return session.exec(stmt).first() is not None
+
+
+def add_call_back(session: Session, call_back: HotlineCallBack) -> None:
+    session.add(call_back)
+    session.flush()
+
+
+def call_backs_of_case(session: Session, case_id: str) -> list[HotlineCallBack]:
+    stmt = (
+        select(HotlineCallBack)
+        .where(HotlineCallBack.case_id == case_id)
+        .order_by(col(HotlineCallBack.called_back_at), col(HotlineCallBack.id))
     )
     return list(session.exec(stmt))

@@ -1,11 +1,12 @@
-"""Queries for departments, towns and sites, mapped to the shared value types."""
+"""Queries for departments, towns, sites and intake channels, mapped to the shared value types."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from server.models import Department, SiteRow, TownRow
+from server.models import Department, IntakeChannelRow, SiteRow, TownRow
 from sync.boundary_types import Point, Site, Town
+from sync.intake import IntakeChannel
 
 
 def list_departments(session: Session) -> list[Department]:
@@ -56,3 +57,15 @@ def load_towns(session: Session) -> list[Town]:
 
 def load_sites(session: Session) -> list[Site]:
     return [site_from_row(r) for r in list_site_rows(session)]
+
+
+def list_intake_channel_rows(session: Session) -> list[IntakeChannelRow]:
+    stmt = select(IntakeChannelRow).order_by(IntakeChannelRow.position, IntakeChannelRow.code)  # type: ignore[arg-type]
+    return list(session.exec(stmt))
+
+
+def load_intake_channels(session: Session) -> list[IntakeChannel]:
+    return [
+        IntakeChannel(code=r.code, name_zh=r.name_zh, name_en=r.name_en, position=r.position)
+        for r in list_intake_channel_rows(session)
+    ]

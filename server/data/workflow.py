@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from server.data.cases import clock_running_clause
 from server.models import (
     AssistTask,
     Case,
@@ -21,10 +22,7 @@ from server.models import (
     Minute,
     Notification,
 )
-from sync.vocabulary import TERMINAL_STATUSES, CaseStatus
-
-ACTIVE = (CaseStatus.ASSIGNED, CaseStatus.ACCEPTED, CaseStatus.HANDLING)
-
+from sync.vocabulary import CaseStatus
 
 # --- assisting tasks ---------------------------------------------------------------------------
 
@@ -74,10 +72,10 @@ def overdue_open_disputes(session: Session, now: datetime) -> list[str]:
 
 
 def escalation_candidates(session: Session) -> list[str]:
-    """Ids of the active, assigned, not suspended cases (the job looks at each)."""
+    """Ids of the cases whose clock runs (sync/overdue.py), not suspended: the job looks at
+    each."""
     stmt = select(Case.id).where(
-        col(Case.status).in_([s.value for s in ACTIVE]),
-        col(Case.due_at).is_not(None),
+        clock_running_clause(),
         col(Case.suspended) == False,  # noqa: E712
     )
     return list(session.exec(stmt))
@@ -125,12 +123,9 @@ def escalations_of(session: Session, case_id: str) -> list[CaseEscalation]:
     return list(session.exec(stmt))
 
 
-def open_assigned_cases(session: Session) -> list[Case]:
-    stmt = select(Case).where(
-        col(Case.status).not_in([s.value for s in TERMINAL_STATUSES]),
-        col(Case.due_at).is_not(None),
-    )
-    return list(session.exec(stmt))
+def clock_running_cases(session: Session) -> list[Case]:
+    """The cases whose clock runs (sync/overdue.py ``running_deadline``), suspended or not."""
+    return list(session.exec(select(Case).where(clock_running_clause())))
 
 
 def recently_closed(session: Session, category: str, since: datetime) -> list[Case]:

@@ -8,6 +8,13 @@ Top-level keys:
   department needs before it is ranked at all (a department with one case never tops the
   table; it is listed as "not ranked", its deductions still shown).
 
+``[deadlines]`` (optional): the clocks the county sets in its rules rather than in code.
+
+- ``reroute_amount`` (int >= 1) and ``reroute_unit`` (``"working_days"`` | ``"working_hours"``):
+  how long the first-contact department has to re-route a returned (退回) case before it
+  escalates like any overdue case (首问负责: no case is stuck with nobody). Left out: the
+  acceptance limit (``sync.workflow.ACCEPTANCE_LIMIT``) applies.
+
 ``[indicators.<name>]`` tables; ``<name>`` is one of ``INDICATORS``. Leaving one out turns it
 off. Common keys: ``kind`` (must match the indicator's kind below) and ``label`` (shown on
 reports, "中文 / English").
@@ -18,6 +25,10 @@ reports, "中文 / English").
   misses (rework).
 - ``kind = "count"`` (``returns``, ``disputes_lost``, ``ruling_refusals``, ``repeat_reports``):
   ``points_each`` (float >= 0) per event; ``max_deduction`` (float >= 0) caps the total.
+- ``kind = "satisfaction"`` (``citizen_satisfaction``, 群众诉求解决情况): ``weight`` (float >= 0):
+  the points at stake over the period's 12345 call-backs (回访); ``credit_satisfied``,
+  ``credit_basically_satisfied``, ``credit_not_satisfied`` (0–1): how much of a resolved request
+  each result counts for. Each call-back costs weight ÷ call-backs × (1 − its credit).
 - ``kind = "rating"`` (``assisting_rating``): ``neutral`` (1–5); ``points_per_step`` per step
   below neutral, capped by ``max_deduction``; ``bonus_per_step`` per step above neutral,
   capped by ``max_bonus``.
@@ -32,7 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sync.boundary_types import TimeLimit
 from sync.errors import InvalidInput
+from sync.vocabulary import TimeUnit
+from sync.workflow import ACCEPTANCE_LIMIT
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
 
@@ -45,11 +59,22 @@ INDICATORS: Mapping[str, str] = {
     "ruling_refusals": "count",
     "repeat_reports": "count",
     "assisting_rating": "rating",
+    "citizen_satisfaction": "satisfaction",
 }
 
 _KEYS: Mapping[str, frozenset[str]] = {
     "rate": frozenset({"kind", "label", "weight", "lower_is_better"}),
     "count": frozenset({"kind", "label", "points_each", "max_deduction"}),
+    "satisfaction": frozenset(
+        {
+            "kind",
+            "label",
+            "weight",
+            "credit_satisfied",
+            "credit_basically_satisfied",
+            "credit_not_satisfied",
+        }
+    ),
     "rating": frozenset(
         {
             "kind",
@@ -78,6 +103,13 @@ class IndicatorRule:
     points_per_step: float = 0.0
     bonus_per_step: float = 0.0
     max_bonus: float = 0.0
+    credit_satisfied: float = 1.0
+    credit_basically_satisfied: float = 1.0
+    credit_not_satisfied: float = 0.0
+
+    def credit(self, result: str) -> float:
+        """A call-back result's share of a resolved request (``satisfaction`` indicators)."""
+        return float(getattr(self, f"credit_{result}", 0.0))
 
 
 @dataclass(frozen=True)
@@ -87,6 +119,7 @@ class Rules:
     min_cases: int
     indicators: tuple[IndicatorRule, ...]
     digest: str  # sha256 of the source text: which exact rules a run used
+    reroute_limit: TimeLimit = ACCEPTANCE_LIMIT  # [deadlines]: a returned case's re-routing
 
     def get(self, name: str) -> IndicatorRule | None:
         return next((i for i in self.indicators if i.name == name), None)
@@ -138,6 +171,23 @@ def _indicator(name: str, table: Any) -> IndicatorRule:
             points_each=_number(f"{where}.points_each", table["points_each"]),
             max_deduction=_number(f"{where}.max_deduction", table["max_deduction"]),
         )
+    if kind == "satisfaction":
+
+        def credit(key: str) -> float:
+            value = _number(f"{where}.{key}", table[key])
+            if value > 1:
+                raise InvalidInput(f"{where}.{key}", "应在 0–1 之间 / must be between 0 and 1")
+            return value
+
+        return IndicatorRule(
+            name,
+            kind,
+            label,
+            weight=_number(f"{where}.weight", table["weight"]),
+            credit_satisfied=credit("credit_satisfied"),
+            credit_basically_satisfied=credit("credit_basically_satisfied"),
+            credit_not_satisfied=credit("credit_not_satisfied"),
+        )
     neutral = table["neutral"]
     if isinstance(neutral, bool) or not isinstance(neutral, int) or not 1 <= neutral <= 5:
         raise InvalidInput(f"{where}.neutral", "应为 1–5 的整数 / must be an integer 1–5")
@@ -159,7 +209,7 @@ def parse_rules(text: str) -> Rules:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput("rules", f"TOML 格式错误 / not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"version", "base_points", "min_cases", "indicators"})
+    unknown = sorted(set(data) - {"version", "base_points", "min_cases", "indicators", "deadlines"})
     if unknown:
         raise InvalidInput(unknown[0], "未知的键 / unknown key")
     for key in ("version", "base_points", "min_cases"):
@@ -187,7 +237,31 @@ def parse_rules(text: str) -> Rules:
         min_cases=min_cases,
         indicators=indicators,
         digest=hashlib.sha256(text.encode()).hexdigest(),
+        reroute_limit=_deadlines(data.get("deadlines", {})),
     )
+
+
+def _deadlines(table: Any) -> TimeLimit:
+    if not isinstance(table, dict):
+        raise InvalidInput("deadlines", "应为表 / must be a table")
+    unknown = sorted(set(table) - {"reroute_amount", "reroute_unit"})
+    if unknown:
+        raise InvalidInput(f"deadlines.{unknown[0]}", "未知的键 / unknown key")
+    if not table:
+        return ACCEPTANCE_LIMIT
+    for key in ("reroute_amount", "reroute_unit"):
+        if key not in table:
+            raise InvalidInput(f"deadlines.{key}", "缺少该键 / key is missing")
+    amount = table["reroute_amount"]
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+        raise InvalidInput("deadlines.reroute_amount", "应为 >= 1 的整数 / must be an integer >= 1")
+    unit = table["reroute_unit"]
+    if unit not in {u.value for u in TimeUnit}:
+        raise InvalidInput(
+            "deadlines.reroute_unit",
+            f"应为 {' 或 '.join(u.value for u in TimeUnit)} / must be one of these",
+        )
+    return TimeLimit(amount, TimeUnit(unit))
 
 
 def load_rules(path: Path = RULES_PATH) -> Rules:
@@ -208,5 +282,9 @@ def rules_as_dict(rules: Rules) -> dict[str, Any]:
         "base_points": rules.base_points,
         "min_cases": rules.min_cases,
         "digest": rules.digest,
+        "deadlines": {
+            "reroute_amount": rules.reroute_limit.amount,
+            "reroute_unit": rules.reroute_limit.unit.value,
+        },
         "indicators": indicators,
     }

@@ -7,11 +7,16 @@ departments, deadline, suspension, disputes and closure. Then, per department:
 
 - **on-time closure rate** = on-time closed ÷ (due − suspended). *Due*: the case's deadline
   falls in [period start, as_of). *Suspended*: its clock is stopped at ``as_of`` (not counted).
-  *On time*: closed at ``as_of`` and closed no later than the deadline. A case late while a
+  *On time*: closed at ``as_of`` and closed no later than the deadline. Scores follow
+  responsibility over time (``sync/responsibility.py``): the case counts for the department
+  responsible **at the deadline** — after a ruling, an agreed settlement or a return and
+  reassignment, the new lead owns it from then on, and the department that lost it is not
+  charged. A joint session's time node, when set, is the deadline. A case late while a
   dispute was open at its deadline (DisputeRaised with no DisputeRuled yet) is a miss for the
   lead **and** every assisting department (shared responsibility): it joins their samples too.
+  Each miss links to the event that made the department responsible (assignment or ruling).
 - **closure rate** = closed at ``as_of`` ÷ cases whose (last) assignment fell in the period,
-  not cancelled, merged or suspended.
+  not cancelled, merged or suspended; counted for the department responsible at ``as_of``.
 - **rework rate** = cases sent back or reopened in the period ÷ cases reported back in the
   period, both while the department led them (lower is better).
 - **returns** (CaseReturned, against ``returned_by``), **disputes lost** (DisputeRuled, each
@@ -20,6 +25,11 @@ departments, deadline, suspension, disputes and closure. Then, per department:
   period. A RepeatReported also reopens the case with the fresh deadline in its data (it is
   not counted again in the rework rate).
 - **assisting rating**: each AssistingRated in the period, for its ``department``.
+- **citizens' requests resolved** (群众诉求解决情况): each CallBackRecorded in the period, against
+  the lead at that moment (or the ``responsible_department`` it names while nobody leads);
+  value = mean credit of the results; each call-back costs weight ÷ call-backs × (1 − credit).
+  An unsatisfied call-back on a closed case is also recorded as a RepeatReported (the repeat
+  rule of ``sync.workflow``), counted above like any repeat report.
 
 Every deduction or bonus is a list of ``CaseLink`` values whose points add up to it exactly.
 Departments whose sample (distinct cases in any rate) is below ``min_cases`` are not ranked.
@@ -34,6 +44,7 @@ from datetime import datetime
 from typing import Any
 
 from server.evaluation.rules import IndicatorRule, Rules
+from sync.responsibility import INITIAL, advance, responsible_at
 
 ASSIGNED = "CaseAssigned"
 RETURNED = "CaseReturned"
@@ -51,6 +62,7 @@ RULING_REFUSED = "RulingRefused"
 ASSIST_TASK_CREATED = "AssistTaskCreated"
 ASSISTING_RATED = "AssistingRated"
 REPEAT_REPORTED = "RepeatReported"
+CALL_BACK_RECORDED = "CallBackRecorded"
 
 NOTE_LATE = "逾期或未按时办结 / not closed by the deadline"
 NOTE_SHARED = "异议期间逾期，共同担责 / late while a dispute was open: shared"
@@ -131,7 +143,7 @@ class Report:
 @dataclass
 class _RateTally:
     sample: dict[str, None] = field(default_factory=dict)  # ordered set of case ids
-    misses: dict[str, str] = field(default_factory=dict)  # case id → note
+    misses: dict[str, tuple[str, int | None]] = field(default_factory=dict)  # id → note, event
     extra: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -147,58 +159,38 @@ class _Tallies:
         default_factory=lambda: defaultdict(list)
     )
     seen: set[str] = field(default_factory=set)
-
-
-def _due(value: Any) -> datetime | None:
-    if isinstance(value, str) and value:
-        return datetime.fromisoformat(value)
-    return None
-
-
-def _assisting_codes(data: Mapping[str, Any]) -> list[str]:
-    out: list[str] = []
-    for item in data.get("assisting") or ():
-        code = item.get("department_code") if isinstance(item, Mapping) else item
-        if isinstance(code, str):
-            out.append(code)
-    return out
+    call_backs: dict[str, list[tuple[str, str, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # department → (case id, result, event id)
 
 
 def _replay_case(
     case_id: str, events: Sequence[EventFact], p: Period, as_of: datetime, t: _Tallies
 ) -> None:
-    lead: str | None = None
-    assisting: list[str] = []
+    resp = INITIAL  # who has the case, as sync/responsibility.py defines it
     assigned_at: datetime | None = None
-    due_at: datetime | None = None
     suspended = False
     closed_at: datetime | None = None
     finished = False  # cancelled or merged
-    open_disputes = 0
-    dispute_open_since: datetime | None = None
-    dispute_spans: list[tuple[datetime, datetime | None]] = []
     reported_by: dict[str, int] = {}  # lead → event id of a report-back in the period
     reworked_by: dict[str, int] = {}
     start = p.start
+    seen: list[EventFact] = []
     for e in events:
         if e.at >= as_of:
             break
+        seen.append(e)
+        lead = resp.lead  # the lead just before this event
+        resp = advance(resp, e)
         in_period = e.at >= start
         kind = e.kind
         if kind == ASSIGNED:
-            lead = e.data.get("lead_department") or None
-            assisting = _assisting_codes(e.data)
             assigned_at = e.at
-            due_at = _due(e.data.get("due_at"))
-        elif kind == ASSIST_TASK_CREATED:
-            dept = e.data.get("department")
-            if isinstance(dept, str) and dept not in assisting:
-                assisting.append(dept)
         elif kind == RETURNED:
             returned_by = e.data.get("returned_by") or lead or e.actor_department
             if in_period:
                 t.counts["returns"][returned_by].append((case_id, e.id))
-            lead, assisting, assigned_at, due_at = None, [], None, None
+            assigned_at = None
         elif kind == REPORTED_BACK:
             if in_period and lead is not None:
                 reported_by.setdefault(lead, e.id)
@@ -214,18 +206,7 @@ def _replay_case(
             suspended = True
         elif kind == RESUMED:
             suspended = False
-            new_due = _due(e.data.get("due_at"))
-            due_at = new_due or due_at
-        elif kind == DISPUTE_RAISED:
-            if open_disputes == 0:
-                dispute_open_since = e.at
-            open_disputes += 1
         elif kind == DISPUTE_RULED:
-            if open_disputes > 0:
-                open_disputes -= 1
-                if open_disputes == 0 and dispute_open_since is not None:
-                    dispute_spans.append((dispute_open_since, e.at))
-                    dispute_open_since = None
             if in_period:
                 for dept in e.data.get("lost_by") or ():
                     t.counts["disputes_lost"][dept].append((case_id, e.id))
@@ -237,7 +218,11 @@ def _replay_case(
             if in_period and lead is not None:
                 t.counts["repeat_reports"][lead].append((case_id, e.id))
             closed_at = None
-            due_at = _due(e.data.get("due_at")) or due_at
+        elif kind == CALL_BACK_RECORDED:
+            dept = lead or e.data.get("responsible_department")
+            result = e.data.get("result")
+            if in_period and isinstance(dept, str) and isinstance(result, str):
+                t.call_backs[dept].append((case_id, result, e.id))
         elif kind == ASSISTING_RATED:
             dept = e.data.get("department")
             rating = e.data.get("rating")
@@ -249,16 +234,15 @@ def _replay_case(
                 and 1 <= rating <= 5
             ):
                 t.ratings[dept].append((case_id, rating, e.id))
-    if dispute_open_since is not None:
-        dispute_spans.append((dispute_open_since, None))
 
     for dept, _ in reported_by.items():
         tally = t.rates["rework_rate"][dept]
         tally.sample[case_id] = None
         if dept in reworked_by:
-            tally.misses[case_id] = NOTE_REWORK
+            tally.misses[case_id] = (NOTE_REWORK, reworked_by[dept])
     if finished:
         return
+    lead = resp.lead
     if lead is not None and assigned_at is not None and start <= assigned_at < as_of:
         if suspended:
             t.rates["closure_rate"][lead].extra["suspended"] += 1
@@ -266,27 +250,29 @@ def _replay_case(
             tally = t.rates["closure_rate"][lead]
             tally.sample[case_id] = None
             if closed_at is None:
-                tally.misses[case_id] = NOTE_NOT_CLOSED
+                tally.misses[case_id] = (NOTE_NOT_CLOSED, resp.since_event_id)
+    due_at = resp.due_at
     if lead is None or due_at is None or not (start <= due_at < as_of):
         return
+    # scores follow responsibility: the department that had the case at its deadline
+    at_due = responsible_at(seen, due_at)
+    owner = at_due.lead or lead
     on_time = t.rates["on_time_rate"]
-    on_time[lead].extra["due"] += 1
+    on_time[owner].extra["due"] += 1
     if suspended:
-        on_time[lead].extra["suspended"] += 1
+        on_time[owner].extra["suspended"] += 1
         return
-    on_time[lead].sample[case_id] = None
+    on_time[owner].sample[case_id] = None
     if closed_at is not None and closed_at <= due_at:
-        on_time[lead].extra["on_time"] += 1
+        on_time[owner].extra["on_time"] += 1
         return
-    on_time[lead].misses[case_id] = NOTE_LATE
-    shared = any(s <= due_at and (end is None or due_at < end) for s, end in dispute_spans)
-    if shared:
-        for dept in assisting:
-            if dept == lead:
-                continue
-            on_time[dept].extra["shared"] += 1
-            on_time[dept].sample[case_id] = None
-            on_time[dept].misses[case_id] = NOTE_SHARED
+    on_time[owner].misses[case_id] = (NOTE_LATE, at_due.since_event_id)
+    for dept in at_due.sharing:
+        if dept == owner:
+            continue
+        on_time[dept].extra["shared"] += 1
+        on_time[dept].sample[case_id] = None
+        on_time[dept].misses[case_id] = (NOTE_SHARED, at_due.since_event_id)
 
 
 def _rate_result(rule: IndicatorRule, tally: _RateTally | None, min_cases: int) -> IndicatorResult:
@@ -299,7 +285,10 @@ def _rate_result(rule: IndicatorRule, tally: _RateTally | None, min_cases: int) 
     else:
         value = (misses if rule.lower_is_better else sample - misses) / sample
         each = rule.weight / sample
-        links = [CaseLink(case_id, -each, note) for case_id, note in tally.misses.items()]
+        links = [
+            CaseLink(case_id, -each, note, event_id)
+            for case_id, (note, event_id) in tally.misses.items()
+        ]
     return IndicatorResult(
         name=rule.name,
         label=rule.label,
@@ -367,6 +356,40 @@ def _rating_result(rule: IndicatorRule, items: list[tuple[str, int, int]]) -> In
     )
 
 
+_CALL_BACK_NOTES: Mapping[str, str] = {
+    "satisfied": "回访满意 / call-back: satisfied",
+    "basically_satisfied": "回访基本满意 / call-back: basically satisfied",
+    "not_satisfied": "回访不满意 / call-back: not satisfied",
+}
+
+
+def _satisfaction_result(
+    rule: IndicatorRule, items: list[tuple[str, str, int]], min_cases: int
+) -> IndicatorResult:
+    sample = len(items)
+    links: list[CaseLink] = []
+    for case_id, result, event_id in items:
+        lost = rule.weight / sample * (1.0 - rule.credit(result))
+        if lost > 0:
+            note = _CALL_BACK_NOTES.get(result, result)
+            links.append(CaseLink(case_id, -lost, note, event_id))
+    detail: dict[str, int] = defaultdict(int)
+    for _, result, _ in items:
+        detail[result] += 1
+    return IndicatorResult(
+        name=rule.name,
+        label=rule.label,
+        kind=rule.kind,
+        value=sum(rule.credit(r) for _, r, _ in items) / sample if sample else None,
+        sample=sample,
+        misses=len(links),
+        ranked=sample >= min_cases,
+        points=sum(link.points for link in links),
+        links=links,
+        detail=dict(detail),
+    )
+
+
 def _rank(departments: list[DepartmentScore]) -> list[DepartmentScore]:
     def on_time(d: DepartmentScore) -> float:
         ind = d.indicator("on_time_rate")
@@ -410,6 +433,7 @@ def score(
     for count in tallies.counts.values():
         codes.update(dict.fromkeys(count))
     codes.update(dict.fromkeys(tallies.ratings))
+    codes.update(dict.fromkeys(tallies.call_backs))
 
     scores: list[DepartmentScore] = []
     for code in codes:
@@ -423,6 +447,10 @@ def score(
                 results.append(_rate_result(rule, tally, rules.min_cases))
             elif rule.kind == "count":
                 results.append(_count_result(rule, tallies.counts.get(rule.name, {}).get(code, [])))
+            elif rule.kind == "satisfaction":
+                called = tallies.call_backs.get(code, [])
+                sample_cases.update(case_id for case_id, _, _ in called)
+                results.append(_satisfaction_result(rule, called, rules.min_cases))
             else:
                 results.append(_rating_result(rule, tallies.ratings.get(code, [])))
         total = rules.base_points + sum(r.points for r in results)

@@ -18,6 +18,7 @@ from datetime import date, datetime, time
 from server.hotline.reader import Cell, RawRow
 from sync.boundary_types import Point, Town
 from sync.clock import CHINA_TZ
+from sync.clock_rules import recorded_time
 from sync.errors import InvalidInput
 from sync.geo import validate_point
 
@@ -124,8 +125,11 @@ def text_of(cell: Cell) -> str:
     return str(cell).strip()
 
 
-def parse_received_at(cell: Cell, now: datetime) -> datetime:
-    """An aware instant; naive values are China time. ``ValueError`` says why not."""
+def parse_received_at(
+    cell: Cell, now: datetime, *, field: str = "received_at", label: str = "受理时间"
+) -> datetime:
+    """An aware instant; naive values are China time. ``ValueError`` says why not, naming
+    ``field`` (a call-back's time is read the same way)."""
     if isinstance(cell, datetime):
         value = cell
     elif isinstance(cell, date):
@@ -133,14 +137,19 @@ def parse_received_at(cell: Cell, now: datetime) -> datetime:
     else:
         text = text_of(cell)
         if not text:
-            raise ValueError("受理时间为空 / received_at is empty")
-        value = _parse_text_time(text)
+            raise ValueError(f"{label}为空 / {field} is empty")
+        try:
+            value = _parse_text_time(text)
+        except ValueError:
+            raise ValueError(f"无法识别的{label} / {field} is not a date-time: {text!r}") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=CHINA_TZ)
     if value.year < 2000:
-        raise ValueError(f"受理时间过早 / received_at before 2000: {text_of(cell)}")
-    if value > now:
-        raise ValueError(f"受理时间在未来 / received_at is in the future: {text_of(cell)}")
+        raise ValueError(f"{label}过早 / {field} before 2000: {text_of(cell)}")
+    try:  # the one rule on claimed times (sync/clock_rules.py)
+        recorded_time(value, entered_at=now, now=now)
+    except InvalidInput:
+        raise ValueError(f"{label}在未来 / {field} is in the future: {text_of(cell)}") from None
     return value
 
 
@@ -240,7 +249,8 @@ def parse_row(
         return problem(f"诉求内容超过 {MAX_CONTENT} 字 / content longer than {MAX_CONTENT}")
     category_text = text_of(v.get("category"))
     matter_text = text_of(v.get("matter"))
-    category = match_category([category_text, matter_text], categories)
+    # a platform's 诉求类型 often says 投诉/咨询: then the request's own words name the matter
+    category = match_category([category_text, matter_text, content], categories)
     if category is None:
         given = category_text or matter_text
         if not given:

@@ -2,9 +2,22 @@
 
 from server.models.boundary import BoundaryEntryRow, BoundaryVersionRow
 from server.models.cases import Case, CaseEvent, CaseSuspension
-from server.models.evaluation import EvaluationRun, HotlineImport, HotlineTicket
+from server.models.evaluation import (
+    EvaluationRun,
+    HotlineCallBack,
+    HotlineColumnAlias,
+    HotlineImport,
+    HotlineTicket,
+)
 from server.models.photos import Photo, PhotoLink
-from server.models.reference import Department, SiteRow, TownRow
+from server.models.reference import (
+    Department,
+    IntakeChannelRow,
+    SiteRow,
+    TownRow,
+    UnlistedMatter,
+    WorkCalendarYearRow,
+)
 from server.models.sync import CaseWithdrawal, CommandResultRow, Device, SyncCounter
 from server.models.users import AuthToken, User
 from server.models.workflow import (
@@ -33,8 +46,11 @@ __all__ = [
     "Device",
     "Dispute",
     "EvaluationRun",
+    "HotlineCallBack",
+    "HotlineColumnAlias",
     "HotlineImport",
     "HotlineTicket",
+    "IntakeChannelRow",
     "JointCheckIn",
     "JointPoint",
     "JointSession",
@@ -45,5 +61,7 @@ __all__ = [
     "SiteRow",
     "SyncCounter",
     "TownRow",
+    "UnlistedMatter",
     "User",
+    "WorkCalendarYearRow",
 ]

@@ -16,6 +16,8 @@ class BoundaryVersionRow(SQLModel, table=True):
     number: int = Field(primary_key=True)
     effective_from: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     reason: str = Field(max_length=500)
+    # why the version takes effect before it was published (required then)
+    backdate_reason: str | None = Field(default=None, max_length=500)
     published_by: str | None = Field(default=None, max_length=36)
     published_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 

@@ -41,6 +41,16 @@ class Case(SQLModel, table=True):
     time_unit: str | None = Field(default=None, max_length=20)
     assigned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # set when an offline assignment's on-the-spot time was not plausible: why server time
+    # was used for assigned_at (sync/clock_rules.py)
+    assigned_time_note: str | None = Field(default=None, max_length=300)
+    # 签收时限: the lead must accept by then (sync.workflow.acceptance_due_at), shown before
+    # anything escalates (read it with the status: only an assigned case awaits acceptance).
+    acceptance_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # 退回后重新交办时限: a returned case's first-contact department must re-route it by then.
+    reroute_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Set when the deadline was computed without a year's holiday calendar (weekends only).
+    deadline_note: str | None = Field(default=None, max_length=300)
     suspended: bool = False
     disputed: bool = False
     handler_user_ids: list[Any] = Field(

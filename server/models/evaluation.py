@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from server.models.types import JSONType, UTCDateTime
@@ -78,3 +78,37 @@ class EvaluationRun(SQLModel, table=True):
     results: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSONType, nullable=False)
     )
+
+
+class HotlineColumnAlias(SQLModel, table=True):
+    """A header name an administrator mapped to one of the import's columns."""
+
+    __tablename__ = "hotline_column_alias"
+    header: str = Field(primary_key=True, max_length=100)  # trimmed, lower-cased
+    column: str = Field(max_length=40)
+    set_by: str = Field(foreign_key="app_user.id", max_length=36)
+    set_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class HotlineCallBack(SQLModel, table=True):
+    """A 12345 call-back (回访) result for one ticket, counted on the ticket's case."""
+
+    __tablename__ = "hotline_call_back"
+    __table_args__ = (
+        UniqueConstraint("ticket_no", "called_back_at", name="uq_hotline_call_back_ticket_at"),
+        Index("ix_hotline_call_back_case", "case_id"),
+    )
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    ticket_no: str = Field(foreign_key="hotline_ticket.ticket_no", max_length=60)
+    case_id: str = Field(foreign_key="case_record.id", max_length=36)
+    result: str = Field(max_length=30)  # sync.vocabulary.CallBackResult
+    comment: str | None = Field(default=None, max_length=1000)
+    called_back_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    recorded_by: str = Field(foreign_key="app_user.id", max_length=36)
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    reopened: bool = False  # it counted like a repeat report and reopened the closed case

@@ -22,6 +22,9 @@ class Device(SQLModel, table=True):
     revoked: bool = False
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     last_seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # the device's clock minus the server's, estimated at its latest sync (seconds)
+    clock_offset_s: float | None = None
+    clock_checked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class CommandResultRow(SQLModel, table=True):

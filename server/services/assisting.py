@@ -11,6 +11,7 @@ from sqlmodel import Session
 from server.data import workflow as wf_data
 from server.models import AssistTask, Case
 from server.services.cases import get_visible_case
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import department_label, notify, record_event
 from sync.boundary_types import Point, TimeLimit
 from sync.disputes import check_may_call_consultation
@@ -42,7 +43,9 @@ def sync_assist_tasks(
     if case.assigned_at is None or case.time_amount is None or case.time_unit is None:
         return []
     limit = TimeLimit(case.time_amount, TimeUnit(case.time_unit))
-    default_due = assisting_due_at(assigned_at=case.assigned_at, lead_limit=limit)
+    default_due = assisting_due_at(
+        assigned_at=case.assigned_at, lead_limit=limit, calendar=current_calendar(session)
+    )
     if case.due_at is not None:
         default_due = min(default_due, case.due_at)
     wanted = {a["department_code"]: a["duty"] for a in case.assisting}

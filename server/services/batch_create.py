@@ -25,6 +25,7 @@ from server.services import cases as case_service
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.payloads import new_case_from
 from sync.boundary_types import Point
+from sync.commands import case_id_of
 from sync.errors import DomainError, InvalidInput
 from sync.lifecycle import Actor
 from sync.protocol import Command, CommandResult, ResultStatus
@@ -114,6 +115,7 @@ def create_many(
     ref: ReferenceSnapshot,
     now: datetime,
     change_seq: int,
+    clock_offset_s: float | None = None,
 ) -> Decided:
     results: dict[int, CommandResult] = {}
     valid: list[tuple[Command, case_service.ValidNewCase]] = []
@@ -122,7 +124,7 @@ def create_many(
     for cmd in commands:
         try:
             v = case_service.validate_new_case(
-                actor=actor, new=new_case_from(cmd, now), ref=ref, now=now
+                actor=actor, new=new_case_from(cmd, now, clock_offset_s), ref=ref, now=now
             )
         except DomainError as error:
             results[cmd.id] = _rejected(cmd, error)
@@ -164,6 +166,6 @@ def _rejected(cmd: Command, error: DomainError) -> CommandResult:
         status=ResultStatus.REJECTED,
         code=error.code,
         reason=error.reason,
-        case_id=cmd.payload.get("case_id"),
+        case_id=case_id_of(cmd.payload),
         detail=error.as_dict(),
     )

@@ -20,6 +20,7 @@ from sync.boundary_types import (
     BoundaryVersion,
     TimeLimit,
 )
+from sync.clock_rules import check_effective_from
 from sync.errors import InvalidInput
 from sync.lifecycle import Actor
 from sync.vocabulary import TimeUnit
@@ -55,9 +56,16 @@ def publish_version(
     reason: str,
     entries: Sequence[dict[str, Any]],
     now: datetime,
+    backdate_reason: str = "",
 ) -> BoundaryVersion:
+    """Publish the next version. Taking effect before now needs ``backdate_reason``
+    (sync/clock_rules.check_effective_from): a back-dated version would re-route cases
+    recorded before anyone could know of it."""
     if effective_from.tzinfo is None:
         raise InvalidInput("effective_from", "须带时区 / must include a time zone")
+    backdate = check_effective_from(
+        effective_from, published_at=now, backdate_reason=backdate_reason
+    )
     versions = boundary_data.load_versions(session)
     previous = versions[-1] if versions else None
     version = BoundaryVersion(
@@ -76,5 +84,11 @@ def publish_version(
             )
     codes = reference_data.department_codes(session) | {WHERE_THE_CASE_IS}
     validate_version(previous, version, department_codes=codes)
-    boundary_data.insert_version(session, version, published_by=actor.user_id, published_at=now)
+    boundary_data.insert_version(
+        session,
+        version,
+        published_by=actor.user_id,
+        published_at=now,
+        backdate_reason=backdate,
+    )
     return version

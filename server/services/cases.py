@@ -4,7 +4,7 @@ caller's transaction. The caller (a route or the sync handler) commits once."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,20 +13,23 @@ from sqlmodel import Session
 
 from server.data import cases as cases_data
 from server.data import sync as sync_data
-from server.data import workflow as wf_data
-from server.models import Case, CaseEvent, CaseSuspension
+from server.data import unlisted as unlisted_data
+from server.models import Case, CaseEvent, CaseSuspension, UnlistedMatter
 from server.services.boundary_cache import ReferenceSnapshot
-from sync.assignment import propose_assignment
+from sync import overdue
+from sync.assignment import UNLISTED_CATEGORY, choose_assignment, propose_assignment
 from sync.boundary import locate
 from sync.boundary_types import AssistingDuty, Point, TimeLimit
 from sync.case_effects import CaseFields, Outcome, Placement, assisting_dicts, assisting_of
 from sync.case_effects import apply_action as effects_of_action
 from sync.case_numbers import case_number
-from sync.disputes import DisputeStatus
+from sync.clock_rules import assignment_time, recorded_time
+from sync.disputes import coordinated, ruled_responsible
 from sync.errors import InvalidInput, NotFound, NotPermitted, TransitionNotAllowed
 from sync.events import (
     ACTION_REJECTED_EVIDENCE_KEPT,
     CASE_CREATED,
+    DISPUTE_RULED,
     EDIT_CONFLICTED,
     EVENT_FOR_ACTION,
     FIELDS_EDITED,
@@ -34,12 +37,13 @@ from sync.events import (
 )
 from sync.first_contact import first_contact_of
 from sync.geo import validate_point
+from sync.intake import check_source
 from sync.lifecycle import Action, Actor, CaseFacts, Request, decide
+from sync.overdue import CaseClock
 from sync.visibility import can_see_case, involved_departments
 from sync.vocabulary import TERMINAL_STATUSES, CaseStatus, Role, TimeUnit
-from sync.workcalendar import Suspension
+from sync.workcalendar import Suspension, WorkCalendar
 
-CASE_SOURCES = ("inspection", "hotline", "o2o", "counter", "street", "joint_session")
 MAX_DESCRIPTION = 4000
 
 
@@ -55,6 +59,7 @@ class NewCase:
     first_contact_department: str | None = None  # default: the actor's department
     first_contact_reason: str = ""  # a supervisor recording on behalf of another department
     recorded_at: datetime | None = None  # when the device recorded it (default: now)
+    entered_at: datetime | None = None  # when it was entered (sync: queued on the phone)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ class ActionInput:
     assisting: tuple[AssistingDuty, ...] | None = None
     override_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # assign made on a phone: its clock then, and the device's clock offset (sync/clock_rules)
+    device_at: datetime | None = None
+    device_clock_offset_s: float | None = None
 
 
 def _point_of(case: Case) -> Point | None:
@@ -78,11 +86,14 @@ def _point_of(case: Case) -> Point | None:
 
 def facts_of(
     case: Case,
+    rulings: Iterable[Mapping[str, Any]] = (),
     *,
-    ruled_responsible: frozenset[str] = frozenset(),
     after_point: Point | None = None,
 ) -> CaseFacts:
-    """What the rules see from the case row alone; ``case_facts`` adds what other tables know."""
+    """What the lifecycle rules see. ``rulings``: the case's ``DisputeRuled`` events as
+    ``{"kind", "data"}`` (``rulings_of``), read by the same functions the phone uses;
+    ``case_facts`` adds them and where the latest report back was made."""
+    settled = list(rulings)
     return CaseFacts(
         status=CaseStatus(case.status),
         first_contact_department=case.first_contact_department,
@@ -91,7 +102,8 @@ def facts_of(
         assisting_departments=frozenset(a["department_code"] for a in case.assisting),
         handler_user_ids=frozenset(case.handler_user_ids),
         suspended=case.suspended,
-        ruled_responsible=ruled_responsible,
+        ruled_responsible=ruled_responsible(settled),
+        coordinated=coordinated(settled),
         disputed=case.disputed,
         point=_point_of(case),
         after_point=after_point,
@@ -102,18 +114,13 @@ def case_facts(session: Session, case: Case) -> CaseFacts:
     """Everything the rules see about the case, as complete as the phone's (which reads the same
     facts from the case's timeline): the departments its settled disputes ruled responsible and
     where its latest report back was made."""
-    ruled = frozenset(
-        d.responsible_department
-        for d in wf_data.disputes_of(session, case.id)
-        if d.status == DisputeStatus.SETTLED and d.responsible_department
-    )
     reported = cases_data.last_event_of_kind(session, case.id, EVENT_FOR_ACTION[Action.REPORT_BACK])
     after = (
         Point(reported.lat, reported.lon)
         if reported is not None and reported.lat is not None and reported.lon is not None
         else None
     )
-    return facts_of(case, ruled_responsible=ruled, after_point=after)
+    return facts_of(case, rulings_of(session, case), after_point=after)
 
 
 def case_fields(case: Case) -> CaseFields:
@@ -156,6 +163,15 @@ def store_fields(case: Case, fields: CaseFields) -> None:
     case.due_at = fields.due_at
     case.time_amount = fields.time_limit.amount if fields.time_limit is not None else None
     case.time_unit = fields.time_limit.unit.value if fields.time_limit is not None else None
+
+
+def rulings_of(session: Session, case: Case) -> list[dict[str, Any]]:
+    """The case's ``DisputeRuled`` events, as the phone sees them in the case's timeline."""
+    return [
+        {"kind": e.kind, "data": e.data}
+        for e in cases_data.events_of(session, case.id)
+        if e.kind == DISPUTE_RULED
+    ]
 
 
 def visible(case: Case, actor: Actor) -> bool:
@@ -268,10 +284,9 @@ def validate_new_case(
     if actor.role == Role.ADMIN:
         raise NotPermitted("管理员不登记案件 / administrators do not record cases")
     description = _check_text("description", new.description, required=True, limit=MAX_DESCRIPTION)
-    if new.category not in ref.categories:
+    if new.category not in ref.categories and new.category != UNLISTED_CATEGORY:
         raise InvalidInput("category", f"未知的事项类别 {new.category!r} / unknown category")
-    if new.source not in CASE_SOURCES:
-        raise InvalidInput("source", f"应为 {', '.join(CASE_SOURCES)} 之一 / must be one of these")
+    check_source(new.source, ref.source_codes)  # the intake channels of the reference data
     if new.point is not None:
         validate_point(new.point, "location")
     if new.town_code is not None and new.town_code not in ref.town_codes:
@@ -305,7 +320,8 @@ def validate_new_case(
         )
         town_code = town_code or place.town_code
         site_code = site_code or (place.site.code if place.site else None)
-    recorded_at = new.recorded_at or now
+    recorded = recorded_time(new.recorded_at, entered_at=new.entered_at or now, now=now)
+    recorded_at = recorded.at
     case: dict[str, Any] = {
         "id": new.id,
         "number": case_number(new.id, recorded_at),
@@ -360,6 +376,7 @@ def validate_new_case(
             if first_contact != actor.department
             else None,
             "recorded_at": recorded_at.isoformat(),
+            **recorded.event_data(),
         },
     }
     return ValidNewCase(case=case, event=event, point=new.point)
@@ -391,57 +408,80 @@ def _suspensions(session: Session, case: Case) -> list[Suspension]:
 
 
 def _placement(
-    case: Case, inp: ActionInput, ref: ReferenceSnapshot, now: datetime
+    session: Session,
+    case: Case,
+    inp: ActionInput,
+    ref: ReferenceSnapshot,
+    now: datetime,
+    actor: Actor,
 ) -> tuple[Placement, dict[str, Any]]:
-    """Who the assignment names (the list's proposal, or an override with a reason), and what
-    its event records besides the effects. Sets the row's list fields (matter, legal basis,
-    list version): only the server knows them as the proposal computed them."""
+    """Who the assignment names (the list's proposal, or an override with a reason —
+    ``sync.assignment.choose_assignment``) and from when the deadline counts (the phone's
+    on-the-spot time when plausible, ``sync.clock_rules.assignment_time``), and what its event
+    records besides the effects. Sets the row's list fields (matter, legal basis, list version,
+    notes) and enters an unlisted matter in 编办's register."""
     point = _point_of(case)
+    timing = assignment_time(
+        device_at=inp.device_at,
+        offset_s=inp.device_clock_offset_s,
+        not_before=case.created_at,
+        now=now,
+    )
     proposal = propose_assignment(
         versions=ref.versions,
         towns=ref.towns,
         sites=ref.sites,
         category=case.category,
         recorded_at=case.created_at,
-        assigned_at=now,
+        assigned_at=timing.at,
+        calendar=ref.calendar,
         point=point,
         town_code=case.town_code,
         site_code=case.site_code,
     )
-    lead = proposal.lead_department
-    assisting = proposal.assisting
-    overridden = False
-    if inp.lead_department is not None and inp.lead_department != proposal.lead_department:
-        if inp.lead_department not in ref.departments:
-            raise InvalidInput("lead_department", "未知的部门 / unknown department")
-        lead, overridden = inp.lead_department, True
-    if inp.assisting is not None and tuple(inp.assisting) != proposal.assisting:
-        for i, duty in enumerate(inp.assisting):
-            if duty.department_code not in ref.departments:
-                raise InvalidInput(
-                    f"assisting[{i}].department_code", "未知的部门 / unknown department"
-                )
-        assisting, overridden = tuple(inp.assisting), True
-    if overridden and not inp.override_reason.strip():
-        raise InvalidInput(
-            "override_reason", "改变清单建议的部门须说明理由 / overriding the list needs a reason"
+    chosen = choose_assignment(
+        proposal,
+        departments=ref.departments,
+        lead_department=inp.lead_department,
+        assisting=inp.assisting,
+        override_reason=inp.override_reason,
+    )
+    lead, assisting = chosen.lead_department, chosen.assisting
+    if proposal.unlisted:
+        unlisted_data.add(
+            session,
+            UnlistedMatter(
+                case_id=case.id,
+                category=case.category,
+                town_code=proposal.place.town_code,
+                list_version=proposal.list_version,
+                lead_department=lead,
+                override_reason=chosen.override_reason or None,
+                recorded_by=actor.user_id,
+                recorded_at=now,
+            ),
         )
     case.matter = proposal.matter
     case.legal_basis = proposal.legal_basis
     case.list_version = proposal.list_version
+    case.assigned_time_note = timing.note
+    case.deadline_note = proposal.deadline.note
     placement = Placement(
         lead_department=lead,
         assisting=assisting,
         due_at=proposal.deadline.due_at,
         time_limit=proposal.time_limit,
+        assigned_at=timing.at,
     )
     return placement, {
         "lead_duty": proposal.lead_duty,
         "list_version": proposal.list_version,
         "legal_basis": proposal.legal_basis,
         "deadline_note": proposal.deadline.note,
-        "proposed_lead": proposal.lead_department,
-        "override_reason": inp.override_reason.strip() or None,
+        "proposed_lead": proposal.lead_department or None,
+        "override_reason": chosen.override_reason or None,
+        "unlisted": proposal.unlisted,
+        **timing.event_data(),
     }
 
 
@@ -482,7 +522,7 @@ def apply_action(
     placement: Placement | None = None
     assigned: dict[str, Any] = {}
     if action == Action.ASSIGN:
-        placement, assigned = _placement(case, inp, ref, now)
+        placement, assigned = _placement(session, case, inp, ref, now, actor)
     elif action == Action.MERGE:
         _merge_target(session, case, actor, inp.duplicate_of)
     suspensions = _suspensions(session, case) if action == Action.RESUME else []
@@ -493,6 +533,7 @@ def apply_action(
         actor,
         request=request,
         now=now,
+        calendar=ref.calendar,
         placement=placement,
         suspensions=suspensions,
     )
@@ -571,13 +612,22 @@ def add_note(
     return case
 
 
-def is_overdue(case: Case, now: datetime) -> bool:
-    return (
-        case.due_at is not None
-        and not case.suspended
-        and case.status not in (CaseStatus.CLOSED, CaseStatus.CANCELLED, CaseStatus.MERGED)
-        and case.due_at < now
+def clock_of(case: Case) -> CaseClock:
+    return CaseClock(
+        status=CaseStatus(case.status),
+        due_at=case.due_at,
+        assigned_at=case.assigned_at,
+        suspended=case.suspended,
+        reroute_due_at=case.reroute_due_at,
     )
+
+
+def is_overdue(case: Case, now: datetime) -> bool:
+    return overdue.is_overdue(clock_of(case), now)
+
+
+def is_due_soon(case: Case, now: datetime, calendar: WorkCalendar) -> bool:
+    return overdue.is_due_soon(clock_of(case), now, calendar)
 
 
 EDITABLE_FIELDS = ("description", "category")

@@ -22,6 +22,7 @@ from server.services.assisting import sync_assist_tasks
 from server.services.boundary import publish_version
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.minutes import Attendee, Decision, MinuteContent, create_minute
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import (
     SYSTEM,
     department_label,
@@ -32,21 +33,28 @@ from server.services.workflow_events import (
 from sync.boundary_types import AssistingDuty, Point
 from sync.case_effects import Placement, apply_system, assisting_of
 from sync.disputes import (
+    LEGAL_BASIS_MAX,
+    REASON_MAX,
+    DisputeFacts,
     DisputeStatus,
     Stage,
-    check_may_escalate,
-    check_may_settle,
-    check_raise,
-    check_suspension_reason,
+    Step,
+    StepRequest,
+    agreed_departments,
+    check_may,
+    check_step,
+    is_coordination,
+    kept_departments,
     lost_by,
     next_stage,
     stage_deadline,
 )
-from sync.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
+from sync.errors import InvalidInput, NotFound, RuleViolation
 from sync.events import DISPUTE_ESCALATED, DISPUTE_RULED, RULING_REFUSED
 from sync.lifecycle import Action, Actor, SystemAction
-from sync.vocabulary import Role
+from sync.vocabulary import CaseStatus, Role
 from sync.workcalendar import Suspension
+from sync.workflow import acceptance_due_at
 
 JOINT_CONSULTATION_GROUP = ("shzl", "jwjw", "wbb", "sf", "rx")  # 联合会商小组
 ACCOUNTABILITY = "jwjw"  # 纪委监委: refusals without good reason are reported here
@@ -83,10 +91,39 @@ def _dispute_or_404(session: Session, dispute_id: str, actor: Actor) -> tuple[Di
     return dispute, case
 
 
-def check_claimed_responsible(claimed: str | None, ref: ReferenceSnapshot) -> None:
+def facts_of_dispute(dispute: Dispute, case: Case) -> DisputeFacts:
+    """What the dispute rules (sync/disputes.py ``STEPS``) need, from the stored dispute."""
+    return DisputeFacts(
+        status=DisputeStatus(dispute.status),
+        stage=Stage(dispute.stage),
+        lead_department=case.lead_department,
+        involved=frozenset(dispute.involved),
+        agreed=agreed_departments(dispute.involved, dispute.positions),
+        assisting=frozenset(a["department_code"] for a in case.assisting),
+        suspended=dispute.suspended,
+        needs_county_leader=dispute.needs_county_leader,
+        responsible_department=dispute.responsible_department,
+    )
+
+
+def check_claimed_responsible(claimed: str | None, departments: frozenset[str]) -> None:
     """The department a dispute says is responsible (optional) must be one the county has."""
-    if claimed is not None and claimed not in ref.departments:
+    if claimed is not None and claimed not in departments:
         raise InvalidInput("claimed_responsible", "未知的部门 / unknown department")
+
+
+@dataclass(frozen=True)
+class RaiseDispute:
+    """异议: what an assigned department supplies, the same through either REST endpoint and a
+    device's sync push."""
+
+    reason: str
+    legal_basis: str
+    claimed_responsible: str | None = None
+    note: str = ""
+    photos: tuple[str, ...] = ()
+    where: Point | None = None
+    device_at: str | None = None  # sync push: when the device recorded it
 
 
 def raise_dispute(
@@ -94,37 +131,29 @@ def raise_dispute(
     *,
     actor: Actor,
     case_id: str,
-    reason: str,
-    legal_basis: str,
-    claimed_responsible: str | None,
-    note: str,
-    photos: tuple[str, ...],
-    where: Point | None,
+    command: RaiseDispute,
     ref: ReferenceSnapshot,
     now: datetime,
 ) -> Dispute:
-    case = case_service.get_visible_case(session, case_id, actor, for_update=True)
-    check_raise(
-        actor=actor,
-        lead_department=case.lead_department,
-        assisting_departments=[a["department_code"] for a in case.assisting],
-        reason=reason,
-        legal_basis=legal_basis,
-        has_open_dispute=wf_data.open_dispute_of(session, case.id) is not None,
-    )
-    check_claimed_responsible(claimed_responsible, ref)
-    case_service.apply_action(
+    """The one code path that raises a dispute: ``POST /cases/{id}/raise-dispute``,
+    ``POST /workflow/cases/{id}/disputes`` and a pushed ``raise_dispute`` transition. The
+    lifecycle (sync/lifecycle.py) decides; ``prepare_dispute`` checks the rest before anything
+    is written."""
+    extra: dict[str, Any] = {"claimed_responsible": command.claimed_responsible}
+    if command.device_at is not None:
+        extra["device_at"] = command.device_at
+    case = case_service.apply_action(
         session,
         actor=actor,
         case_id=case_id,
         action=Action.RAISE_DISPUTE,
         inp=case_service.ActionInput(
-            reason=reason,
-            note=note,
-            photos=photos,
-            where=where,
-            legal_basis=legal_basis,
-            extra={"claimed_responsible": claimed_responsible},
+            reason=command.reason,
+            note=command.note,
+            photos=command.photos,
+            where=command.where,
+            legal_basis=command.legal_basis,
+            extra=extra,
         ),
         ref=ref,
         now=now,
@@ -134,18 +163,29 @@ def raise_dispute(
     return dispute
 
 
-def prepare_dispute(session: Session, case: Case, *, actor: Actor, now: datetime) -> dict[str, Any]:
-    """Before the RAISE_DISPUTE event is written: one open dispute per case; the new dispute's
-    id, stage and stage time limit go into the event's data."""
-    if wf_data.open_dispute_of(session, case.id) is not None:
-        raise RuleViolation(
-            "该案件已有未办结的异议 / this case already has an open dispute",
-            code="dispute_open",
+def prepare_dispute(
+    session: Session, case: Case, *, actor: Actor, inp: case_service.ActionInput, now: datetime
+) -> dict[str, Any]:
+    """Before the RAISE_DISPUTE event is written (every path): the limits on its text, the
+    department it names responsible; the new dispute's id, stage and stage time limit go into
+    the event's data."""
+    if len(inp.reason.strip()) > REASON_MAX:
+        raise InvalidInput("reason", f"不能超过 {REASON_MAX} 字 / at most {REASON_MAX} characters")
+    if len(inp.legal_basis.strip()) > LEGAL_BASIS_MAX:
+        raise InvalidInput(
+            "legal_basis", f"不能超过 {LEGAL_BASIS_MAX} 字 / at most {LEGAL_BASIS_MAX} characters"
         )
+    claimed = inp.extra.get("claimed_responsible")
+    if claimed is not None:
+        if not isinstance(claimed, str):
+            raise InvalidInput("claimed_responsible", "应为部门代码 / must be a department code")
+        check_claimed_responsible(claimed, frozenset(reference_data.department_codes(session)))
     return {
         "dispute_id": str(uuid.uuid4()),
         "stage": Stage.CONSULTATION.value,
-        "stage_due_at": stage_deadline(Stage.CONSULTATION, now, [], now).due_at.isoformat(),
+        "stage_due_at": stage_deadline(
+            Stage.CONSULTATION, now, [], now, current_calendar(session)
+        ).due_at.isoformat(),
         "involved": _involved(case, actor.department),
     }
 
@@ -202,16 +242,10 @@ def file_position(
     legal_basis: str,
     now: datetime,
 ) -> Dispute:
-    dispute, _case = _dispute_or_404(session, dispute_id, actor)
-    if dispute.status != DisputeStatus.OPEN:
-        raise RuleViolation("异议已办结 / the dispute is settled", code="dispute_settled")
-    if actor.role != Role.HANDLER or actor.department not in dispute.involved:
-        raise NotPermitted(
-            "只有涉及的部门可以陈述意见 / only an involved department states a position",
-            code="department_not_allowed",
-        )
-    if not reason.strip():
-        raise InvalidInput("reason", "必须说明理由 / a reason is required")
+    dispute, case = _dispute_or_404(session, dispute_id, actor)
+    check_step(
+        Step.STATE_POSITION, facts_of_dispute(dispute, case), actor, StepRequest(reason=reason)
+    )
     dispute.positions = {
         **dispute.positions,
         actor.department: {
@@ -239,7 +273,7 @@ def _move_to(
     dispute.stage_started_at = now
     dispute.suspensions = []
     dispute.suspended = False
-    dispute.stage_due_at = stage_deadline(stage, now, [], now).due_at
+    dispute.stage_due_at = stage_deadline(stage, now, [], now, current_calendar(session)).due_at
     session.add(dispute)
     record_event(
         session,
@@ -279,17 +313,14 @@ def escalate(
     now: datetime,
 ) -> Dispute:
     dispute, case = _dispute_or_404(session, dispute_id, actor)
-    if dispute.status != DisputeStatus.OPEN:
-        raise RuleViolation("异议已办结 / the dispute is settled", code="dispute_settled")
+    check_step(
+        Step.ESCALATE,
+        facts_of_dispute(dispute, case),
+        actor,
+        StepRequest(reason=reason, needs_county_leader=needs_county_leader),
+    )
     stage = Stage(dispute.stage)
-    check_may_escalate(stage, actor, involved_departments=dispute.involved)
     if needs_county_leader is not None:
-        if actor.role != Role.COORDINATOR:
-            raise NotPermitted(
-                "由编办认定是否需县领导协调 / the establishment office decides whether a county "
-                "leader coordinates",
-                code="role_not_allowed",
-            )
         dispute.needs_county_leader = needs_county_leader
     following = next_stage(stage, needs_county_leader=dispute.needs_county_leader)
     _move_to(session, dispute, case, following, actor, now, why=reason.strip() or "requested")
@@ -330,17 +361,8 @@ def escalate_overdue_stage(session: Session, dispute_id: str, now: datetime) -> 
 def suspend(
     session: Session, *, actor: Actor, dispute_id: str, reason: str, now: datetime
 ) -> Dispute:
-    dispute, _case = _dispute_or_404(session, dispute_id, actor)
-    if actor.role not in (Role.COORDINATOR, Role.SUPERVISOR):
-        raise NotPermitted(
-            "只有编办或督办可以中止异议 / only oversight may suspend a dispute",
-            code="role_not_allowed",
-        )
-    check_suspension_reason(reason)
-    if dispute.status != DisputeStatus.OPEN or dispute.suspended:
-        raise RuleViolation(
-            "异议不能中止 / the dispute cannot be suspended now", code="wrong_status"
-        )
+    dispute, case = _dispute_or_404(session, dispute_id, actor)
+    check_step(Step.SUSPEND, facts_of_dispute(dispute, case), actor, StepRequest(reason=reason))
     dispute.suspensions = [
         *dispute.suspensions,
         {"start": now.isoformat(), "end": None, "reason": reason.strip()},
@@ -352,18 +374,16 @@ def suspend(
 
 
 def resume(session: Session, *, actor: Actor, dispute_id: str, now: datetime) -> Dispute:
-    dispute, _case = _dispute_or_404(session, dispute_id, actor)
-    if actor.role not in (Role.COORDINATOR, Role.SUPERVISOR):
-        raise NotPermitted(
-            "只有编办或督办可以恢复异议 / only oversight may resume a dispute",
-            code="role_not_allowed",
-        )
-    if not dispute.suspended:
-        raise RuleViolation("异议未中止 / the dispute is not suspended", code="not_suspended")
+    dispute, case = _dispute_or_404(session, dispute_id, actor)
+    check_step(Step.RESUME, facts_of_dispute(dispute, case), actor)
     dispute.suspensions = [{**s, "end": s["end"] or now.isoformat()} for s in dispute.suspensions]
     dispute.suspended = False
     dispute.stage_due_at = stage_deadline(
-        Stage(dispute.stage), dispute.stage_started_at, _suspensions(dispute), now
+        Stage(dispute.stage),
+        dispute.stage_started_at,
+        _suspensions(dispute),
+        now,
+        current_calendar(session),
     ).due_at
     session.add(dispute)
     session.flush()
@@ -381,6 +401,7 @@ class RulingInput:
     place: str = ""
     new_entry: dict[str, Any] | None = None  # 一事一议: a boundary entry for a new list version
     effective_from: datetime | None = None
+    backdate_reason: str = ""  # why the new version takes effect before the ruling
 
 
 def _new_version_entries(session: Session, new_entry: dict[str, Any]) -> list[dict[str, Any]]:
@@ -425,56 +446,75 @@ def settle(
     """Record the outcome of the current stage: who is responsible (认定谁、谁负责). The case is
     reassigned (its deadline unchanged: the clock never stopped) and one minute is generated."""
     dispute, case = _dispute_or_404(session, dispute_id, actor)
-    if dispute.status != DisputeStatus.OPEN:
-        raise RuleViolation("异议已办结 / the dispute is settled", code="dispute_settled")
+    facts = facts_of_dispute(dispute, case)
+    check_may(Step.SETTLE, facts, actor)
     stage = Stage(dispute.stage)
-    check_may_settle(stage, actor, lead_department=case.lead_department)
     responsible = ruling.responsible_department
     if responsible not in ref.departments:
         raise InvalidInput("responsible_department", "未知的部门 / unknown department")
+    for i, a in enumerate(ruling.assisting or ()):
+        if a.department_code not in ref.departments:
+            raise InvalidInput(f"assisting[{i}].department_code", "未知的部门 / unknown department")
     for field_name in ("facts", "ruling_text", "legal_basis"):
         if not str(getattr(ruling, field_name)).strip():
             raise InvalidInput(field_name, "不能为空 / must not be empty")
+    if ruling.new_entry is not None and stage != Stage.RULING:
+        raise RuleViolation(
+            "只有联合会商认定可以调整清单 / only a ruling of the joint group amends the list",
+            code="not_a_ruling",
+        )
+    # who leads and who assists from now on (sync/disputes.py kept_departments), and whether
+    # this actor may hand the case to them (a lead only to a department that agreed)
+    entry = ruling.new_entry
+    kept = kept_departments(
+        responsible=responsible,
+        assisting=ruling.assisting,
+        current_assisting=[AssistingDuty(a["department_code"], a["duty"]) for a in case.assisting],
+        entry_lead=str(entry["lead_department_code"]) if entry is not None else None,
+        entry_assisting=[
+            AssistingDuty(str(a["department_code"]), str(a.get("duty") or ""))
+            for a in (entry.get("assisting") or [])
+        ]
+        if entry is not None
+        else None,
+    )
+    check_step(
+        Step.SETTLE,
+        facts,
+        actor,
+        StepRequest(
+            responsible_department=kept.lead,
+            assisting=tuple(a.department_code for a in kept.assisting),
+        ),
+    )
     new_version: int | None = None
-    if ruling.new_entry is not None:
-        if stage != Stage.RULING:
-            raise RuleViolation(
-                "只有联合会商认定可以调整清单 / only a ruling of the joint group amends the list",
-                code="not_a_ruling",
-            )
-        entry = {**ruling.new_entry, "source": f"认定 {dispute.id[:8]}"}
+    if entry is not None:
         version = publish_version(
             session,
             actor=actor,
             effective_from=ruling.effective_from or now,
             reason=f"一事一议：案件 {case.number} 异议认定 / ruling on a new kind of dispute",
-            entries=_new_version_entries(session, entry),
+            entries=_new_version_entries(session, {**entry, "source": f"认定 {dispute.id[:8]}"}),
             now=now,
+            backdate_reason=ruling.backdate_reason,
         )
         new_version = version.number
-    # reassign: the ruled department leads; the others keep their duties unless ruled otherwise
     old_lead = case.lead_department
-    if ruling.assisting is not None:
-        assisting = [
-            {"department_code": a.department_code, "duty": a.duty} for a in ruling.assisting
-        ]
-        for i, a in enumerate(assisting):
-            if a["department_code"] not in ref.departments:
-                raise InvalidInput(f"assisting[{i}].department_code", "未知的部门")
-    else:
-        assisting = [a for a in case.assisting if a["department_code"] != responsible]
-    if any(a["department_code"] == responsible for a in assisting):
-        raise InvalidInput("assisting", "主办部门不能同时是协办部门 / lead cannot also assist")
+    assisting = [{"department_code": a.department_code, "duty": a.duty} for a in kept.assisting]
     involved = case_service.involved_of(case)
     ruled = apply_system(  # the declared system transition: lead, assisting, status, disputed
         case_service.facts_of(case),
         case_service.case_fields(case),
         SystemAction.APPLY_RULING,
         now=now,
-        placement=Placement(responsible, assisting_of(assisting)),
+        calendar=current_calendar(session),
+        placement=Placement(kept.lead, assisting_of(assisting)),
     )
     case_service.store_fields(case, ruled.fields)
     case_service.withdraw_from(session, case, involved)
+    if ruled.fields.lead_department != old_lead and ruled.fields.status is CaseStatus.ASSIGNED:
+        # the ruled lead accepts (签收) on its own clock, from the ruling; the deadline stands
+        case.acceptance_due_at = acceptance_due_at(now, current_calendar(session))
     losers = lost_by([d for d, p in dispute.positions.items() if p.get("not_ours")], responsible)
     names = {d.code: d.short_name for d in reference_data.list_departments(session)}
     attendees = list(ruling.attendees) or [
@@ -552,6 +592,7 @@ def settle(
             "stage": stage.value,
             "previous_lead": old_lead,
             "assisting": assisting,
+            "coordinated": is_coordination(stage, actor),
         },
     )
     sync_assist_tasks(session, case, actor=actor, now=now)
@@ -575,15 +616,9 @@ def refuse_ruling(
     """The responsible department refuses the ruling: recorded and reported for accountability.
     The ruling stands (认定谁、谁负责): the case stays with that department."""
     dispute, case = _dispute_or_404(session, dispute_id, actor)
-    if dispute.status != DisputeStatus.SETTLED:
-        raise RuleViolation("异议尚未认定 / the dispute is not settled yet", code="dispute_open")
-    if actor.role != Role.HANDLER or actor.department != dispute.responsible_department:
-        raise NotPermitted(
-            "只有被认定的部门 / only the department ruled responsible",
-            code="department_not_allowed",
-        )
-    if not reason.strip():
-        raise InvalidInput("reason", "必须说明理由 / a reason is required")
+    check_step(
+        Step.REFUSE_RULING, facts_of_dispute(dispute, case), actor, StepRequest(reason=reason)
+    )
     record_event(
         session,
         case,

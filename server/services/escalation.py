@@ -18,15 +18,18 @@ from sqlmodel import Session
 
 from server.data import workflow as wf_data
 from server.models import Case, CaseEscalation
+from server.services import cases as case_service
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import SYSTEM, notify, record_event, role_recipient
-from sync.escalation import Level, is_due_soon, levels_reached
+from sync.escalation import Level, levels_reached, reroute_levels_reached
 from sync.events import CASE_ESCALATED
+from sync.overdue import REROUTE_STATUS, Urgency, running_deadline, urgency
 from sync.vocabulary import CaseStatus, Role
+from sync.workcalendar import WorkCalendar
 from sync.workflow import acceptance_due_at
 
 log = logging.getLogger(__name__)
 LEADERSHIP_OFFICE = "zfb"  # 县政府办: takes leadership-level escalations to the county leaders
-_ACTIVE = {CaseStatus.ASSIGNED.value, CaseStatus.ACCEPTED.value, CaseStatus.HANDLING.value}
 _TEXT = {
     Level.DUE_SOON: "即将到期 / due soon",
     Level.ACCEPTANCE: "超时未签收 / not accepted in time",
@@ -37,7 +40,10 @@ _TEXT = {
 
 
 def charged_departments(session: Session, case: Case) -> list[str]:
-    """Who an overdue counts against: the lead; during a dispute, every department involved."""
+    """Who an overdue counts against: the lead; during a dispute, every department involved;
+    a returned case waiting to be re-routed, the first-contact department (首问负责)."""
+    if case.status == REROUTE_STATUS.value:
+        return [case.first_contact_department]
     depts: set[str] = {case.lead_department} if case.lead_department else set()
     dispute = wf_data.open_dispute_of(session, case.id) if case.disputed else None
     if dispute is not None:
@@ -96,20 +102,37 @@ def escalate_once(
     return True
 
 
-def escalate_case(session: Session, case: Case, now: datetime) -> list[str]:
-    if case.status not in _ACTIVE or case.due_at is None or case.assigned_at is None:
-        return []
-    reached = levels_reached(
+def _levels(
+    case: Case, now: datetime, calendar: WorkCalendar
+) -> tuple[datetime, list[Level]] | None:
+    """(the running deadline, the levels reached), or None when no clock runs."""
+    deadline = running_deadline(case_service.clock_of(case))
+    if deadline is None:
+        return None
+    if case.status == REROUTE_STATUS.value:
+        return deadline, reroute_levels_reached(
+            reroute_due_at=deadline, now=now, suspended=case.suspended, calendar=calendar
+        )
+    if case.assigned_at is None:
+        return None
+    accept_by = case.acceptance_due_at or acceptance_due_at(case.assigned_at, calendar)
+    return deadline, levels_reached(
         assigned_at=case.assigned_at,
-        due_at=case.due_at,
+        due_at=deadline,
         now=now,
         suspended=case.suspended,
         accepted=case.status != CaseStatus.ASSIGNED.value,
-        acceptance_due_at=acceptance_due_at(case.assigned_at),
+        acceptance_due_at=accept_by,
+        calendar=calendar,
     )
-    if not reached:
+
+
+def escalate_case(session: Session, case: Case, now: datetime) -> list[str]:
+    found = _levels(case, now, current_calendar(session))
+    if found is None or not found[1]:
         return []
-    done = wf_data.escalation_levels(session, case.id, case.due_at)
+    due_at, reached = found
+    done = wf_data.escalation_levels(session, case.id, due_at)
     departments = charged_departments(session, case)
     out: list[str] = []
     for level in reached:
@@ -119,7 +142,7 @@ def escalate_case(session: Session, case: Case, now: datetime) -> list[str]:
             session,
             case,
             level=level.value,
-            due_at=case.due_at,
+            due_at=due_at,
             departments=departments,
             now=now,
             record_case_event=level != Level.DUE_SOON,
@@ -170,18 +193,17 @@ class BoardRow:
 
 
 def overdue_board(session: Session, now: datetime, by: str) -> list[BoardRow]:
-    """Open cases overdue or due soon, counted by department (a disputed case counts against
-    every department involved), town or category."""
+    """Cases overdue or due soon (sync/overdue.py), counted by department (a disputed case
+    counts against every department involved), town or category."""
     overdue: dict[str, int] = defaultdict(int)
     soon: dict[str, int] = defaultdict(int)
     disputed: dict[str, int] = defaultdict(int)
-    for case in wf_data.open_assigned_cases(session):
-        if case.suspended or case.due_at is None or case.assigned_at is None:
+    calendar = current_calendar(session)
+    for case in wf_data.clock_running_cases(session):
+        state = urgency(case_service.clock_of(case), now, calendar)
+        if state is None:
             continue
-        late = case.due_at < now
-        near = not late and is_due_soon(assigned_at=case.assigned_at, due_at=case.due_at, now=now)
-        if not late and not near:
-            continue
+        late = state == Urgency.OVERDUE
         if by == "department":
             keys = charged_departments(session, case)
         elif by == "town":

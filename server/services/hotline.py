@@ -33,18 +33,36 @@ from sqlmodel import Session
 from server.data import cases as cases_data
 from server.data import hotline as hotline_data
 from server.evaluation.grid import GridIndex
-from server.hotline.reader import read_sheet
-from server.hotline.tickets import RowProblem, TicketDraft, parse_rows
-from server.models.evaluation import HotlineImport
-from server.services import batch_create
+from server.hotline.reader import (
+    CALL_BACK_COLUMNS,
+    CALL_BACKS,
+    TICKET_COLUMNS,
+    RawRow,
+    builtin_column_of,
+    normalise_header,
+    read_sheet,
+)
+from server.hotline.tickets import (
+    RowProblem,
+    TicketDraft,
+    parse_received_at,
+    parse_rows,
+    text_of,
+)
+from server.models import Case
+from server.models.evaluation import HotlineCallBack, HotlineColumnAlias, HotlineImport
+from server.services import batch_create, workflow_hooks
 from server.services import cases as case_service
 from server.services.boundary_cache import ReferenceSnapshot
+from server.services.workflow_events import record_event
 from sync.boundary import resolve
 from sync.boundary_types import Point
-from sync.errors import DomainError, InvalidInput, NotPermitted
-from sync.events import HOTLINE_TICKET_LINKED
+from sync.call_backs import check_comment, parse_call_back_result
+from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted, RuleViolation
+from sync.events import CALL_BACK_RECORDED, HOTLINE_TICKET_LINKED
 from sync.lifecycle import Actor
-from sync.vocabulary import Role
+from sync.vocabulary import CaseStatus, Role
+from sync.workflow import call_back_counts_as_repeat
 
 HOTLINE_DEPARTMENT = "rx"  # 政务热线服务中心
 LINK_RADIUS_M = 50.0
@@ -348,7 +366,7 @@ def import_file(
         )
     if len(data) > MAX_FILE_BYTES:
         raise InvalidInput("file", f"文件超过 {MAX_FILE_BYTES // 2**20} MB / file too large")
-    sheet = read_sheet(data)
+    sheet = read_sheet(data, aliases=hotline_data.column_aliases(session))
     drafts, problems = parse_rows(
         sheet.rows, categories=categories_of(ref), towns=ref.towns, now=now
     )
@@ -397,3 +415,227 @@ def import_file(
     session.add(run)
     session.commit()
     return run
+
+
+# --- an administrator's header names -------------------------------------------------------
+
+MAX_HEADER = 100
+
+
+def _require_admin(actor: Actor) -> None:
+    if actor.role != Role.ADMIN:
+        raise NotPermitted(
+            "只有管理员可以设置列名映射 / only administrators map header names",
+            code="role_not_allowed",
+        )
+
+
+def set_column_alias(
+    session: Session, *, actor: Actor, header: str, column: str, now: datetime
+) -> HotlineColumnAlias:
+    """Map a header name some export uses to one of the import's columns (replacing the
+    mapping that name had). A name the import already knows cannot be redirected."""
+    _require_admin(actor)
+    key = normalise_header(header)
+    if not key:
+        raise InvalidInput("header", "不能为空 / must not be empty")
+    if len(key) > MAX_HEADER:
+        raise InvalidInput("header", f"不能超过 {MAX_HEADER} 字 / at most {MAX_HEADER} characters")
+    if column not in TICKET_COLUMNS and column not in CALL_BACK_COLUMNS:
+        known = ", ".join(dict.fromkeys([*TICKET_COLUMNS, *CALL_BACK_COLUMNS]))
+        raise InvalidInput("column", f"未知的列 {column!r}，应为 {known} 之一 / unknown column")
+    builtin = builtin_column_of(header)
+    if builtin is not None:
+        raise InvalidInput(
+            "header",
+            f"列名 {header.strip()!r} 已表示 {builtin}，不能改映射 / this name already means "
+            f"{builtin} and cannot be mapped to another column",
+        )
+    alias = hotline_data.get_column_alias(session, key) or HotlineColumnAlias(
+        header=key, column=column, set_by=actor.user_id, set_at=now
+    )
+    alias.column, alias.set_by, alias.set_at = column, actor.user_id, now
+    hotline_data.save_column_alias(session, alias)
+    return alias
+
+
+def remove_column_alias(session: Session, *, actor: Actor, header: str) -> None:
+    _require_admin(actor)
+    alias = hotline_data.get_column_alias(session, normalise_header(header))
+    if alias is None:
+        raise NotFound(f"没有列名 {header!r} 的映射 / no mapping for header {header!r}")
+    hotline_data.delete_column_alias(session, alias)
+
+
+# --- call-backs (回访) ---------------------------------------------------------------------
+
+
+@dataclass
+class CallBackImport:
+    total_rows: int = 0
+    recorded: int = 0
+    reopened: int = 0
+    duplicates: int = 0
+    errors: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def _case_carrying(session: Session, case_id: str) -> Case:
+    """The ticket's case, locked; a case merged into another (a repeat) hands over to it."""
+    seen: set[str] = set()
+    case = cases_data.get_case(session, case_id, for_update=True)
+    while case is not None and case.duplicate_of and case.id not in seen:
+        seen.add(case.id)
+        target = cases_data.get_case(session, case.duplicate_of, for_update=True)
+        if target is None:
+            break
+        case = target
+    if case is None:
+        raise NotFound(f"工单的案件 {case_id} 不存在 / the ticket's case {case_id} is missing")
+    return case
+
+
+def record_call_back(
+    session: Session,
+    *,
+    actor: Actor,
+    ticket_no: str,
+    result: object,
+    comment: str,
+    called_back_at: datetime | None,
+    now: datetime,
+) -> HotlineCallBack:
+    """Record a citizen's call-back result on the ticket's case (in the caller's transaction):
+    a ``CallBackRecorded`` event; an unsatisfied one on a closed case counts like a repeat
+    report (``sync.workflow.call_back_counts_as_repeat``) and reopens the case as rework."""
+    if not may_import(actor):
+        raise NotPermitted(
+            "只有督办人员或热线中心可以登记回访 / only supervisors and the hotline centre "
+            "may record call-backs",
+            code="role_not_allowed",
+        )
+    ticket_no = ticket_no.strip()
+    if not ticket_no:
+        raise InvalidInput("ticket_no", "工单编号为空 / ticket number is empty")
+    ticket = hotline_data.get_ticket(session, ticket_no)
+    if ticket is None:
+        raise InvalidInput(
+            "ticket_no", f"未知的工单 {ticket_no!r}（须先导入）/ unknown ticket: import it first"
+        )
+    outcome = parse_call_back_result(result)
+    text = check_comment(comment)
+    at = called_back_at or now
+    if at.tzinfo is None:
+        raise InvalidInput("called_back_at", "须带时区 / must include a time zone")
+    if at > now:
+        raise InvalidInput("called_back_at", "回访时间在未来 / must not be in the future")
+    if at < ticket.received_at:
+        raise InvalidInput(
+            "called_back_at", "回访时间早于来电时间 / before the ticket was received"
+        )
+    if hotline_data.call_back_exists(session, ticket_no, at):
+        raise RuleViolation(
+            f"工单 {ticket_no} 在该时间的回访已登记 / this call-back is already recorded",
+            code="duplicate_call_back",
+        )
+    case = _case_carrying(session, ticket.case_id)
+    reopens = call_back_counts_as_repeat(
+        result=outcome, status=CaseStatus(case.status), closed_at=case.closed_at, called_back_at=at
+    )
+    call_back = HotlineCallBack(
+        ticket_no=ticket_no,
+        case_id=case.id,
+        result=outcome.value,
+        comment=text or None,
+        called_back_at=at,
+        recorded_by=actor.user_id,
+        recorded_at=now,
+        reopened=reopens,
+    )
+    hotline_data.add_call_back(session, call_back)
+    about = {
+        "call_back_id": call_back.id,
+        "ticket_no": ticket_no,
+        "result": outcome.value,
+        "comment": text or None,
+        "called_back_at": at.isoformat(),
+    }
+    record_event(
+        session,
+        case,
+        kind=CALL_BACK_RECORDED,
+        actor=actor,
+        now=now,
+        data={
+            **about,
+            # who answers for it: the lead, or the first contact while nobody leads
+            "responsible_department": case.lead_department or case.first_contact_department,
+            "reopened": reopens,
+        },
+    )
+    if reopens:
+        workflow_hooks.reopen_as_repeat(
+            session, case, actor=actor, now=now, data={"call_back": about}
+        )
+    return call_back
+
+
+def _call_back_row(
+    session: Session, raw: RawRow, *, actor: Actor, now: datetime, out: CallBackImport
+) -> None:
+    values = raw.values
+    ticket_no = text_of(values.get("ticket_no"))
+
+    def problem(kind: str, reason: str) -> None:
+        out.problems.append(RowProblem(raw.number, ticket_no or None, kind, reason))
+        if kind == "duplicate":
+            out.duplicates += 1
+        else:
+            out.errors += 1
+
+    try:
+        at = parse_received_at(
+            values.get("called_back_at"), now, field="called_back_at", label="回访时间"
+        )
+    except ValueError as exc:
+        problem("error", str(exc))
+        return
+    savepoint = session.begin_nested()
+    try:
+        call_back = record_call_back(
+            session,
+            actor=actor,
+            ticket_no=ticket_no,
+            result=text_of(values.get("result")),
+            comment=text_of(values.get("comment")),
+            called_back_at=at,
+            now=now,
+        )
+        session.flush()
+        savepoint.commit()
+    except DomainError as error:
+        savepoint.rollback()
+        problem("duplicate" if error.code == "duplicate_call_back" else "error", error.reason)
+        return
+    out.recorded += 1
+    out.reopened += call_back.reopened
+
+
+def import_call_backs(
+    session: Session, *, actor: Actor, data: bytes, now: datetime
+) -> CallBackImport:
+    """A call-back file: every good row recorded, every other row reported. Commits."""
+    if not may_import(actor):
+        raise NotPermitted(
+            "只有督办人员或热线中心可以导入回访 / only supervisors and the hotline centre "
+            "may import call-backs",
+            code="role_not_allowed",
+        )
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput("file", f"文件超过 {MAX_FILE_BYTES // 2**20} MB / file too large")
+    sheet = read_sheet(data, layout=CALL_BACKS, aliases=hotline_data.column_aliases(session))
+    out = CallBackImport(total_rows=len(sheet.rows))
+    for raw in sheet.rows:
+        _call_back_row(session, raw, actor=actor, now=now, out=out)
+    session.commit()
+    return out

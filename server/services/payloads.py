@@ -1,57 +1,50 @@
-"""Reading command payloads (plain JSON from a device) into typed inputs, with field errors."""
+"""Reading command payloads (plain JSON from a device) into typed inputs, with field errors.
+
+The shape and limits of every payload are its message's in ``sync/commands.py`` (the same as the
+REST bodies'); this module only turns a decoded message into the services' inputs."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from pydantic import ValidationError
 
 from server.services.cases import NewCase
 from sync.boundary_types import Point
-from sync.errors import InvalidInput
+from sync.clock_rules import device_to_server, trusted_offset
+from sync.commands import CreateCase, GeoPoint, invalid_input
 from sync.protocol import Command
 
 
-def point_of(raw: Any, field: str) -> Point | None:
-    if raw is None:
-        return None
+def point_of(raw: GeoPoint | None) -> Point | None:
+    return None if raw is None else Point(raw.lat, raw.lon)
+
+
+def create_case_of(cmd: Command) -> CreateCase:
+    """The CreateCase message of ``cmd``; ``InvalidInput`` naming the first wrong field."""
     try:
-        return Point(float(raw["lat"]), float(raw["lon"]))
-    except (KeyError, TypeError, ValueError):
-        raise InvalidInput(field, "应为 {lat, lon} / must be {lat, lon}") from None
+        return CreateCase.model_validate(cmd.payload)
+    except ValidationError as error:
+        raise invalid_input(error) from None
 
 
-def text_of(payload: dict[str, Any], key: str, default: str = "") -> str:
-    value = payload.get(key, default)
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise InvalidInput(key, "应为文本 / must be text")
-    return value
-
-
-def new_case_from(cmd: Command, now: datetime) -> NewCase:
-    """The NewCase a CreateCase command asks for. A device clock running ahead is not trusted:
-    the recorded time is at most the server's now."""
-    p = cmd.payload
-    case_id = text_of(p, "case_id")
-    if not case_id:
-        raise InvalidInput("case_id", "缺少案件编号 / case_id is required")
-    recorded = p.get("recorded_at")
-    try:
-        recorded_at = datetime.fromisoformat(recorded) if recorded else cmd.created_at
-    except (TypeError, ValueError):
-        raise InvalidInput("recorded_at", "时间格式错误 / not an ISO time") from None
-    if recorded_at.tzinfo is None:
-        raise InvalidInput("recorded_at", "须带时区 / must include a time zone")
+def new_case_from(cmd: Command, now: datetime, clock_offset_s: float | None = None) -> NewCase:
+    """The NewCase a CreateCase command asks for, its times on the server's clock (corrected by
+    the device's offset when that is trusted). It was entered when the command was queued; the
+    rule on recorded times (sync/clock_rules.recorded_time) decides the rest."""
+    p = create_case_of(cmd)
+    recorded_at = p.recorded_at or cmd.created_at
+    offset = trusted_offset(clock_offset_s)
     return NewCase(
-        id=case_id,
-        category=text_of(p, "category"),
-        description=text_of(p, "description"),
-        source=text_of(p, "source", "inspection"),
-        point=point_of(p.get("location"), "location"),
-        town_code=p.get("town_code"),
-        site_code=p.get("site_code"),
-        first_contact_department=p.get("first_contact_department"),
-        first_contact_reason=text_of(p, "first_contact_reason"),
-        recorded_at=min(recorded_at, now),
+        id=p.case_id,
+        category=p.category,
+        description=p.description,
+        source=p.source,
+        point=point_of(p.location),
+        town_code=p.town_code,
+        site_code=p.site_code,
+        first_contact_department=p.first_contact_department,
+        first_contact_reason=p.first_contact_reason,
+        recorded_at=device_to_server(recorded_at, offset),
+        entered_at=device_to_server(cmd.created_at, offset),
     )

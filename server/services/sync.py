@@ -16,17 +16,27 @@ from server.data import boundary as boundary_data
 from server.data import cases as cases_data
 from server.data import reference as reference_data
 from server.data import sync as sync_data
+from server.data import work_calendar as calendar_data
 from server.models import Case, CommandResultRow, Device, User
 from server.services import batch_create
 from server.services import cases as case_service
+from server.services import disputes as dispute_service
 from server.services import photos as photo_service
 from server.services.auth import token_hash
 from server.services.boundary_cache import ReferenceSnapshot
-from server.services.disputes import check_claimed_responsible
 from server.services.payloads import new_case_from
 from server.services.payloads import point_of as _point
-from server.services.payloads import text_of as _str
+from server.services.work_calendar import current_calendar
 from sync.boundary_types import AssistingDuty
+from sync.clock_rules import clock_offset
+from sync.commands import (
+    AddNote,
+    CreateCase,
+    EditCase,
+    TransitionCase,
+    case_id_of,
+    decode_payload,
+)
 from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from sync.lifecycle import Action, Actor
 from sync.protocol import (
@@ -37,6 +47,7 @@ from sync.protocol import (
     PushResponse,
     ResultStatus,
 )
+from sync.reference_codec import encode_calendar
 from sync.visibility import OVERSIGHT_ROLES
 
 CURSOR_PREFIX = "c1"
@@ -81,6 +92,18 @@ def revoke_device(session: Session, *, actor: Actor, device_id: str) -> Device:
     return device
 
 
+# --- the device's clock ----------------------------------------------------------------------
+
+
+def note_device_clock(
+    session: Session, device: Device, device_time: datetime, now: datetime
+) -> None:
+    """Keep the latest estimate of the device's clock offset (taken at every push and pull)."""
+    device.clock_offset_s = clock_offset(device_time, now)
+    device.clock_checked_at = now
+    session.add(device)
+
+
 # --- push ------------------------------------------------------------------------------------
 
 
@@ -91,65 +114,70 @@ def _apply(
     ref: ReferenceSnapshot,
     now: datetime,
     link_photo: Callable[..., None] | None,
+    clock_offset_s: float | None = None,
 ) -> CommandResult:
-    p = cmd.payload
-    case_id = _str(p, "case_id")
-    if not case_id:
-        raise InvalidInput("case_id", "缺少案件编号 / case_id is required")
-    if cmd.type == CommandType.CREATE_CASE:
+    # the payload's shape and limits are its message's (sync/commands.py), as on REST
+    p = decode_payload(cmd.type, cmd.payload)
+    case_id = p.case_id
+    if isinstance(p, CreateCase):
         case_service.create_case(
-            session, actor=actor, ref=ref, now=now, new=new_case_from(cmd, now)
+            session, actor=actor, ref=ref, now=now, new=new_case_from(cmd, now, clock_offset_s)
         )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
-    if cmd.type == CommandType.TRANSITION_CASE:
-        try:
-            action = Action(_str(p, "action"))
-        except ValueError:
-            raise InvalidInput("action", "未知的操作 / unknown action") from None
-        assisting = p.get("assisting")
-        extra: dict[str, Any] = {"device_at": cmd.created_at.isoformat()}
-        if action is Action.RAISE_DISPUTE and p.get("claimed_responsible"):
-            claimed = _str(p, "claimed_responsible")
-            check_claimed_responsible(claimed, ref)
-            extra["claimed_responsible"] = claimed
-        inp = case_service.ActionInput(
-            reason=_str(p, "reason"),
-            note=_str(p, "note"),
-            where=_point(p.get("where"), "where"),
-            photos=tuple(p.get("photos") or ()),
-            duplicate_of=p.get("duplicate_of"),
-            legal_basis=_str(p, "legal_basis"),
-            lead_department=p.get("lead_department"),
-            assisting=tuple(
-                AssistingDuty(a["department_code"], a.get("duty", "")) for a in assisting
+    if isinstance(p, TransitionCase):
+        if p.action is Action.RAISE_DISPUTE:  # the one path both REST endpoints take too
+            dispute_service.raise_dispute(
+                session,
+                actor=actor,
+                case_id=case_id,
+                command=dispute_service.RaiseDispute(
+                    reason=p.reason,
+                    legal_basis=p.legal_basis,
+                    claimed_responsible=p.claimed_responsible or None,
+                    note=p.note,
+                    photos=tuple(p.photos),
+                    where=_point(p.where),
+                    device_at=cmd.created_at.isoformat(),
+                ),
+                ref=ref,
+                now=now,
             )
-            if assisting is not None
+            return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
+        extra: dict[str, Any] = {"device_at": cmd.created_at.isoformat()}
+        inp = case_service.ActionInput(
+            reason=p.reason,
+            note=p.note,
+            where=_point(p.where),
+            photos=tuple(p.photos),
+            duplicate_of=p.duplicate_of,
+            legal_basis=p.legal_basis,
+            lead_department=p.lead_department,
+            assisting=tuple(AssistingDuty(a.department_code, a.duty) for a in p.assisting)
+            if p.assisting is not None
             else None,
-            override_reason=_str(p, "override_reason"),
+            override_reason=p.override_reason,
             extra=extra,
+            device_at=cmd.created_at,  # on the spot: sync/clock_rules.assignment_time
+            device_clock_offset_s=clock_offset_s,
         )
         case_service.apply_action(
-            session, actor=actor, case_id=case_id, action=action, inp=inp, ref=ref, now=now
+            session, actor=actor, case_id=case_id, action=p.action, inp=inp, ref=ref, now=now
         )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
-    if cmd.type == CommandType.ADD_NOTE:
+    if isinstance(p, AddNote):
         case_service.add_note(
             session,
             actor=actor,
             case_id=case_id,
-            note=_str(p, "note"),
-            photos=list(p.get("photos") or ()),
-            where=_point(p.get("where"), "where"),
+            note=p.note,
+            photos=list(p.photos),
+            where=_point(p.where),
             now=now,
         )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
-    if cmd.type == CommandType.EDIT_CASE:
-        fields = p.get("fields") or {}
-        if not isinstance(fields, dict) or not fields:
-            raise InvalidInput("fields", "没有要修改的字段 / nothing to edit")
-        edits = {k: (v.get("base"), v.get("value")) for k, v in fields.items()}
+    if isinstance(p, EditCase):
         _, conflicts = case_service.edit_case(
-            session, actor=actor, case_id=case_id, edits=edits, ref=ref, now=now
+            session, actor=actor, case_id=case_id, edits=p.fields.edits(), ref=ref, now=now
         )
         if conflicts:
             return CommandResult(
@@ -166,11 +194,9 @@ def _apply(
                 },
             )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
-    if cmd.type == CommandType.ADD_PHOTO:
-        link = link_photo or photo_service.link_photo
-        link(session=session, actor=actor, sha256=_str(p, "sha256"), case_id=case_id, now=now)
-        return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
-    raise InvalidInput("type", "未知的命令 / unknown command")
+    link = link_photo or photo_service.link_photo
+    link(session=session, actor=actor, sha256=p.sha256, case_id=case_id, now=now)
+    return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
 
 
 def _rejected(cmd: Command, error: DomainError) -> CommandResult:
@@ -180,7 +206,7 @@ def _rejected(cmd: Command, error: DomainError) -> CommandResult:
         status=ResultStatus.REJECTED,
         code=error.code,
         reason=error.reason,
-        case_id=cmd.payload.get("case_id"),
+        case_id=case_id_of(cmd.payload),
         detail=detail,
     )
 
@@ -221,6 +247,7 @@ def push(
     ref: ReferenceSnapshot,
     now: datetime,
     link_photo: Callable[..., None] | None = None,
+    device_time: datetime | None = None,
 ) -> PushResponse:
     """Apply a batch in one transaction (the caller commits). Ids already applied are answered
     with their stored result; a gap stops the batch; the device's last applied id moves in the
@@ -228,6 +255,9 @@ def push(
     device = sync_data.get_device(session, device_id, for_update=True)
     if device is None:
         raise NotFound("设备不存在 / device not found")
+    if device_time is not None:
+        note_device_clock(session, device, device_time, now)
+    offset = device.clock_offset_s
     # Take this transaction's change number before any savepoint, so a rolled-back command
     # can never leave two transactions with one number.
     change_seq = case_service.reserve_change_seq(session)
@@ -255,14 +285,20 @@ def push(
             while j < len(todo) and todo[j].type == CommandType.CREATE_CASE:
                 j += 1
             decided = batch_create.create_many(
-                session, todo[i:j], actor=actor, ref=ref, now=now, change_seq=change_seq
+                session,
+                todo[i:j],
+                actor=actor,
+                ref=ref,
+                now=now,
+                change_seq=change_seq,
+                clock_offset_s=offset,
             )
             fresh.update(decided.results)
             for cmd in decided.left_over:
-                fresh[cmd.id] = _apply_one(session, cmd, actor, ref, now, link_photo)
+                fresh[cmd.id] = _apply_one(session, cmd, actor, ref, now, link_photo, offset)
             i = j
         else:
-            fresh[todo[i].id] = _apply_one(session, todo[i], actor, ref, now, link_photo)
+            fresh[todo[i].id] = _apply_one(session, todo[i], actor, ref, now, link_photo, offset)
             i += 1
     if todo:
         sync_data.add_results(session, [_row(device.id, cmd, fresh[cmd.id], now) for cmd in todo])
@@ -280,11 +316,12 @@ def _apply_one(
     ref: ReferenceSnapshot,
     now: datetime,
     link_photo: Callable[..., None] | None,
+    clock_offset_s: float | None = None,
 ) -> CommandResult:
     """One command in its own savepoint: its effects, or none of them and a stored refusal."""
     savepoint = session.begin_nested()
     try:
-        result = _apply(session, cmd, actor, ref, now, link_photo)
+        result = _apply(session, cmd, actor, ref, now, link_photo, clock_offset_s)
         session.flush()
         savepoint.commit()
         return result
@@ -307,24 +344,27 @@ def _apply_one(
 def _keep_evidence(
     session: Session, cmd: Command, actor: Actor, error: DomainError, now: datetime
 ) -> None:
+    """A refused action's note, photos and place are kept on the case, if its payload was
+    well-formed (a payload over the limits keeps nothing)."""
     if cmd.type != CommandType.TRANSITION_CASE:
         return
-    p = cmd.payload
     try:
-        where = _point(p.get("where"), "where")
+        p = decode_payload(cmd.type, cmd.payload)
     except InvalidInput:
-        where = None
+        return
+    if not isinstance(p, TransitionCase):
+        return
     savepoint = session.begin_nested()
     try:
         case_service.keep_rejected_evidence(
             session,
             actor=actor,
-            case_id=str(p.get("case_id", "")),
-            action=str(p.get("action")),
+            case_id=p.case_id,
+            action=p.action.value,
             rejection=error.reason,
-            note=str(p.get("note") or ""),
-            photos=[str(x) for x in p.get("photos") or ()],
-            where=where,
+            note=p.note,
+            photos=list(p.photos),
+            where=_point(p.where),
             now=now,
         )
         session.flush()
@@ -336,18 +376,25 @@ def _keep_evidence(
 # --- pull ------------------------------------------------------------------------------------
 
 
-def _encode_cursor(epoch: str, seq: int, case_id: str, list_version: int | None) -> str:
-    return f"{CURSOR_PREFIX}:{epoch}:{seq}:{case_id}:{list_version or 0}"
+def _encode_cursor(epoch: str, seq: int, case_id: str, reference_stamp: str) -> str:
+    return f"{CURSOR_PREFIX}:{epoch}:{seq}:{case_id}:{reference_stamp}"
 
 
-def _decode_cursor(cursor: str | None, epoch: str) -> tuple[int, str, int] | None:
+def _reference_stamp(session: Session) -> str:
+    """What the device's copy of the reference data was sent at: the latest list version and
+    the working calendar's revision ("3.25"). A change of either sends the reference again."""
+    version = boundary_data.latest_version_number(session) or 0
+    return f"{version}.{calendar_data.revision(session)}"
+
+
+def _decode_cursor(cursor: str | None, epoch: str) -> tuple[int, str, str] | None:
     if not cursor:
         return None
     parts = cursor.split(":")
     if len(parts) != 5 or parts[0] != CURSOR_PREFIX or parts[1] != epoch:
         return None
     try:
-        return int(parts[2]), parts[3], int(parts[4])
+        return int(parts[2]), parts[3], parts[4]
     except ValueError:
         return None
 
@@ -365,6 +412,9 @@ def reference_snapshot(session: Session) -> dict[str, Any]:
         "departments": [d.model_dump() for d in reference_data.list_departments(session)],
         "towns": [t.model_dump() for t in reference_data.list_town_rows(session)],
         "sites": [s.model_dump() for s in reference_data.list_site_rows(session)],
+        "intake_channels": [
+            c.model_dump() for c in reference_data.list_intake_channel_rows(session)
+        ],
         "boundary_versions": [
             {
                 **v.model_dump(mode="json"),
@@ -375,6 +425,7 @@ def reference_snapshot(session: Session) -> dict[str, Any]:
             }
             for v in boundary_data.list_version_rows(session)
         ],
+        "work_calendar": encode_calendar(current_calendar(session)),
     }
 
 
@@ -390,7 +441,7 @@ def pull(
     epoch = sync_data.epoch(session)
     decoded = _decode_cursor(cursor, epoch)
     reset = decoded is None
-    seq, last_id, known_version = decoded if decoded else (0, "", 0)
+    seq, last_id, known_stamp = decoded if decoded else (0, "", "")
     oversight = actor.role in OVERSIGHT_ROLES
     rows = sync_data.changed_cases(
         session,
@@ -401,8 +452,8 @@ def pull(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    latest_version = boundary_data.latest_version_number(session) or 0
-    reference = reference_snapshot(session) if reset or latest_version != known_version else None
+    stamp = _reference_stamp(session)
+    reference = reference_snapshot(session) if reset or stamp != known_stamp else None
     since = seq
     if rows:
         seq, last_id = rows[-1].change_seq, rows[-1].id
@@ -423,7 +474,7 @@ def pull(
         seq, last_id = withdrawn[-1][1], ""
     results = sync_data.results_after(session, device.id, results_after, 1000)
     return PullResponse(
-        cursor=_encode_cursor(epoch, seq, last_id, latest_version),
+        cursor=_encode_cursor(epoch, seq, last_id, stamp),
         reset=reset,
         more=more,
         cases=[case_snapshot(session, c) for c in rows],

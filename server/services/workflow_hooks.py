@@ -4,20 +4,30 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
 from server.data import workflow as wf_data
+from server.evaluation.rules import load_rules
 from server.models import Case, CaseEvent
 from server.services import assisting, disputes
 from server.services import cases as case_service
 from server.services.cases import ActionInput
+from server.services.work_calendar import current_calendar
 from server.services.workflow_events import notify, record_event, role_recipient
 from sync.boundary_types import Point
 from sync.case_effects import apply_system
 from sync.lifecycle import Action, Actor, SystemAction
 from sync.vocabulary import Role
-from sync.workflow import REPEAT_WINDOW, ClosedCase, find_repeat
+from sync.workcalendar import calendar_missing_years, fallback_note
+from sync.workflow import (
+    REPEAT_WINDOW,
+    ClosedCase,
+    acceptance_due_at,
+    find_repeat,
+    reroute_due_at,
+)
 
 
 def before_transition(
@@ -25,8 +35,15 @@ def before_transition(
 ) -> None:
     """After the lifecycle allowed the action, before its event is written (``inp.extra`` is
     recorded in the event's data)."""
-    if action == Action.RAISE_DISPUTE:
-        inp.extra.update(disputes.prepare_dispute(session, case, actor=actor, now=now))
+    if action == Action.RETURN:
+        # 首问负责: the first-contact department's clock to re-route it (recorded in the event)
+        case.reroute_due_at = reroute_due_at(
+            returned_at=now, limit=load_rules().reroute_limit, calendar=current_calendar(session)
+        )
+        case.acceptance_due_at = None
+        inp.extra["reroute_due_at"] = case.reroute_due_at.isoformat()
+    elif action == Action.RAISE_DISPUTE:
+        inp.extra.update(disputes.prepare_dispute(session, case, actor=actor, inp=inp, now=now))
 
 
 def after_transition(
@@ -48,6 +65,9 @@ def after_transition(
             for d, v in dict(inp.extra.get("assist_due_at") or {}).items()
         }
         assisting.sync_assist_tasks(session, case, actor=actor, now=now, due_overrides=overrides)
+        if case.assigned_at is not None:
+            case.acceptance_due_at = acceptance_due_at(case.assigned_at, current_calendar(session))
+        case.reroute_due_at = None
     elif action == Action.RETURN:
         assisting.withdraw_all(session, case)
         notify(
@@ -65,6 +85,50 @@ def after_transition(
 
 def _point(case: Case) -> Point | None:
     return Point(case.lat, case.lon) if case.lat is not None and case.lon is not None else None
+
+
+def reopen_as_repeat(
+    session: Session, old: Case, *, actor: Actor, now: datetime, data: dict[str, Any]
+) -> None:
+    """The problem of a closed case came back (``sync.workflow``: a new report at the same place,
+    or an unsatisfied call-back): reopen it as rework with a fresh deadline, record
+    ``RepeatReported`` (what the evaluation counts) and tell its lead and the supervisors.
+    ``data`` says what brought it back."""
+    closed_at = old.closed_at
+    calendar = current_calendar(session)
+    reopened = apply_system(
+        case_service.facts_of(old),
+        case_service.case_fields(old),
+        SystemAction.REOPEN_ON_REPEAT,
+        now=now,
+        calendar=calendar,
+    )
+    case_service.store_fields(old, reopened.fields)
+    if reopened.fields.due_at is not None:  # a fresh deadline: say if it counts weekends only
+        missing = calendar_missing_years(calendar, now.year, reopened.fields.due_at.year)
+        old.deadline_note = fallback_note(missing) if missing else None
+    record_event(
+        session,
+        old,
+        kind=reopened.event,
+        actor=actor,
+        now=now,
+        data={
+            **reopened.data,
+            **data,
+            "closed_at": closed_at.isoformat() if closed_at else None,
+            "within_days": (now - closed_at) // timedelta(days=1) if closed_at else None,
+            "due_at": old.due_at.isoformat() if old.due_at else None,
+        },
+    )
+    notify(
+        session,
+        [d for d in (old.lead_department, role_recipient(Role.SUPERVISOR)) if d],
+        kind="repeat_reported",
+        text=f"案件 {old.number} 结案后30日内复发，已返工 / reported again: reopened as rework",
+        now=now,
+        case_id=old.id,
+    )
 
 
 def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -> None:
@@ -85,17 +149,9 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
     old = session.get(Case, hit.id)
     if old is None:
         return
-    reopened = apply_system(
-        case_service.facts_of(old),
-        case_service.case_fields(old),
-        SystemAction.REOPEN_ON_REPEAT,
-        now=now,
-    )
-    case_service.store_fields(old, reopened.fields)
-    record_event(
+    reopen_as_repeat(
         session,
         old,
-        kind=reopened.event,
         actor=actor,
         now=now,
         data={
@@ -106,9 +162,6 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
                 "reported_at": case.created_at.isoformat(),
                 "source": case.source,
             },
-            "closed_at": hit.closed_at.isoformat(),
-            "within_days": (now - hit.closed_at) // timedelta(days=1),
-            "due_at": old.due_at.isoformat() if old.due_at else None,
         },
     )
     merged = apply_system(
@@ -116,6 +169,7 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
         case_service.case_fields(case),
         SystemAction.MERGE_INTO_REPEATED,
         now=now,
+        calendar=current_calendar(session),
         duplicate_of=old.id,
     )
     case_service.store_fields(case, merged.fields)
@@ -130,12 +184,4 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
             "reason": "30日内同一点位问题复发，原案件返工 / reported again within 30 days: "
             "the closed case is reopened as rework",
         },
-    )
-    notify(
-        session,
-        [d for d in (old.lead_department, role_recipient(Role.SUPERVISOR)) if d],
-        kind="repeat_reported",
-        text=f"案件 {old.number} 结案后30日内复发，已返工 / reported again: reopened as rework",
-        now=now,
-        case_id=old.id,
     )

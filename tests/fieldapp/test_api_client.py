@@ -21,8 +21,8 @@ from fieldapp.api_client import (
 )
 from fieldapp.screens.online import minute_file_name
 
-USER = {
-    "id": 7,
+USER = {  # as the server answers it (sync.bodies.UserOut)
+    "id": "u-7",
     "username": "zhangsan",
     "display_name": "张三",
     "role": "inspector",
@@ -94,18 +94,18 @@ def test_login_posts_json_credentials_and_reads_token_and_user(
     script.answers.append((200, {"token": "abc", "user": USER}, 0))
     result = ApiClient(url + "/").login("zhangsan", "pw")
     assert result.token == "abc"
-    assert result.user == UserInfo("7", "zhangsan", "张三", "inspector", "zhzf")
+    assert result.user == UserInfo("u-7", "zhangsan", "张三", "inspector", "zhzf")
     path, headers, body = script.requests[0]
     assert path == "/auth/login"
     assert body == {"username": "zhangsan", "password": "pw"}
     assert "Authorization" not in headers
 
 
-def test_a_user_without_department_or_display_name_is_accepted(
+def test_a_user_with_a_blank_department_or_display_name_is_accepted(
     scripted: tuple[Scripted, str],
 ) -> None:
     script, url = scripted
-    user = {**USER, "department_code": None, "display_name": ""}
+    user = {**USER, "department_code": "", "display_name": ""}
     script.answers.append((200, {"token": "abc", "user": user}, 0))
     result = ApiClient(url).login("zhangsan", "pw")
     assert result.user.department_code is None

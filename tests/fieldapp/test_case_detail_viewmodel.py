@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 from fieldapp.viewmodels.case_detail import CaseDetailViewModel
+from fieldapp.viewmodels.new_inspection import NewInspectionViewModel
+from fieldapp.viewmodels.records import CaseWriter
+from sync.clock import CHINA_TZ
+from sync.device_store import DeviceStore
 from sync.lifecycle import Action, Actor
+from sync.overdue import Urgency
 from sync.vocabulary import Role
 from tests.fieldapp.vm_fixtures import NOW, POINT, reference, snapshot
 
@@ -61,7 +69,7 @@ def test_the_lead_handler_accepts_returns_or_disputes_an_assigned_case() -> None
     ]
 
 
-def test_the_department_a_ruling_named_responsible_is_not_offered_a_return_offline() -> None:
+def test_a_ruled_department_is_offered_neither_a_return_nor_a_new_dispute_offline() -> None:
     ruled = {
         **ASSIGNED,
         "events": [
@@ -73,7 +81,7 @@ def test_the_department_a_ruling_named_responsible_is_not_offered_a_return_offli
             }
         ],
     }
-    assert detail(HANDLER, **ruled).actions() == [Action.ACCEPT, Action.RAISE_DISPUTE]
+    assert detail(HANDLER, **ruled).actions() == [Action.ACCEPT]
 
 
 def test_an_assisting_handler_may_only_dispute() -> None:
@@ -82,7 +90,11 @@ def test_an_assisting_handler_may_only_dispute() -> None:
 
 def test_a_supervisor_verifies_a_reported_back_case_the_handler_cannot() -> None:
     fields = reported_back_at(*POINT)
-    assert detail(SUPERVISOR, **fields).actions() == [Action.CLOSE, Action.SEND_BACK]
+    assert detail(SUPERVISOR, **fields).actions() == [
+        Action.CLOSE,
+        Action.SEND_BACK,
+        Action.CANCEL,  # 撤销: supervisors may cancel any open case, with a reason
+    ]
     assert Action.CLOSE not in detail(HANDLER, **fields).actions()
 
 
@@ -156,3 +168,37 @@ def test_the_recordings_photos_sent_as_a_note_show_with_the_recording() -> None:
     assert [r.kind for r in rows] == ["CaseCreated", "NoteAdded"]
     assert rows[0].photos == ("a" * 64, "b" * 64) and rows[0].who == "社会治理中心"
     assert rows[1].text == "已到场"
+
+
+def test_the_case_screen_shows_the_acceptance_deadline_while_the_case_awaits_acceptance() -> None:
+    accept_by = "2026-11-04T07:30:00+00:00"  # Wednesday 15:30 in China
+    vm = detail(HANDLER, **ASSIGNED, assigned_at=NOW.isoformat(), acceptance_due_at=accept_by)
+    assert vm.acceptance_due_at is not None and vm.acceptance_due_at.isoformat() == accept_by
+    assert vm.urgency is None
+    accepted = detail(HANDLER, **{**ASSIGNED, "status": "accepted"}, acceptance_due_at=accept_by)
+    assert accepted.acceptance_due_at is None
+
+
+def test_the_case_screen_says_overdue_as_the_server_does_but_not_while_suspended() -> None:
+    late = {**ASSIGNED, "status": "handling", "due_at": "2026-11-03T09:30:00+00:00"}
+    assert detail(HANDLER, **late).urgency == Urgency.OVERDUE
+    assert detail(HANDLER, **late, suspended=True).urgency is None
+
+
+def test_a_case_assigned_offline_into_a_year_not_entered_says_so_on_its_screen(
+    tmp_path: Path,
+) -> None:
+    eve = datetime(2026, 12, 31, 15, 0, tzinfo=CHINA_TZ)
+    store = DeviceStore(tmp_path / "d.db")
+    vm = NewInspectionViewModel(reference(), inspector_name="张三", now=eve)
+    vm.offer_gps(*POINT, 5.0)
+    vm.category, vm.description = "waterlogging", "积水"
+    writer = CaseWriter(store, INSPECTOR, "张三")
+    writer.create_case(vm.record(eve), [], now=eve)
+    assert vm.propose(eve) is not None
+    writer.transition(vm.case_id, Action.ASSIGN, now=eve, assignment=vm.assignment())
+    stored = store.case(vm.case_id)
+    assert stored is not None
+    screen = CaseDetailViewModel(stored, INSPECTOR, reference(), now=eve)
+    assert screen.deadline_note is not None and "2027年节假日未录入" in screen.deadline_note
+    assert detail(INSPECTOR, **ASSIGNED).deadline_note is None  # a deadline within 2026

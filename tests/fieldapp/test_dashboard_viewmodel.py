@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from fieldapp.api_client import ServerFault
 from fieldapp.dashboard_api import fetch_dashboard, fetch_notifications
 from fieldapp.i18n import Lang
 from fieldapp.viewmodels.dashboard import (
@@ -30,18 +33,51 @@ OVER_TIME = {
     "bucket": "day",
     "statuses": ["assigned", "closed", "accepted"],
     "buckets": [
-        {"label": "2026-11-01", "end": "x", "counts": {"assigned": 2}},
-        {"label": "2026-11-02", "end": "x", "counts": {"assigned": 1, "accepted": 1}},
-        {"label": "2026-11-03", "end": "x", "counts": {"accepted": 1, "closed": 1}},
+        {"label": "2026-11-01", "end": "2026-11-01T16:00:00+00:00", "counts": {"assigned": 2}},
+        {
+            "label": "2026-11-02",
+            "end": "2026-11-02T16:00:00+00:00",
+            "counts": {"assigned": 1, "accepted": 1},
+        },
+        {
+            "label": "2026-11-03",
+            "end": "2026-11-03T16:00:00+00:00",
+            "counts": {"accepted": 1, "closed": 1},
+        },
     ],
 }
 ON_TIME = {
-    "period": {"label": "2026-11", "start": "2026-10-31T16:00:00+00:00", "end": "x"},
+    "period": {
+        "label": "2026-11",
+        "start": "2026-10-31T16:00:00+00:00",
+        "end": "2026-11-30T16:00:00+00:00",
+    },
     "min_cases": 3,
     "departments": [
-        {"department": "sw", "name": "汶上县水务局", "rate": 1.0, "sample": 2, "late": 0},
-        {"department": "zhzf", "name": "汶上县综合行政执法局", "rate": 2 / 3, "sample": 3},
-        {"department": "zj", "name": "汶上县住房和城乡建设局", "rate": None, "sample": 0},
+        {
+            "department": "sw",
+            "name": "汶上县水务局",
+            "rate": 1.0,
+            "sample": 2,
+            "late": 0,
+            "ranked": False,
+        },
+        {
+            "department": "zhzf",
+            "name": "汶上县综合行政执法局",
+            "rate": 2 / 3,
+            "sample": 3,
+            "late": 0,
+            "ranked": True,
+        },
+        {
+            "department": "zj",
+            "name": "汶上县住房和城乡建设局",
+            "rate": None,
+            "sample": 0,
+            "late": 0,
+            "ranked": False,
+        },
     ],
 }
 
@@ -153,6 +189,26 @@ def test_the_board_keeps_the_servers_order_and_names_departments() -> None:
     assert rows[0].name == "综合执法局" and (rows[0].overdue, rows[0].due_soon) == (2, 1)
 
 
+def notification(id_: int, text: str) -> dict[str, Any]:
+    """A notification as the server answers it (``sync.bodies.NotificationOut``)."""
+    return {
+        "id": id_,
+        "recipient": "dept:sw",
+        "kind": "assist_task",
+        "case_id": None,
+        "text": text,
+        "data": {},
+        "created_at": "2026-11-02T01:00:00+00:00",
+        "read_at": None,
+    }
+
+
+def test_a_garbled_notification_is_the_servers_fault_naming_the_field() -> None:
+    client = FakeClient({"/notifications": [[{"id": 1, "text": "x"}]]})
+    with pytest.raises(ServerFault, match="recipient"):
+        fetch_notifications(client)
+
+
 class FakeClient:
     def __init__(self, lists: dict[str, list[list[Any]]] | None = None) -> None:
         self.calls: list[tuple[str, dict[str, Any] | None]] = []
@@ -164,7 +220,7 @@ class FakeClient:
             return ON_TIME
         if path.endswith("cases-over-time"):
             return OVER_TIME
-        return {"total": 0, "hotspots": []}
+        return {"radius_m": 100.0, "min_reports": 3, "total": 0, "hotspots": []}
 
     def get_json_list(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
         self.calls.append((path, params))
@@ -176,7 +232,8 @@ class FakeClient:
 
 
 def test_the_dashboard_window_starts_where_the_servers_period_starts() -> None:
-    client = FakeClient({"/supervision/overdue-board": [[{"key": "sw", "overdue": 1}]]})
+    row = {"key": "sw", "overdue": 1, "due_soon": 0, "disputed_overdue": 0}
+    client = FakeClient({"/supervision/overdue-board": [[row]]})
     payload = fetch_dashboard(client, "quarter")
     assert client.calls[0] == ("/evaluation/dashboard/on-time", {"kind": "quarter"})
     over_time = client.calls[1]
@@ -195,8 +252,8 @@ def test_the_dashboard_window_starts_where_the_servers_period_starts() -> None:
 
 
 def test_notifications_are_read_page_by_page_until_a_short_page() -> None:
-    first = [{"id": i, "text": "x"} for i in (1, 2)]
-    client = FakeClient({"/notifications": [first, [{"id": 3, "text": "y"}]]})
+    first = [notification(i, "x") for i in (1, 2)]
+    client = FakeClient({"/notifications": [first, [notification(3, "y")]]})
     got = fetch_notifications(client, page_size=2)
     assert [n["id"] for n in got] == [1, 2, 3]
     assert client.calls[1] == ("/notifications", {"after_id": 2, "limit": 2})

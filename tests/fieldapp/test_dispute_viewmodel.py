@@ -21,7 +21,7 @@ from fieldapp.viewmodels.dispute import (
 )
 from sync.lifecycle import Actor
 from sync.vocabulary import Role
-from tests.fieldapp.vm_fixtures import reference
+from tests.fieldapp.vm_fixtures import case_out_json, reference
 
 NOW = datetime(2026, 11, 4, 2, tzinfo=UTC)
 LEAD = Actor("u-zhzf", Role.HANDLER, "zhzf")
@@ -61,17 +61,17 @@ def dispute_json(**over: Any) -> dict[str, Any]:
 
 def work_json(*disputes: dict[str, Any], minutes: list[dict[str, Any]] | None = None) -> dict:
     return {
-        "case": {
-            "id": "c1",
-            "number": "YX261103-ABC",
-            "status": "accepted",
-            "category": "waterlogging",
-            "lead_department": "zhzf",
-            "assisting": [{"department_code": "sw", "duty": "泵站强排"}],
-            "due_at": "2026-11-04T02:00:00Z",
-            "time_amount": 24,
-            "time_unit": "working_hours",
-        },
+        "case": case_out_json(
+            id="c1",
+            number="YX261103-ABC",
+            status="accepted",
+            category="waterlogging",
+            lead_department="zhzf",
+            assisting=[{"department_code": "sw", "duty": "泵站强排"}],
+            due_at="2026-11-04T02:00:00Z",
+            time_amount=24,
+            time_unit="working_hours",
+        ),
         "assist_tasks": [],
         "disputes": list(disputes),
         "escalations": [],
@@ -265,6 +265,35 @@ def test_a_ruling_may_publish_the_ruled_entry_only_at_the_ruling_stage() -> None
     early.publish = True
     assert not early.may_publish
     assert early.ruling(coordination, reference(), now=NOW).new_entry is None
+
+
+def test_a_lead_settling_at_consultation_is_offered_only_itself_and_departments_that_agreed() -> (
+    None
+):
+    w = work(claimed_responsible="sw")  # sw has not stated a position yet
+    form = RulingForm.for_dispute(w, the_dispute(w), LEAD)
+    assert form.candidates == ["zhzf"] and form.responsible is None
+    form.choose("sw")  # a crafted choice the form did not offer
+    form.facts, form.ruling_text, form.legal_basis = "管网堵塞", "由水务局主办", "条例第二十条"
+    assert form.errors() == {"responsible": "dispute.error.not_agreed"}
+    agreed = work(
+        claimed_responsible="sw",
+        positions={
+            "zhzf": {"not_ours": True, "reason": "应由水务局负责", "legal_basis": "x"},
+            "sw": {"not_ours": False, "reason": "认可", "legal_basis": ""},
+        },
+    )
+    form = RulingForm.for_dispute(agreed, the_dispute(agreed), LEAD)
+    assert form.candidates == ["sw", "zhzf"] and form.responsible == "sw"
+    form.toggle_assisting("jt", True)  # jt took no part: it cannot be added as assisting
+    form.facts, form.ruling_text, form.legal_basis = "管网堵塞", "由水务局主办", "条例第二十条"
+    assert form.errors() == {"duty:jt": "dispute.error.not_agreed"}
+    form.toggle_assisting("jt", False)
+    assert form.errors() == {}
+    # 编办 coordinating may name any department
+    coordination = work(stage="coordination", claimed_responsible="sw")
+    ruled = RulingForm.for_dispute(coordination, the_dispute(coordination), COORDINATOR)
+    assert ruled.candidates == ["sw", "zhzf"] and ruled.responsible == "sw"
 
 
 # --- the calls --------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from sync.boundary_types import Point
 from sync.clock import to_local
 from sync.lifecycle import Actor
 from sync.vocabulary import Role
-from tests.fieldapp.vm_fixtures import NOW, reference
+from tests.fieldapp.vm_fixtures import NOW, case_out_json, reference
 
 SUPERVISOR = Actor("u-sup", Role.SUPERVISOR, "zfb")
 ZHZF = Actor("u-zhzf", Role.HANDLER, "zhzf")
@@ -86,18 +86,18 @@ def session_json(**over: Any) -> dict[str, Any]:
 
 
 def case_json(status: str, due: str | None = "2026-11-06T10:00:00Z") -> dict[str, Any]:
-    return {
-        "id": "c1",
-        "number": "YX-1",
-        "status": status,
-        "category": "waterlogging",
-        "matter": "城区积水点治理",
-        "description": "胡同口积水",
-        "lead_department": "zhzf",
-        "assisting": [{"department_code": "sw", "duty": "疏通管网"}],
-        "due_at": due,
-        "disputed": False,
-    }
+    return case_out_json(
+        id="c1",
+        number="YX-1",
+        status=status,
+        category="waterlogging",
+        matter="城区积水点治理",
+        description="胡同口积水",
+        lead_department="zhzf",
+        assisting=[{"department_code": "sw", "duty": "疏通管网"}],
+        due_at=due,
+        disputed=False,
+    )
 
 
 class FakeClient:
@@ -192,6 +192,7 @@ def test_the_home_entry_shows_for_organizers_and_for_invited_departments_of_open
                             "place": "",
                             "status": "open",
                             "started_at": "2026-11-04T02:00:00Z",
+                            "concluded_at": None,
                             "called_departments": ["zfb", "zhzf", "sw"],
                             "convened_by_department": "zfb",
                             "checked_in": [],

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from fieldapp.viewmodels.new_inspection import NewInspectionViewModel, accuracy_quality
 from fieldapp.viewmodels.records import StoredPhoto
 from sync.boundary_types import Point
+from sync.clock import CHINA_TZ
 from sync.geo import distance_m
-from tests.fieldapp.vm_fixtures import NOW, POINT, reference, snapshot
+from sync.reference_codec import decode_reference
+from tests.fieldapp.vm_fixtures import NOW, POINT, REFERENCE_JSON, reference, snapshot
 
 
 def vm() -> NewInspectionViewModel:
@@ -120,9 +125,77 @@ def test_an_override_needs_a_reason_and_drops_the_new_lead_from_assisting() -> N
     model.category = "waterlogging"
     model.propose(NOW)
     assert model.assignment() is not None and not model.assignment().overridden  # type: ignore[union-attr]
-    model.override, model.override_lead = True, "sw"
-    assert model.assignment() is None and "override_reason" in model.errors
-    model.override_reason = "现场为泵站故障"
+    model.routing.choose_lead("sw")
+    assert model.assignment() is None and "override_reason" in model.routing.errors
+    model.routing.override_reason = "现场为泵站故障"
     chosen = model.assignment()
     assert chosen is not None and chosen.overridden and chosen.lead_department == "sw"
     assert "sw" not in [a.department_code for a in chosen.assisting]
+
+
+NEW_YEARS_EVE = datetime(2026, 12, 31, 15, 0, tzinfo=CHINA_TZ)  # Thursday afternoon
+
+
+def proposal_on_new_years_eve(reference_json: dict[str, Any]) -> NewInspectionViewModel:
+    model = NewInspectionViewModel(
+        decode_reference(reference_json), inspector_name="张三", now=NEW_YEARS_EVE, case_id="n"
+    )
+    model.offer_gps(*POINT, 5.0)
+    model.category = "waterlogging"  # 24 working hours: runs into January 2027
+    assert model.propose(NEW_YEARS_EVE) is not None
+    return model
+
+
+def test_the_proposal_says_when_next_years_calendar_is_not_entered() -> None:
+    model = proposal_on_new_years_eve(REFERENCE_JSON)  # the phone's copy ends with 2026
+    assert model.deadline_note is not None
+    assert "2027年节假日未录入" in model.deadline_note
+    within_2026 = vm()
+    within_2026.offer_gps(*POINT, 5.0)
+    within_2026.category = "waterlogging"
+    assert within_2026.propose(NOW) is not None
+    assert within_2026.deadline_note is None  # a deadline inside 2026: nothing missing
+
+
+def test_the_proposal_counts_new_year_2027_as_a_holiday_once_the_phone_has_2027() -> None:
+    without = proposal_on_new_years_eve(REFERENCE_JSON)
+    with_2027 = {
+        **REFERENCE_JSON,
+        "work_calendar": [
+            *REFERENCE_JSON["work_calendar"],
+            {"year": 2027, "holidays": ["2027-01-01", "2027-01-02", "2027-01-03"], "workdays": []},
+        ],
+    }
+    entered = proposal_on_new_years_eve(with_2027)
+    assert entered.deadline_note is None
+    assert without.proposal is not None and entered.proposal is not None
+    # 24 working hours from Thu 31 Dec 15:00: 2.5 h that day, then 7.5 h a day. With 元旦 a
+    # working day: Fri 1, Mon 4, Tue 5 Jan 16:30. With 2027 entered: Mon 4, Tue 5, Wed 6 16:30.
+    assert without.proposal.deadline.due_at == datetime(2027, 1, 5, 16, 30, tzinfo=CHINA_TZ)
+    assert entered.proposal.deadline.due_at == datetime(2027, 1, 6, 16, 30, tzinfo=CHINA_TZ)
+
+
+def test_a_matter_the_list_does_not_name_is_proposed_to_the_town_office_offline() -> None:
+    model = vm()
+    model.offer_gps(*POINT, 5.0)
+    assert ("unlisted", "清单未列事项") in model.reference.categories(NOW)
+    model.category = "unlisted"
+    proposal = model.propose(NOW)
+    assert proposal is not None and model.unlisted
+    assert proposal.lead_department == "town:wenshang"  # 属地管理: the office of the place
+    chosen = model.assignment()
+    assert chosen is not None and chosen.lead_department == "town:wenshang"
+    assert not chosen.overridden
+
+
+def test_an_unlisted_matter_with_no_place_needs_a_lead_chosen_with_a_reason() -> None:
+    model = vm()
+    model.category = "unlisted"
+    assert model.propose(NOW) is not None and model.unlisted
+    assert model.assignment() is None
+    assert model.errors["override_lead"] == "assign.error.lead_required" and model.override
+    model.override_lead = "sw"
+    assert model.assignment() is None and "override_reason" in model.errors
+    model.override_reason = "热线反映，位置待核实"
+    chosen = model.assignment()
+    assert chosen is not None and chosen.lead_department == "sw" and chosen.overridden

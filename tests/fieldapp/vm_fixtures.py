@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sync.reference_codec import Reference, decode_reference
+from sync.reference_codec import Reference, decode_reference, encode_calendar
+from tests.support.work_calendar import SEEDED
 
 POINT = (35.7350, 116.4830)  # a registered waterlogging point in the urban street office
 
@@ -71,6 +72,9 @@ REFERENCE_JSON: dict[str, Any] = {
 }
 
 
+REFERENCE_JSON["work_calendar"] = encode_calendar(SEEDED)  # as the server seeds it: to 2026
+
+
 def reference() -> Reference:
     return decode_reference(REFERENCE_JSON)
 
@@ -99,3 +103,42 @@ def snapshot(**fields: Any) -> dict[str, Any]:
     }
     base.update(fields)
     return base
+
+
+def case_out_json(**fields: Any) -> dict[str, Any]:
+    """A case as the server answers it (``sync.bodies.CaseOut``, every field), with ``fields``."""
+    body: dict[str, Any] = {
+        "id": "c1",
+        "number": "YX261103-ABC",
+        "status": "accepted",
+        "category": "waterlogging",
+        "matter": "城区积水点治理",
+        "description": "胡同口积水",
+        "source": "inspection",
+        "lat": POINT[0],
+        "lon": POINT[1],
+        "town_code": "wenshang",
+        "site_code": None,
+        "first_contact_department": "shzl",
+        "owner_department": "zhzf",
+        "reporter_user_id": "u-in",
+        "lead_department": "zhzf",
+        "assisting": [],
+        "legal_basis": "《城镇排水与污水处理条例》",
+        "list_version": 1,
+        "time_amount": 24,
+        "time_unit": "working_hours",
+        "assigned_at": "2026-11-03T02:00:00Z",
+        "due_at": "2026-11-04T02:00:00Z",
+        "overdue": False,
+        "suspended": False,
+        "disputed": False,
+        "rework_count": 0,
+        "return_count": 0,
+        "duplicate_of": None,
+        "closed_at": None,
+        "created_at": "2026-11-03T01:00:00Z",
+        "updated_at": "2026-11-03T02:00:00Z",
+        "version": 1,
+    }
+    return {**body, **fields}

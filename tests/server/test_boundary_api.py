@@ -93,6 +93,7 @@ def test_a_new_version_applies_to_cases_recorded_from_its_effective_date_only(
     server: Server,
 ) -> None:
     before = record(server)  # recorded Mon 2 Nov 09:00, under version 1
+    server.clock.now = V2_FROM - timedelta(hours=1)  # Mon 23:00 (a recorded time is never ahead)
     recorded_offline = record(server, recorded_at=(V2_FROM - timedelta(hours=2)).isoformat())
     assert publish(server, "admin").status_code == 201
 

@@ -236,18 +236,19 @@ def test_merging_into_a_case_that_does_not_exist_is_refused(server: Server) -> N
     assert (merged["status"], merged["duplicate_of"]) == ("merged", other["id"])
 
 
-# --- return to first contact; the clock stops -------------------------------------------------
+# --- return to first contact: the lead's clock stops, the first contact's re-routing clock runs
 
 
-def test_a_returned_case_goes_back_to_the_first_contact_department_and_its_clock_stops(
+def test_a_returned_case_goes_back_to_the_first_contact_department_with_a_clock_to_reroute_it(
     server: Server,
 ) -> None:
     case = record(server, "rx_handler", source="hotline")
     assigned = act(server, "rx_handler", case["id"], "assign")
     assert (assigned["lead_department"], assigned["owner_department"]) == ("zhzf", "rx")
     assert assigned["due_at"] is not None
+    assert assigned["reroute_due_at"] is None
 
-    server.clock.now += timedelta(hours=2)
+    server.clock.now += timedelta(hours=2)  # Monday 11:00
     returned = act(server, "zhzf_handler", case["id"], "return", reason="非本部门职责")
     assert returned["status"] == "discovered"
     assert returned["owner_department"] == "rx"  # "not ours" is never an end state
@@ -255,24 +256,34 @@ def test_a_returned_case_goes_back_to_the_first_contact_department_and_its_clock
     assert returned["assisting"] == []
     assert returned["return_count"] == 1
     assert returned["assigned_at"] is None and returned["due_at"] is None
+    assert returned["acceptance_due_at"] is None
     assert returned["events"][-1]["kind"] == "CaseReturned"
     assert returned["events"][-1]["data"]["reason"] == "非本部门职责"
     assert returned["events"][-1]["data"]["returned_by"] == "zhzf"
+    # rules.toml [deadlines]: 1 working day → 17:30 on the next working day (Tuesday)
+    reroute_by = datetime(2026, 11, 3, 17, 30, tzinfo=CHINA_TZ)
+    assert local(returned["reroute_due_at"]) == reroute_by
+    assert returned["events"][-1]["data"]["reroute_due_at"] == reroute_by.isoformat()
 
     # the former lead no longer sees it; the first contact does and must route it again
     assert server.get(f"/cases/{case['id']}", "zhzf_handler").status_code == 404
     assert "assign" in server.get(f"/cases/{case['id']}", "rx_handler").json()["allowed_actions"]
 
-    # long after the original deadline the returned case is not overdue: no clock runs
-    server.clock.now = datetime(2026, 11, 27, 10, 0, tzinfo=CHINA_TZ)  # due was 16 Nov
+    # in time it is not overdue; past the re-routing deadline it is, on the case and the list
+    server.clock.now = reroute_by
     assert detail(server, case["id"])["overdue"] is False
     assert server.get("/cases", "supervisor", overdue=True).json()["items"] == []
+    server.clock.now = datetime(2026, 11, 27, 10, 0, tzinfo=CHINA_TZ)
+    assert detail(server, case["id"])["overdue"] is True
+    listed = server.get("/cases", "supervisor", overdue=True).json()["items"]
+    assert [c["id"] for c in listed] == [case["id"]]
 
-    # routed again, a new clock starts from the new assignment
+    # routed again, a new clock starts from the new assignment; the re-routing clock is done
     again = act(server, "rx_handler", case["id"], "assign")
     assert local(again["assigned_at"]) == server.clock.now
     assert local(again["due_at"]) > server.clock.now
     assert again["return_count"] == 1
+    assert again["reroute_due_at"] is None and again["overdue"] is False
 
 
 # --- suspension moves the deadline -------------------------------------------------------------

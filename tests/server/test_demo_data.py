@@ -257,10 +257,38 @@ def test_waterlogging_involves_the_joint_session_departments_and_is_urgent() -> 
 
 
 def test_urban_matters_apply_to_the_urban_area_and_the_rest_county_wide() -> None:
-    urban = {"parking", "drainage", "urban_river", "waterlogging"}
+    urban = {"urban_river", "waterlogging", "greening"}
     for e in BOUNDARY_V1.entries:
         expected = AreaKind.URBAN if e.category in urban else AreaKind.COUNTY
         assert e.area.kind is expected, e.category
+
+
+def test_parking_lots_are_the_enforcement_bureaus_across_the_whole_county() -> None:
+    # 认定意见: "针对全县停车场管理职责模糊…将县综合行政执法局明确为停车场管理部门"
+    entry = _entry("parking")
+    assert entry.lead_department_code == "zhzf"
+    assert entry.area.kind is AreaKind.COUNTY
+    assert "城区" not in entry.lead_duty
+
+
+def test_drainage_networks_apply_county_wide_as_the_source_names_them() -> None:
+    entry = _entry("drainage")
+    assert entry.matter == "排水管网管理" and entry.lead_department_code == "sw"
+    assert entry.area.kind is AreaKind.COUNTY
+
+
+def test_matters_the_source_calls_urban_stay_urban() -> None:
+    # 城区河道管理; "城区道路、胡同等下雨积水"; an invented 城区… matter by its own name
+    for category in ("urban_river", "waterlogging", "greening"):
+        entry = _entry(category)
+        assert entry.matter.startswith("城区"), category
+        assert entry.area.kind is AreaKind.URBAN, category
+
+
+def test_no_county_wide_matter_is_named_for_the_urban_area() -> None:
+    for e in BOUNDARY_V1.entries:
+        if e.area.kind is AreaKind.COUNTY:
+            assert not e.matter.startswith("城区"), e.matter
 
 
 # --- sites ---------------------------------------------------------------------------------

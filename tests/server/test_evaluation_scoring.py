@@ -334,6 +334,7 @@ def test_the_rules_file_in_the_repository_loads_and_names_every_indicator() -> N
         "ruling_refusals",
         "repeat_reports",
         "assisting_rating",
+        "citizen_satisfaction",
     }
     assert rules.min_cases >= 2
 
@@ -388,3 +389,78 @@ def test_a_repeat_report_reopens_the_case_against_its_fresh_deadline() -> None:
     assert on_time.misses == 1 and on_time.links[0].case_id == "A"  # not closed by 20 Nov
     assert indicator(report, "sw", "repeat_reports").points == -1.0
     assert indicator(report, "sw", "rework_rate").sample == 0
+
+
+CALL_BACK_RULES = parse_rules(
+    """
+version = "test"
+base_points = 100.0
+min_cases = 2
+[indicators.repeat_reports]
+kind = "count"
+label = "repeats"
+points_each = 1.0
+max_deduction = 10.0
+[indicators.citizen_satisfaction]
+kind = "satisfaction"
+label = "群众诉求解决情况"
+weight = 10.0
+credit_satisfied = 1.0
+credit_basically_satisfied = 0.8
+credit_not_satisfied = 0.0
+"""
+)
+
+
+def call_back(log: Log, case: str, at: datetime, result: str, responsible: str = "rx") -> int:
+    log.add(case, "CallBackRecorded", at, "rx", result=result, responsible_department=responsible)
+    return log.events[-1].id
+
+
+def test_citizens_requests_resolved_counts_each_call_back_against_the_lead_linked_to_it() -> None:
+    log = Log()
+    log.assign("A", nov(2), "zhzf", due=nov(10))
+    log.assign("B", nov(2), "zhzf", due=nov(10))
+    call_back(log, "A", nov(11), "satisfied")
+    basically = call_back(log, "A", nov(12), "basically_satisfied")
+    unsatisfied = call_back(log, "B", nov(12), "not_satisfied")
+    call_back(log, "B", nov(13), "satisfied")
+    call_back(log, "B", datetime(2026, 12, 1, 9, tzinfo=CHINA_TZ), "not_satisfied")  # December
+    report = score(log.events, period=NOV, rules=CALL_BACK_RULES, departments=())
+    ind = indicator(report, "zhzf", "citizen_satisfaction")
+    # 4 call-backs in November: 10 points ÷ 4 = 2.5 each; 基本满意 keeps 0.8 of it, 不满意 none
+    assert (ind.sample, ind.misses) == (4, 2)
+    assert ind.value == pytest.approx((1 + 0.8 + 0 + 1) / 4)
+    assert ind.points == pytest.approx(-(2.5 * 0.2 + 2.5))
+    assert {(link.case_id, link.event_id): link.points for link in ind.links} == pytest.approx(
+        {("A", basically): -0.5, ("B", unsatisfied): -2.5}
+    )
+    assert "不满意" in next(link.note for link in ind.links if link.event_id == unsatisfied)
+    assert ind.detail == {"satisfied": 2, "basically_satisfied": 1, "not_satisfied": 1}
+    assert report.department("rx") is None  # the hotline centre only recorded them
+
+
+def test_a_call_back_while_nobody_leads_counts_for_the_department_the_event_names() -> None:
+    log = Log()
+    log.add("A", "CaseCreated", nov(2), "rx")
+    call_back(log, "A", nov(3), "not_satisfied", responsible="rx")
+    report = score(log.events, period=NOV, rules=CALL_BACK_RULES, departments=())
+    assert indicator(report, "rx", "citizen_satisfaction").points == pytest.approx(-10.0)
+
+
+def test_satisfaction_credits_outside_0_to_1_are_refused_naming_the_key() -> None:
+    text = """
+version = "v"
+base_points = 100
+min_cases = 1
+[indicators.citizen_satisfaction]
+kind = "satisfaction"
+label = "x"
+weight = 10
+credit_satisfied = 1.5
+credit_basically_satisfied = 0.8
+credit_not_satisfied = 0
+"""
+    with pytest.raises(InvalidInput) as caught:
+        parse_rules(text)
+    assert caught.value.field == "indicators.citizen_satisfaction.credit_satisfied"

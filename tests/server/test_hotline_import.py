@@ -462,3 +462,113 @@ def test_the_grid_finds_the_same_nearest_case_as_the_full_ranking_with_fewer_geo
     assert answers == [hits[0][0] if hits else None for hits in ranked]
     assert sum(a is not None for a in answers) > 1000
     assert measured["nearest"] < measured["near"] / 2
+
+
+# --- real exports: the platforms' header names, an administrator's mapping -----------------
+
+
+def xlsx(rows: list[list[Any]]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_a_real_12345_export_imports_as_it_is(server: Server) -> None:
+    data = xlsx(
+        [
+            # the header row as a county's 12345 platform exports it
+            ["工单编号", "工单来源", "来电时间", "所属乡镇",
+             "诉求类型", "诉求内容", "联系电话", "办理时限"],
+            ["JN2026110100017", "电话", datetime(2026, 11, 1, 8, 12), "汶上街道", "投诉",
+             "尚书路停车场车辆乱停乱放，出入口堵塞", PHONE, "5个工作日"],
+            ["JN2026110100018", "微信", "2026-11-01 09:40:00", "南旺镇", "求助",
+             "村北路口雨后积水，无法通行", "13800000000", "3个工作日"],
+        ]
+    )  # fmt: skip
+    r = upload(server, "rx_handler", data, "工单导出.xlsx")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["created_cases"], body["errors"]) == (2, 0), body["problems"]
+    detail = server.get(f"/hotline/imports/{body['id']}", "rx_handler").json()
+    tickets = {t["ticket_no"]: t for t in detail["tickets"]}
+    assert tickets["JN2026110100017"]["category"] == "parking"  # 诉求类型 says only 投诉
+    assert tickets["JN2026110100018"]["category"] == "waterlogging"
+    assert tickets["JN2026110100018"]["town_code"] == "nanwang"
+    assert PHONE not in str(detail)
+
+
+def test_a_gbk_csv_with_full_width_and_starred_header_names_imports(server: Server) -> None:
+    header = "工单编号*,受理时间*,所属乡镇（街道）,问题分类,问题描述,来电号码"
+    rows = [header, "G-1,2026/11/01 10:00,中都街道,路灯,小区路灯不亮,13800000000"]
+    r = upload(server, "rx_handler", "\r\n".join(rows).encode("gbk"))
+    assert r.status_code == 201, r.text
+    assert (r.json()["created_cases"], r.json()["errors"]) == (1, 0)
+    [ticket] = server.get(f"/hotline/imports/{r.json()['id']}", "rx_handler").json()["tickets"]
+    assert (ticket["category"], ticket["town_code"]) == ("street_lights", "zhongdu")
+
+
+def test_a_refusal_names_every_missing_column_at_once(server: Server) -> None:
+    r = upload(server, "rx_handler", "工单编号,备注\nX-1,无\n".encode())
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert (detail["field"], detail["code"]) == ("file", "missing_columns")
+    for column in ("received_at", "content", "category", "matter"):
+        assert column in detail["reason"]
+    assert "ticket_no" not in detail["reason"]
+
+
+def test_an_administrator_maps_another_header_name_and_the_import_uses_it(server: Server) -> None:
+    data = "热线单号,反映时间,诉求类别,诉求内容\nM-1,2026-11-01 08:00,积水,路口积水\n".encode()
+    refused = upload(server, "rx_handler", data)
+    assert refused.status_code == 422
+    assert "ticket_no" in refused.json()["detail"]["reason"]
+    assert "received_at" in refused.json()["detail"]["reason"]
+
+    def put(user: str, header: str, column: str) -> httpx.Response:
+        return server.client.put(
+            "/hotline/column-aliases",
+            json={"header": header, "column": column},
+            headers=server.login(user),
+        )
+
+    assert put("rx_handler", "热线单号", "ticket_no").status_code == 403
+    assert put("admin", "热线单号", "colour").json()["detail"]["field"] == "column"
+    assert put("admin", "来电时间", "ticket_no").json()["detail"]["field"] == "header"
+    assert put("admin", " 热线单号 ", "ticket_no").status_code == 200
+    assert put("admin", "反映时间", "received_at").status_code == 200
+    mapped = server.get("/hotline/column-aliases", "rx_handler").json()["mapped"]
+    assert {(m["header"], m["column"]) for m in mapped} == {
+        ("热线单号", "ticket_no"),
+        ("反映时间", "received_at"),
+    }
+
+    r = upload(server, "rx_handler", data)
+    assert r.status_code == 201, r.text
+    assert r.json()["created_cases"] == 1
+
+    gone = server.client.delete("/hotline/column-aliases/热线单号", headers=server.login("admin"))
+    assert gone.status_code == 204
+    again = upload(server, "rx_handler", data.replace(b"M-1", b"M-2"))
+    assert again.status_code == 422 and "ticket_no" in again.json()["detail"]["reason"]
+    missing = server.client.delete(
+        "/hotline/column-aliases/热线单号", headers=server.login("admin")
+    )
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"PK\x03\x04 this is no zip",
+        xlsx([["工单编号"]])[:300],  # cut short
+    ],
+)
+def test_a_malformed_excel_file_is_refused_naming_the_file(server: Server, data: bytes) -> None:
+    r = upload(server, "rx_handler", data, "export.xlsx")
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"]["field"] == "file"

@@ -18,7 +18,7 @@ import server.api
 from server.app import create_app
 from server.config import Settings
 
-# The routes of the foundation, written out by hand (DOMAIN.md's closed loop over HTTP).
+# The routes of the foundation, written out by hand (docs/domain.md's closed loop over HTTP).
 FOUNDATION_ROUTES = {
     ("POST", "/auth/login"),
     ("GET", "/auth/me"),

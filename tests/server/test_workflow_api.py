@@ -352,7 +352,7 @@ def test_a_dispute_goes_from_consultation_to_ruling_which_reassigns_and_amends_t
         "facts": "停车场位于小区配建范围，管理主体为物业企业",
         "ruling_text": "由住建局牵头督促物业企业规范管理",
         "legal_basis": "《物业管理条例》第三十五条；县住建局“三定”规定",
-        "assisting": [{"department_code": "zhzf", "duty": "查处违规收费和乱停"}],
+        "assisting": [{"department_code": "zhzf", "duty": "负责违规经营的查处"}],
         "new_entry": new_entry,
         "place": "县委编办会议室",
     }

@@ -1,6 +1,6 @@
 """The case lifecycle, exhaustively: every status × action × role × relation to the case.
 
-The expectations below are written by hand from DOMAIN.md's closed loop (发现 → 交办 → 签收 →
+The expectations below are written by hand from docs/domain.md's closed loop (发现 → 交办 → 签收 →
 处置 → 反馈 → 核查 → 结案, with return, rework, cancel, merge, suspend, dispute); they are not
 derived from ``sync.lifecycle.TRANSITIONS``, so a wrong row in the table makes a test fail.
 """

@@ -37,6 +37,7 @@ def test_the_decoded_list_drives_the_offline_proposal() -> None:
         category="waterlogging",
         recorded_at=at,
         assigned_at=at,
+        calendar=ref.calendar,
         point=Point(*POINT),
     )
     assert proposal.lead_department == "zhzf" and proposal.place.site is not None
@@ -44,7 +45,10 @@ def test_the_decoded_list_drives_the_offline_proposal() -> None:
 
 def test_categories_follow_the_version_in_force() -> None:
     ref = decode_reference(REFERENCE_JSON)
-    assert ref.categories(datetime(2026, 11, 1, tzinfo=UTC)) == [("waterlogging", "城区积水点治理")]
+    assert ref.categories(datetime(2026, 11, 1, tzinfo=UTC)) == [
+        ("waterlogging", "城区积水点治理"),
+        ("unlisted", "清单未列事项"),  # a matter the list does not name: 属地管理
+    ]
     assert ref.categories(datetime(2026, 1, 1, tzinfo=UTC)) == []
 
 
@@ -71,3 +75,24 @@ def test_malformed_reference_names_the_field(
     with pytest.raises(InvalidInput) as caught:
         decode_reference(raw)
     assert field in caught.value.field
+
+
+def test_intake_channels_decode_with_their_chinese_and_english_names() -> None:
+    raw = copy.deepcopy(REFERENCE_JSON)
+    raw["intake_channels"] = [
+        {"code": "grid", "name_zh": "属地管理网格", "name_en": "Local grid", "position": 2},
+        {
+            "code": "hotline",
+            "name_zh": "12345 政务服务热线",
+            "name_en": "12345 hotline",
+            "position": 1,
+        },
+    ]
+    ref = decode_reference(raw)
+    assert [c.code for c in ref.intake_channels] == ["hotline", "grid"]  # in the list's order
+    assert ref.intake_channel_label("grid") == "属地管理网格 / Local grid"
+    assert ref.intake_channel_label("carrier_pigeon") == "carrier_pigeon"
+    raw["intake_channels"][0]["name_zh"] = 5
+    with pytest.raises(InvalidInput) as caught:
+        decode_reference(raw)
+    assert caught.value.field == "intake_channels[0].name_zh"

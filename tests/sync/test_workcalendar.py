@@ -34,14 +34,20 @@ from sync.clock import CHINA_TZ
 from sync.errors import InvalidInput
 from sync.vocabulary import TimeUnit
 from sync.workcalendar import (
+    CalendarYear,
     Deadline,
     Suspension,
+    WorkCalendar,
     compute_deadline,
     is_overdue,
     is_working_day,
+    missing_calendar_warning,
+    missing_years_at,
     remaining_working_seconds,
+    validate_calendar_year,
     working_seconds_between,
 )
+from tests.support.work_calendar import SEEDED
 
 HOUR = 3600.0
 
@@ -62,24 +68,29 @@ def hours(n: int) -> TimeLimit:
 def due(
     assigned: datetime, limit: TimeLimit, *sus: Suspension, now: datetime | None = None
 ) -> datetime:
-    return compute_deadline(assigned_at=assigned, limit=limit, suspensions=sus, now=now).due_at
+    return compute_deadline(
+        calendar=SEEDED, assigned_at=assigned, limit=limit, suspensions=sus, now=now
+    ).due_at
 
 
 # --- the calendar ------------------------------------------------------------------------------
 
 
 def test_calendar_knows_2026_holidays_and_make_up_days() -> None:
-    assert is_working_day(date(2026, 10, 1)) == (False, True)  # National Day, a Thursday
-    assert is_working_day(date(2026, 9, 25)) == (False, True)  # Mid-Autumn, a Friday
-    assert is_working_day(date(2026, 9, 20)) == (True, True)  # Sunday, make-up working day
-    assert is_working_day(date(2026, 10, 10)) == (True, True)  # Saturday, make-up working day
-    assert is_working_day(date(2026, 3, 7)) == (False, True)  # ordinary Saturday
+    assert is_working_day(date(2026, 10, 1), SEEDED) == (False, True)  # National Day, a Thursday
+    assert is_working_day(date(2026, 9, 25), SEEDED) == (False, True)  # Mid-Autumn, a Friday
+    assert is_working_day(date(2026, 9, 20), SEEDED) == (True, True)  # Sunday, make-up working day
+    assert is_working_day(date(2026, 10, 10), SEEDED) == (
+        True,
+        True,
+    )  # Saturday, make-up working day
+    assert is_working_day(date(2026, 3, 7), SEEDED) == (False, True)  # ordinary Saturday
 
 
 def test_uncovered_year_falls_back_to_weekends_only() -> None:
-    assert is_working_day(date(2031, 1, 1)) == (True, False)  # a Wednesday: no holiday data
-    assert is_working_day(date(2031, 1, 4)) == (False, False)  # Saturday
-    assert is_working_day(date(2031, 1, 5)) == (False, False)  # Sunday
+    assert is_working_day(date(2031, 1, 1), SEEDED) == (True, False)  # a Wednesday: no holiday data
+    assert is_working_day(date(2031, 1, 4), SEEDED) == (False, False)  # Saturday
+    assert is_working_day(date(2031, 1, 5), SEEDED) == (False, False)  # Sunday
 
 
 # --- working days ------------------------------------------------------------------------------
@@ -118,7 +129,7 @@ def test_friday_evening_assignment_is_due_monday_for_one_day() -> None:
 def test_assignment_date_is_the_county_local_date() -> None:
     # Sun 20:00 UTC is Mon 04:00 in the county: the Monday does not count, due Tue.
     assigned = datetime(2026, 3, 8, 20, 0, tzinfo=UTC)
-    result = compute_deadline(assigned_at=assigned, limit=days(1))
+    result = compute_deadline(calendar=SEEDED, assigned_at=assigned, limit=days(1))
     assert result.due_at == at(2026, 3, 10, 17, 30)
     assert result.due_at.utcoffset() == timedelta(hours=8)
 
@@ -222,7 +233,11 @@ def test_open_suspension_lasts_until_now_and_pauses_the_deadline() -> None:
     # 09:00–12:00 (3 h) + 13:30–16:00 (2.5 h) = 5.5 h → Wed 08:30 + 5.5 working h = Wed 15:30.
     s = Suspension(at(2026, 3, 10, 9), None, "等待上级批复")
     result = compute_deadline(
-        assigned_at=at(2026, 3, 9, 10), limit=days(1), suspensions=(s,), now=at(2026, 3, 10, 16)
+        calendar=SEEDED,
+        assigned_at=at(2026, 3, 9, 10),
+        limit=days(1),
+        suspensions=(s,),
+        now=at(2026, 3, 10, 16),
     )
     assert result.paused is True
     assert result.due_at == at(2026, 3, 11, 15, 30)
@@ -232,7 +247,11 @@ def test_open_suspension_lasts_until_now_and_pauses_the_deadline() -> None:
 def test_closed_suspension_is_not_paused() -> None:
     s = Suspension(at(2026, 3, 10, 9), at(2026, 3, 10, 10), "已恢复")
     result = compute_deadline(
-        assigned_at=at(2026, 3, 9, 10), limit=days(1), suspensions=(s,), now=at(2026, 3, 20)
+        calendar=SEEDED,
+        assigned_at=at(2026, 3, 9, 10),
+        limit=days(1),
+        suspensions=(s,),
+        now=at(2026, 3, 20),
     )
     assert result.paused is False
     assert is_overdue(deadline=result, now=at(2026, 3, 20))
@@ -241,7 +260,9 @@ def test_closed_suspension_is_not_paused() -> None:
 def test_open_suspension_needs_now() -> None:
     s = Suspension(at(2026, 3, 10, 9), None, "等待上级批复")
     with pytest.raises(InvalidInput) as info:
-        compute_deadline(assigned_at=at(2026, 3, 9, 10), limit=days(1), suspensions=(s,))
+        compute_deadline(
+            calendar=SEEDED, assigned_at=at(2026, 3, 9, 10), limit=days(1), suspensions=(s,)
+        )
     assert info.value.field == "now"
 
 
@@ -249,14 +270,18 @@ def test_open_suspension_needs_now() -> None:
 def test_suspension_without_a_reason_is_refused(reason: str) -> None:
     s = Suspension(at(2026, 3, 10, 9), at(2026, 3, 10, 10), reason)
     with pytest.raises(InvalidInput) as info:
-        compute_deadline(assigned_at=at(2026, 3, 9, 10), limit=days(1), suspensions=(s,))
+        compute_deadline(
+            calendar=SEEDED, assigned_at=at(2026, 3, 9, 10), limit=days(1), suspensions=(s,)
+        )
     assert info.value.field == "reason"
 
 
 def test_suspension_ending_before_it_starts_is_refused() -> None:
     s = Suspension(at(2026, 3, 10, 10), at(2026, 3, 10, 9), "倒置")
     with pytest.raises(InvalidInput):
-        compute_deadline(assigned_at=at(2026, 3, 9, 10), limit=days(1), suspensions=(s,))
+        compute_deadline(
+            calendar=SEEDED, assigned_at=at(2026, 3, 9, 10), limit=days(1), suspensions=(s,)
+        )
 
 
 # --- years the calendar does not cover ---------------------------------------------------------
@@ -265,34 +290,34 @@ def test_suspension_ending_before_it_starts_is_refused() -> None:
 def test_uncovered_year_uses_weekends_only_and_says_so() -> None:
     # Wed Apr 30 2031: May 1 (Thu) is Labour Day in reality, but 2031 has no holiday data,
     # so only weekends are off: 1 day → Thu May 1, 3 days → Mon May 5 (Sat/Sun 3–4 off).
-    result = compute_deadline(assigned_at=at(2031, 4, 30, 10), limit=days(1))
+    result = compute_deadline(calendar=SEEDED, assigned_at=at(2031, 4, 30, 10), limit=days(1))
     assert result.due_at == at(2031, 5, 1, 17, 30)
     assert due(at(2031, 4, 30, 10), days(3)) == at(2031, 5, 5, 17, 30)
     assert result.calendar_covered is False
     assert result.note == (
-        "2031年节假日未收录，仅按周末计算 / holiday calendar for 2031 not available: weekends only"
+        "2031年节假日未录入，仅按周末计算 / holiday calendar for 2031 not entered: weekends only"
     )
 
 
 def test_note_names_every_uncovered_year_of_the_computation() -> None:
     # Tue Dec 31 2030, 1 day → Wed Jan 1 2031 (weekends only in both years).
-    result = compute_deadline(assigned_at=at(2030, 12, 31, 10), limit=days(1))
+    result = compute_deadline(calendar=SEEDED, assigned_at=at(2030, 12, 31, 10), limit=days(1))
     assert result.due_at == at(2031, 1, 1, 17, 30)
     assert result.calendar_covered is False
     assert result.note is not None
-    assert "2030、2031年节假日未收录" in result.note
-    assert "holiday calendar for 2030, 2031 not available" in result.note
+    assert "2030、2031年节假日未录入" in result.note
+    assert "holiday calendar for 2030, 2031 not entered" in result.note
 
 
 def test_uncovered_year_skips_weekends_in_hours() -> None:
     # Fri Jan 3 2031 17:00, 1 h: 0.5 h Friday, weekend off, Mon Jan 6 09:00.
-    result = compute_deadline(assigned_at=at(2031, 1, 3, 17), limit=hours(1))
+    result = compute_deadline(calendar=SEEDED, assigned_at=at(2031, 1, 3, 17), limit=hours(1))
     assert result.due_at == at(2031, 1, 6, 9)
     assert result.calendar_covered is False
 
 
 def test_covered_year_has_no_note() -> None:
-    result = compute_deadline(assigned_at=at(2026, 9, 30, 10), limit=days(1))
+    result = compute_deadline(calendar=SEEDED, assigned_at=at(2026, 9, 30, 10), limit=days(1))
     assert result.calendar_covered is True
     assert result.note is None
 
@@ -308,12 +333,73 @@ def _calendar_covers(year: int) -> bool:
 @pytest.mark.skipif(_calendar_covers(2027), reason="the installed calendar now covers 2027")
 def test_deadline_running_into_an_uncovered_year_is_flagged() -> None:
     # Thu Dec 31 2026, 1 day → Fri Jan 1 2027 (no 2027 data: weekends only).
-    result = compute_deadline(assigned_at=at(2026, 12, 31, 10), limit=days(1))
+    result = compute_deadline(calendar=SEEDED, assigned_at=at(2026, 12, 31, 10), limit=days(1))
     assert result.due_at == at(2027, 1, 1, 17, 30)
     assert result.calendar_covered is False
     assert result.note is not None
     assert "2027" in result.note
     assert "2026" not in result.note
+
+
+# --- the calendar is data ----------------------------------------------------------------------
+
+NEW_YEAR_2027 = CalendarYear(
+    2027,
+    holidays=frozenset({date(2027, 1, 1), date(2027, 1, 2), date(2027, 1, 3)}),
+    workdays=frozenset(),
+)
+
+
+def test_new_year_2027_is_a_holiday_once_2027_is_entered() -> None:
+    # Thu 31 Dec 2026, 1 working day: 元旦 2027 (Fri 1 Jan) counts as a working day until 2027
+    # is entered; once it is, the deadline moves to Mon 4 Jan and says nothing is missing.
+    without = compute_deadline(
+        calendar=WorkCalendar(()), assigned_at=at(2026, 12, 31, 10), limit=days(1)
+    )
+    assert without.due_at == at(2027, 1, 1, 17, 30)
+    assert without.note is not None and "2027" in without.note and "2026" in without.note
+    calendar = WorkCalendar((*SEEDED.years, NEW_YEAR_2027))
+    with_2027 = compute_deadline(calendar=calendar, assigned_at=at(2026, 12, 31, 10), limit=days(1))
+    assert with_2027.due_at == at(2027, 1, 4, 17, 30)
+    assert with_2027.calendar_covered is True and with_2027.note is None
+
+
+def test_a_make_up_working_day_entered_counts_as_a_working_day() -> None:
+    year = CalendarYear(2031, holidays=frozenset(), workdays=frozenset({date(2031, 1, 4)}))
+    calendar = WorkCalendar((year,))
+    assert is_working_day(date(2031, 1, 4), calendar) == (True, True)  # a Saturday, worked
+    # Fri 3 Jan 2031 10:00, 1 working day → Sat 4 Jan (make-up day), not Mon 6 Jan
+    due = compute_deadline(calendar=calendar, assigned_at=at(2031, 1, 3, 10), limit=days(1))
+    assert due.due_at == at(2031, 1, 4, 17, 30)
+
+
+@pytest.mark.parametrize(
+    ("holidays", "workdays", "field"),
+    [
+        ([date(2026, 12, 31)], [], "holidays[0].date"),  # not in 2027
+        ([date(2027, 1, 1), date(2027, 1, 1)], [], "holidays[1].date"),  # twice
+        ([date(2027, 1, 1)], [date(2027, 1, 4)], "workdays[0].date"),  # a Monday
+        ([date(2027, 2, 6)], [date(2027, 2, 6)], "workdays[0].date"),  # both
+    ],
+)
+def test_a_calendar_year_with_a_bad_date_is_refused_naming_the_field(
+    holidays: list[date], workdays: list[date], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as err:
+        validate_calendar_year(2027, holidays, workdays)
+    assert err.value.field == field
+
+
+def test_administrators_are_warned_from_1_november_that_next_year_is_missing() -> None:
+    assert missing_years_at(SEEDED, at(2026, 10, 31, 23, 59)) == []
+    assert missing_calendar_warning(SEEDED, at(2026, 10, 31, 23, 59)) is None
+    assert missing_years_at(SEEDED, at(2026, 11, 1, 0, 0)) == [2027]
+    warning = missing_calendar_warning(SEEDED, at(2026, 11, 1, 0, 0))
+    assert warning is not None and "2027" in warning
+    entered = WorkCalendar((*SEEDED.years, NEW_YEAR_2027))
+    assert missing_calendar_warning(entered, at(2026, 12, 1)) is None
+    # a year under way that was never entered is missing too
+    assert missing_years_at(SEEDED, at(2027, 3, 1)) == [2027]
 
 
 # --- inputs refused ----------------------------------------------------------------------------
@@ -322,29 +408,30 @@ def test_deadline_running_into_an_uncovered_year_is_flagged() -> None:
 def test_naive_datetimes_are_refused() -> None:
     naive = datetime(2026, 3, 9, 10)
     with pytest.raises(ValueError):
-        compute_deadline(assigned_at=naive, limit=days(1))
+        compute_deadline(calendar=SEEDED, assigned_at=naive, limit=days(1))
     with pytest.raises(ValueError):
         compute_deadline(
+            calendar=SEEDED,
             assigned_at=at(2026, 3, 9, 10),
             limit=days(1),
             suspensions=(Suspension(naive, None, "x"),),
             now=at(2026, 3, 10),
         )
     with pytest.raises(ValueError):
-        compute_deadline(assigned_at=at(2026, 3, 9, 10), limit=days(1), now=naive)
+        compute_deadline(calendar=SEEDED, assigned_at=at(2026, 3, 9, 10), limit=days(1), now=naive)
     with pytest.raises(ValueError):
-        working_seconds_between(naive, at(2026, 3, 10))
-    deadline = compute_deadline(assigned_at=at(2026, 3, 9, 10), limit=days(1))
+        working_seconds_between(naive, at(2026, 3, 10), SEEDED)
+    deadline = compute_deadline(calendar=SEEDED, assigned_at=at(2026, 3, 9, 10), limit=days(1))
     with pytest.raises(ValueError):
         is_overdue(deadline=deadline, now=naive)
     with pytest.raises(ValueError):
-        remaining_working_seconds(deadline=deadline, now=naive)
+        remaining_working_seconds(calendar=SEEDED, deadline=deadline, now=naive)
 
 
 @pytest.mark.parametrize("amount", [0, -1])
 def test_limit_below_one_is_refused(amount: int) -> None:
     with pytest.raises(InvalidInput) as info:
-        compute_deadline(assigned_at=at(2026, 3, 9, 10), limit=days(amount))
+        compute_deadline(calendar=SEEDED, assigned_at=at(2026, 3, 9, 10), limit=days(amount))
     assert info.value.field == "limit"
 
 
@@ -352,28 +439,40 @@ def test_limit_below_one_is_refused(amount: int) -> None:
 
 
 def test_working_seconds_count_only_working_windows() -> None:
-    assert working_seconds_between(at(2026, 3, 9), at(2026, 3, 10)) == 7.5 * HOUR
-    assert working_seconds_between(at(2026, 3, 9, 11), at(2026, 3, 9, 14)) == 1.5 * HOUR
-    assert working_seconds_between(at(2026, 3, 6, 17), at(2026, 3, 9, 9)) == 1 * HOUR
-    assert working_seconds_between(at(2026, 3, 10), at(2026, 3, 9)) == 0.0
+    assert working_seconds_between(at(2026, 3, 9), at(2026, 3, 10), SEEDED) == 7.5 * HOUR
+    assert working_seconds_between(at(2026, 3, 9, 11), at(2026, 3, 9, 14), SEEDED) == 1.5 * HOUR
+    assert working_seconds_between(at(2026, 3, 6, 17), at(2026, 3, 9, 9), SEEDED) == 1 * HOUR
+    assert working_seconds_between(at(2026, 3, 10), at(2026, 3, 9), SEEDED) == 0.0
     # Sep 30 → Oct 8 00:00: only Sep 30 is a working day in between.
-    assert working_seconds_between(at(2026, 9, 30), at(2026, 10, 8)) == 7.5 * HOUR
+    assert working_seconds_between(at(2026, 9, 30), at(2026, 10, 8), SEEDED) == 7.5 * HOUR
 
 
 def test_overdue_only_after_the_due_time() -> None:
-    deadline = compute_deadline(assigned_at=at(2026, 3, 9, 10), limit=days(1))
+    deadline = compute_deadline(calendar=SEEDED, assigned_at=at(2026, 3, 9, 10), limit=days(1))
     assert not is_overdue(deadline=deadline, now=at(2026, 3, 10, 17, 30))
     assert is_overdue(deadline=deadline, now=at(2026, 3, 10, 17, 31))
 
 
 def test_remaining_working_seconds_is_negative_when_overdue() -> None:
     deadline = Deadline(due_at=at(2026, 3, 10, 17, 30), calendar_covered=True, note=None)
-    assert remaining_working_seconds(deadline=deadline, now=at(2026, 3, 10, 16, 30)) == HOUR
-    assert remaining_working_seconds(deadline=deadline, now=at(2026, 3, 10, 20)) == 0.0
-    assert remaining_working_seconds(deadline=deadline, now=at(2026, 3, 11, 9, 30)) == -HOUR
+    assert (
+        remaining_working_seconds(calendar=SEEDED, deadline=deadline, now=at(2026, 3, 10, 16, 30))
+        == HOUR
+    )
+    assert (
+        remaining_working_seconds(calendar=SEEDED, deadline=deadline, now=at(2026, 3, 10, 20))
+        == 0.0
+    )
+    assert (
+        remaining_working_seconds(calendar=SEEDED, deadline=deadline, now=at(2026, 3, 11, 9, 30))
+        == -HOUR
+    )
     # Over a holiday: due Wed Sep 30 17:30, now Thu Oct 8 10:00 → 1.5 working hours late.
     holiday = Deadline(due_at=at(2026, 9, 30, 17, 30), calendar_covered=True, note=None)
-    assert remaining_working_seconds(deadline=holiday, now=at(2026, 10, 8, 10)) == -1.5 * HOUR
+    assert (
+        remaining_working_seconds(calendar=SEEDED, deadline=holiday, now=at(2026, 10, 8, 10))
+        == -1.5 * HOUR
+    )
 
 
 # --- properties --------------------------------------------------------------------------------
@@ -388,7 +487,7 @@ units = st.sampled_from(list(TimeUnit))
 
 def is_working_instant(moment: datetime) -> bool:
     local = moment.astimezone(CHINA_TZ)
-    if not is_working_day(local.date())[0]:
+    if not is_working_day(local.date(), SEEDED)[0]:
         return False
     t = local.timetz().replace(tzinfo=None)
     return (
@@ -402,8 +501,10 @@ def is_working_instant(moment: datetime) -> bool:
 def test_due_is_a_working_instant_after_assignment_and_grows_with_the_limit(
     assigned: datetime, unit: TimeUnit, n: int, extra: int
 ) -> None:
-    first = compute_deadline(assigned_at=assigned, limit=TimeLimit(n, unit)).due_at
-    later = compute_deadline(assigned_at=assigned, limit=TimeLimit(n + extra, unit)).due_at
+    first = compute_deadline(calendar=SEEDED, assigned_at=assigned, limit=TimeLimit(n, unit)).due_at
+    later = compute_deadline(
+        calendar=SEEDED, assigned_at=assigned, limit=TimeLimit(n + extra, unit)
+    ).due_at
     assert first > assigned
     assert is_working_instant(first)
     assert is_working_instant(later)
@@ -416,8 +517,8 @@ def test_due_is_a_working_instant_after_assignment_and_grows_with_the_limit(
 def test_hours_deadline_contains_exactly_the_limit_of_working_time(
     assigned: datetime, n: int
 ) -> None:
-    result = compute_deadline(assigned_at=assigned, limit=hours(n))
-    assert working_seconds_between(assigned, result.due_at) == n * HOUR
+    result = compute_deadline(calendar=SEEDED, assigned_at=assigned, limit=hours(n))
+    assert working_seconds_between(assigned, result.due_at, SEEDED) == n * HOUR
 
 
 @settings(max_examples=200, deadline=None)
@@ -433,8 +534,8 @@ def test_suspension_delays_due_by_exactly_the_suspended_working_time(
 ) -> None:
     start = assigned + timedelta(minutes=offset)
     end = start + timedelta(minutes=length)
-    plain = compute_deadline(assigned_at=assigned, limit=TimeLimit(n, unit)).due_at
+    plain = compute_deadline(calendar=SEEDED, assigned_at=assigned, limit=TimeLimit(n, unit)).due_at
     moved = due(assigned, TimeLimit(n, unit), Suspension(start, end, "中止"))
     assert moved >= plain
-    suspended = working_seconds_between(max(start, assigned), min(end, moved))
-    assert working_seconds_between(plain, moved) == pytest.approx(suspended, abs=1e-6)
+    suspended = working_seconds_between(max(start, assigned), min(end, moved), SEEDED)
+    assert working_seconds_between(plain, moved, SEEDED) == pytest.approx(suspended, abs=1e-6)

@@ -1,0 +1,63 @@
+"""The server's use cases form a layered graph: no module of ``server/services`` imports (even
+late, inside a function) a module that imports it back. Shared case access and event recording
+live in a leaf module; the workflow's reactions to case transitions are hooks the app registers."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SERVICES = Path(__file__).resolve().parents[2] / "server" / "services"
+
+
+def service_imports() -> dict[str, set[str]]:
+    """Each service module and the service modules it imports, at the top or in a function."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(SERVICES.glob("*.py")):
+        name = path.stem
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "server.services":
+                    found.update(alias.name for alias in node.names)
+                elif node.module.startswith("server.services."):
+                    found.add(node.module.split(".")[2])
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("server.services."):
+                        found.add(alias.name.split(".")[2])
+        graph[name] = found - {name}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)) is not None:
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (cycle := visit(start)) is not None:
+            return cycle
+    return None
+
+
+def test_the_cycle_finder_sees_a_late_import_cycle() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_service_module_imports_one_that_imports_it_back() -> None:
+    graph = service_imports()
+    assert "cases" in graph and graph, "the services folder was not found"
+    assert find_cycle(graph) is None, f"import cycle: {' → '.join(find_cycle(graph) or [])}"
