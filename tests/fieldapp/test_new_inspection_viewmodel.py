@@ -168,11 +168,11 @@ def test_the_proposal_counts_new_year_2027_as_a_holiday_once_the_phone_has_2027(
     }
     entered = proposal_on_new_years_eve(with_2027)
     assert entered.deadline_note is None
-    assert without.proposal is not None and entered.proposal is not None
+    assert without.routing.proposal is not None and entered.routing.proposal is not None
     # 24 working hours from Thu 31 Dec 15:00: 2.5 h that day, then 7.5 h a day. With 元旦 a
     # working day: Fri 1, Mon 4, Tue 5 Jan 16:30. With 2027 entered: Mon 4, Tue 5, Wed 6 16:30.
-    assert without.proposal.deadline.due_at == datetime(2027, 1, 5, 16, 30, tzinfo=CHINA_TZ)
-    assert entered.proposal.deadline.due_at == datetime(2027, 1, 6, 16, 30, tzinfo=CHINA_TZ)
+    assert without.routing.proposal.deadline.due_at == datetime(2027, 1, 5, 16, 30, tzinfo=CHINA_TZ)
+    assert entered.routing.proposal.deadline.due_at == datetime(2027, 1, 6, 16, 30, tzinfo=CHINA_TZ)
 
 
 def test_a_matter_the_list_does_not_name_is_proposed_to_the_town_office_offline() -> None:
