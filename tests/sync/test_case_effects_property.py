@@ -157,6 +157,7 @@ def _assignment(world: World, snapshot: dict[str, Any], now: datetime) -> Assign
         category=str(snapshot["category"]),
         recorded_at=datetime.fromisoformat(str(snapshot["created_at"])),
         assigned_at=now,
+        calendar=world.ref.calendar,
         point=Point(float(snapshot["lat"]), float(snapshot["lon"])),
         town_code=snapshot.get("town_code"),
         site_code=snapshot.get("site_code"),
