@@ -13,7 +13,7 @@ def _escalate(url: str, now_text: str | None, every: float) -> None:
     import time
     from datetime import UTC, datetime
 
-    from server.services.escalation import run_escalation
+    from server.services.escalation_job import run_escalation
 
     engine = make_engine(url)
     while True:

@@ -26,6 +26,7 @@ from server.api.errors import install_error_handlers
 from server.config import Settings, settings_from_env
 from server.data.wal import WalCheckpointer
 from server.db import make_engine
+from server.services import workflow_hooks
 from server.services.boundary_cache import ReferenceCache
 
 API_DESCRIPTION = """
@@ -49,6 +50,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or settings_from_env()
     engine = engine or make_engine(settings.database_url)
+    workflow_hooks.register()  # the workflow's reactions to case changes (case_hooks)
     checkpointer = WalCheckpointer(engine)
 
     @asynccontextmanager

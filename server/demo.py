@@ -16,6 +16,7 @@ from server import demo_data
 from server.data import boundary as boundary_data
 from server.models import Department, SiteRow, TownRow, User
 from server.services import cases as case_service
+from server.services import workflow_hooks
 from server.services.auth import actor_of, hash_password
 from server.services.boundary_cache import ReferenceCache
 from sync.boundary_types import Point
@@ -25,6 +26,7 @@ from sync.lifecycle import Action
 
 def load_demo(engine: Engine, *, now: datetime, with_cases: bool = True) -> bool:
     """Load the demo data; return False if the database was not empty."""
+    workflow_hooks.register()  # the demo cases go through the whole workflow
     with Session(engine, expire_on_commit=False) as session:
         if session.exec(select(Department)).first() is not None:
             return False

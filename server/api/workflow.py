@@ -32,7 +32,14 @@ from server.api.schemas import (
 )
 from server.data import workflow as wf_data
 from server.models import AssistTask, Dispute, JointSession, Minute, Notification
-from server.services import assisting, disputes, escalation, joint_sessions, minutes
+from server.services import (
+    assisting,
+    disputes,
+    escalation,
+    escalation_job,
+    joint_sessions,
+    minutes,
+)
 from server.services import cases as case_service
 from server.services.work_calendar import current_calendar
 from server.services.workflow_events import role_recipient
@@ -598,7 +605,7 @@ def overdue_board(
 def run_escalation_now(session: SessionDep, _actor: Oversight, now: NowDep) -> EscalationRunOut:
     engine = session.get_bind()
     session.commit()  # end this request's transaction: the job runs its own, one per case
-    result = escalation.run_escalation(engine, now)  # type: ignore[arg-type]
+    result = escalation_job.run_escalation(engine, now)  # type: ignore[arg-type]
     return EscalationRunOut(
         escalated=[list(x) for x in result.escalated], disputes_moved=result.disputes_moved
     )

@@ -15,6 +15,7 @@ from server.data import cases as cases_data
 from server.data import sync as sync_data
 from server.data import unlisted as unlisted_data
 from server.models import Case, CaseEvent, CaseSuspension, UnlistedMatter
+from server.services import case_hooks
 from server.services.boundary_cache import ReferenceSnapshot
 from sync import overdue
 from sync.assignment import UNLISTED_CATEGORY, choose_assignment, propose_assignment
@@ -394,9 +395,7 @@ def create_case(
     stamp_change(session, case)
     cases_data.add_case(session, case)
     cases_data.add_event(session, CaseEvent(**valid.event))
-    from server.services import workflow_hooks  # late: the workflow builds on this module
-
-    workflow_hooks.after_create(session, case, actor=actor, now=now)
+    case_hooks.current().after_create(session, case, actor=actor, now=now)
     return case
 
 
@@ -537,9 +536,8 @@ def apply_action(
         placement=placement,
         suspensions=suspensions,
     )
-    from server.services import workflow_hooks  # late: the workflow builds on this module
-
-    workflow_hooks.before_transition(session, case, action, actor, inp, now)
+    hooks = case_hooks.current()
+    hooks.before_transition(session, case, action, actor, inp, now)
     data: dict[str, Any] = {
         "from": case.status,
         "reason": inp.reason.strip() or None,
@@ -575,9 +573,7 @@ def apply_action(
         where=inp.where,
         data=data,
     )
-    workflow_hooks.after_transition(
-        session, case, action=action, actor=actor, inp=inp, event=event, now=now
-    )
+    hooks.after_transition(session, case, action=action, actor=actor, inp=inp, event=event, now=now)
     return case
 
 

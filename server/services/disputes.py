@@ -21,6 +21,7 @@ from server.services import cases as case_service
 from server.services.assisting import sync_assist_tasks
 from server.services.boundary import publish_version
 from server.services.boundary_cache import ReferenceSnapshot
+from server.services.escalation import escalate_once
 from server.services.minutes import Attendee, Decision, MinuteContent, create_minute
 from server.services.work_calendar import current_calendar
 from server.services.workflow_events import (
@@ -342,8 +343,6 @@ def escalate_overdue_stage(session: Session, dispute_id: str, now: datetime) -> 
     try:
         following = next_stage(stage, needs_county_leader=dispute.needs_county_leader)
     except RuleViolation:
-        from server.services.escalation import escalate_once
-
         return escalate_once(
             session,
             case,

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from server.data import workflow as wf_data
 from server.evaluation.rules import load_rules
 from server.models import Case, CaseEvent
-from server.services import assisting, disputes
+from server.services import assisting, case_hooks, disputes
 from server.services import cases as case_service
 from server.services.cases import ActionInput
 from server.services.work_calendar import current_calendar
@@ -185,3 +185,17 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
             "the closed case is reopened as rework",
         },
     )
+
+
+class WorkflowHooks:
+    """This module's functions as the case use cases' hooks (``server/services/case_hooks.py``)."""
+
+    after_create = staticmethod(after_create)
+    before_transition = staticmethod(before_transition)
+    after_transition = staticmethod(after_transition)
+
+
+def register() -> None:
+    """Connect the workflow to the case use cases (the app, the command line and the demo loader
+    call it at start-up)."""
+    case_hooks.register(WorkflowHooks())

@@ -10,13 +10,31 @@ from pathlib import Path
 SERVICES = Path(__file__).resolve().parents[2] / "server" / "services"
 
 
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node that runs: an ``if TYPE_CHECKING:`` block (type hints only) is left out."""
+    out: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and ast.unparse(node.test) in (
+            "TYPE_CHECKING",
+            "typing.TYPE_CHECKING",
+        ):
+            stack.extend(node.orelse)
+            continue
+        out.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return out
+
+
 def service_imports() -> dict[str, set[str]]:
-    """Each service module and the service modules it imports, at the top or in a function."""
+    """Each service module and the service modules it imports when it runs, at the top or in a
+    function (imports for type hints alone are not dependencies at run time)."""
     graph: dict[str, set[str]] = {}
     for path in sorted(SERVICES.glob("*.py")):
         name = path.stem
         found: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module:
                 if node.module == "server.services":
                     found.update(alias.name for alias in node.names)
@@ -55,6 +73,16 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_the_cycle_finder_sees_a_late_import_cycle() -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_an_import_inside_a_function_counts_and_a_type_checking_one_does_not() -> None:
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from server.services.a import A\n"
+        "def f():\n    from server.services import b\n"
+    )
+    modules = {n.module or "" for n in _runtime_nodes(tree) if isinstance(n, ast.ImportFrom)}
+    assert modules == {"typing", "server.services"}
 
 
 def test_no_service_module_imports_one_that_imports_it_back() -> None:

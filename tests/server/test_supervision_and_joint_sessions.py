@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from server.db import make_engine
 from server.demo_data import SITES
 from server.models import CaseEscalation, CaseEvent
-from server.services.escalation import RunResult, run_escalation
+from server.services.escalation_job import RunResult, run_escalation
 from sync.clock import to_local
 from tests.conftest import Server
 from tests.server.test_worked_examples import act, record
