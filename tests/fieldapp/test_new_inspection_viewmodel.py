@@ -193,9 +193,10 @@ def test_an_unlisted_matter_with_no_place_needs_a_lead_chosen_with_a_reason() ->
     model.category = "unlisted"
     assert model.propose(NOW) is not None and model.unlisted
     assert model.assignment() is None
-    assert model.errors["override_lead"] == "assign.error.lead_required" and model.override
-    model.override_lead = "sw"
-    assert model.assignment() is None and "override_reason" in model.errors
-    model.override_reason = "热线反映，位置待核实"
+    routing = model.routing  # the assignment choice shared with the case screen
+    assert routing.errors["override_lead"] == "assign.error.lead_required" and routing.override
+    routing.choose_lead("sw")
+    assert model.assignment() is None and "override_reason" in routing.errors
+    routing.override_reason = "热线反映，位置待核实"
     chosen = model.assignment()
     assert chosen is not None and chosen.lead_department == "sw" and chosen.overridden

@@ -128,6 +128,9 @@ def test_an_offline_suspend_suspends_the_case_and_resume_restarts_its_clock(
     assert datetime.fromisoformat(resumed["due_at"]) > datetime.fromisoformat(due)
 
 
+OTHER_CASE = "7b3e9c1a-0d42-4f6e-9a85-2c1f7e4d6b90"  # the case this one duplicates
+
+
 def test_a_local_merge_names_its_target_and_queues_it(tmp_path: Path) -> None:
     store = DeviceStore(tmp_path / "d.db")
     case_id = recorded(store)
@@ -135,9 +138,9 @@ def test_a_local_merge_names_its_target_and_queues_it(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as refused:
         writer.transition(case_id, Action.MERGE, now=NOW)
     assert refused.value.field == "duplicate_of"
-    snap = writer.transition(case_id, Action.MERGE, now=NOW, duplicate_of="case-2")
-    assert snap["status"] == "merged" and snap["duplicate_of"] == "case-2"
-    assert store.pending(100)[-1].payload["duplicate_of"] == "case-2"
+    snap = writer.transition(case_id, Action.MERGE, now=NOW, duplicate_of=OTHER_CASE)
+    assert snap["status"] == "merged" and snap["duplicate_of"] == OTHER_CASE
+    assert store.pending(100)[-1].payload["duplicate_of"] == OTHER_CASE
 
 
 def test_return_close_and_send_back_count_on_the_phone_as_on_the_server(tmp_path: Path) -> None:
