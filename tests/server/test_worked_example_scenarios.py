@@ -1,0 +1,337 @@
+"""The source's three worked examples as month-long stories through the HTTP API (SQLite and
+PostgreSQL), each ending with the evaluation run of November 2026 whose figures are computed by
+hand here from server/evaluation/rules.toml.
+
+The rules used in the hand computations (rules.toml, version 2026-1):
+
+- on_time_rate: 30 × late ÷ due, where *due* = cases whose deadline falls in the month; each late
+  case costs 30 ÷ due.
+- closure_rate: 20 × not closed ÷ cases whose (last) assignment fell in the month.
+- rework_rate: 10 × reworked ÷ reported back in the month (while the department led them).
+- returns: 1 point per 退回, at most 10.
+- assisting_rating: each rating r of the lead below 3 costs (3 − r) × 1; above 3 earns
+  (r − 3) × 0.5 (at most 5).
+
+Deadlines (sync/workcalendar.py): working time is 08:30–12:00 and 13:30–17:30; N working days
+end at 17:30 on the N-th working day after the assignment day; an assisting department's time
+node is N − 1 working days (or ⌈2N/3⌉ working hours). November 2026 has no public holiday;
+2026-11-02 is a Monday.
+
+Parallel changes of issue 11 that would alter a figure are marked ``# after <change>: …`` or
+kept in a separate test named for them (see the report of the scenarios work package).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from server.db import make_engine
+from server.demo_data import SITES
+from server.models import CaseEvent
+from sync.clock import CHINA_TZ
+from tests.conftest import Server
+from tests.server.test_worked_examples import act, record
+
+SITE = {s.code: s for s in SITES}
+PHOTO = "e" * 64
+
+
+def nov(day: int, hour: int = 9, minute: int = 0) -> datetime:
+    """A moment of November 2026 (December for day > 30), China time."""
+    if day > 30:
+        return datetime(2026, 12, day - 30, hour, minute, tzinfo=CHINA_TZ)
+    return datetime(2026, 11, day, hour, minute, tzinfo=CHINA_TZ)
+
+
+def when(server: Server, moment: datetime) -> None:
+    """Move the clock (forward only) and sign in again: the story spans a month."""
+    assert moment >= server.clock.now, (moment, server.clock.now)
+    server.clock.now = moment
+    server._tokens.clear()
+
+
+def due(case: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(case["due_at"]).astimezone(CHINA_TZ)
+
+
+def at_site(server: Server, user: str, code: str, text: str, **extra: object) -> dict[str, Any]:
+    site = SITE[code]
+    case = record(server, user, site.category, site.location.lat, site.location.lon, text, **extra)
+    assert case["site_code"] == code
+    return case
+
+
+def where(case: dict[str, Any]) -> dict[str, float]:
+    return {"lat": case["lat"], "lon": case["lon"]}
+
+
+def handle(server: Server, user: str, case: dict[str, Any], note: str) -> None:
+    """Accepted, handled and reported back with an after photo, by the lead."""
+    act(server, user, case["id"], "start-handling")
+    act(server, user, case["id"], "report-back", note=note, photos=[PHOTO], where=where(case))
+
+
+def verify(server: Server, case: dict[str, Any], note: str = "现场核查已整改") -> dict[str, Any]:
+    """The supervisor verifies on the spot (the after photo is near the point) and closes."""
+    return act(server, "supervisor", case["id"], "close", note=note, where=where(case))
+
+
+def send_back(server: Server, case: dict[str, Any], reason: str) -> None:
+    act(server, "supervisor", case["id"], "send-back", reason=reason, where=where(case))
+
+
+def report_task(server: Server, user: str, case: dict[str, Any], dept: str, note: str) -> None:
+    r = server.post(
+        f"/workflow/cases/{case['id']}/assist-tasks/{dept}/report",
+        user,
+        {"note": note, "where": where(case)},
+    )
+    assert r.status_code == 200, r.text
+
+
+def rate(
+    server: Server, user: str, case: dict[str, Any], dept: str, rating: int, comment: str = ""
+) -> None:
+    r = server.post(
+        f"/workflow/cases/{case['id']}/assist-tasks/{dept}/rate",
+        user,
+        {"rating": rating, "comment": comment},
+    )
+    assert r.status_code == 200, r.text
+
+
+def task_due(server: Server, case: dict[str, Any], dept: str) -> datetime:
+    tasks = server.get(f"/workflow/cases/{case['id']}", "supervisor").json()["assist_tasks"]
+    task = next(t for t in tasks if t["department"] == dept)
+    return datetime.fromisoformat(task["due_at"]).astimezone(CHINA_TZ)
+
+
+# --- the evaluation run and its drill-down ---------------------------------------------------
+
+Expected = dict[str, list[tuple[str, float, str | None]]]  # indicator → (case, points, event)
+
+
+def november_run(server: Server) -> int:
+    """The supervisor scores November on 2 December."""
+    when(server, nov(32))
+    r = server.post("/evaluation/runs", "supervisor", {"kind": "month", "year": 2026, "number": 11})
+    assert r.status_code == 201, r.text
+    run_id: int = r.json()["id"]
+    return run_id
+
+
+def drill_down(server: Server, run_id: int, code: str) -> dict[str, Any]:
+    r = server.get(f"/evaluation/runs/{run_id}/departments/{code}", "supervisor")
+    assert r.status_code == 200, r.text
+    detail: dict[str, Any] = r.json()
+    return detail
+
+
+def points_by_indicator(detail: dict[str, Any]) -> dict[str, float]:
+    """Each indicator that took (or gave) points; indicators at 0 are left out, so a new
+    indicator with nothing to score does not change the expectation."""
+    return {i["name"]: i["points"] for i in detail["indicators"] if i["points"] != 0}
+
+
+def event_kinds(server: Server, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """case_event id → (case id, kind), read from the database the run scored."""
+    engine = make_engine(server.url)
+    try:
+        with Session(engine) as session:
+            out: dict[int, tuple[str, str]] = {}
+            for event_id in ids:
+                event = session.get(CaseEvent, event_id)
+                assert event is not None, event_id
+                out[event_id] = (event.case_id, event.kind)
+            return out
+    finally:
+        engine.dispose()
+
+
+def assert_department(
+    server: Server, run_id: int, code: str, *, score: float, expected: Expected
+) -> None:
+    """The department's score, its points per indicator, and every point lost or won linked to
+    the case (and, for counted events and ratings, the very event) that caused it."""
+    detail = drill_down(server, run_id, code)
+    assert detail["score"] == round(score, 4), (code, detail["score"])
+    assert points_by_indicator(detail) == {
+        name: round(sum(p for _, p, _ in links), 4) for name, links in expected.items()
+    }, code
+    got: Expected = {}
+    event_ids: list[int] = []
+    numbers: dict[str, str] = {}
+    for indicator in detail["indicators"]:
+        for link in indicator["links"]:
+            if link["points"] == 0:
+                continue
+            got.setdefault(indicator["name"], []).append(
+                (link["case_id"], link["points"], link["event_id"])
+            )
+            if link["event_id"] is not None:
+                event_ids.append(link["event_id"])
+            numbers[link["case_id"]] = link["case_number"]
+    kinds = event_kinds(server, event_ids)
+    linked: Expected = {
+        name: sorted(
+            (case_id, points, None if eid is None else kinds[eid][1])
+            for case_id, points, eid in links
+        )
+        for name, links in got.items()
+    }
+    want = {
+        name: sorted((case_id, round(p, 4), kind) for case_id, p, kind in links)
+        for name, links in expected.items()
+    }
+    assert linked == want, code
+    for name, links in got.items():  # a counted event belongs to the case it is linked to
+        for case_id, _, eid in links:
+            assert eid is None or kinds[eid][0] == case_id, (name, case_id, eid)
+    for case_id, number in numbers.items():  # each link names the case's number too
+        assert server.get(f"/cases/{case_id}", "supervisor").json()["number"] == number
+    total = sum(p for links in got.values() for _, p, _ in links)
+    assert round(total, 4) == round(detail["score"] - 100, 4), code
+
+
+# --- 1. parking lots: 综合行政执法局 leads ---------------------------------------------------
+
+
+def test_parking_lots_month_scores_law_enforcement_and_the_department_that_returned(
+    server: Server,
+) -> None:
+    """综合行政执法局 (zhzf) surveys the public lots of the urban area in November: four lots
+    with no or unclear manager are recorded by the grid inspector and assigned per the list
+    (10 working days); a fifth comes in on 12345, is wrongly routed to 住建局 (zj), which returns
+    it, and is routed again to zhzf. One lot is fixed after a rework, one late, one not at all
+    (the developer has not been found); 市场监管局 (scjg) never reported on the fees it was asked
+    to check and is rated 1; the street office did its patrol well and is rated 5."""
+    # Mon 2 Nov: the inspector records four lots and assigns them on the spot
+    lots = {}
+    for code, text in (
+        ("P01", "宝相寺景区停车场无人管理，车辆乱停"),
+        ("P02", "县人民医院停车场管理主体不明，收费混乱"),
+        ("P03", "县政务服务中心停车场管理责任不清"),
+        ("P04", "汽车站停车场无人管理，开发企业未移交"),
+    ):
+        case = at_site(server, "inspector", code, text)
+        lots[code] = act(server, "inspector", case["id"], "assign", where=where(case))
+    a, b, c, d = (lots[k] for k in ("P01", "P02", "P03", "P04"))
+    for case in (a, b, c, d):
+        assert case["lead_department"] == "zhzf" and case["list_version"] == 1
+        # 10 working days from Mon 2 Nov → the 10th working day after: Mon 16 Nov, 17:30
+        assert due(case) == nov(16, 17, 30)
+    assert {x["department_code"] for x in a["assisting"]} >= {"scjg", "town:wenshang"}
+    when(server, nov(2, 10))
+    for case in (a, b, c, d):
+        act(server, "zhzf_handler", case["id"], "accept")
+
+    # Tue 3 Nov: a 12345 call about 文化广场停车场; the hotline centre routes it to 住建局
+    # (thinking it is a compound's car park), overriding the list with a reason
+    when(server, nov(3, 10))
+    e = at_site(server, "rx_handler", "P05", "文化广场停车场乱收费，无人管理", source="hotline")
+    routed = act(
+        server,
+        "rx_handler",
+        e["id"],
+        "assign",
+        lead_department="zj",
+        assisting=[],
+        override_reason="来电称系小区配建停车场，属住建局物业监管",
+    )
+    assert routed["lead_department"] == "zj"
+    when(server, nov(3, 14))
+    returned = act(
+        server,
+        "zj_handler",
+        e["id"],
+        "return",
+        reason="文化广场停车场为城区公共停车场，按认定意见由综合行政执法局主办",
+    )
+    assert returned["status"] == "discovered" and returned["owner_department"] == "rx"
+    when(server, nov(3, 15))
+    e = act(server, "rx_handler", e["id"], "assign")  # again, as the list proposes
+    assert e["lead_department"] == "zhzf"
+    # 10 working days from Tue 3 Nov → Tue 17 Nov, 17:30
+    assert due(e) == nov(17, 17, 30)
+    when(server, nov(3, 16))
+    act(server, "zhzf_handler", e["id"], "accept")
+
+    # Wed 4 Nov: the street office patrols P01 and reports; Thu 5 Nov zhzf rates it 5
+    when(server, nov(4, 11))
+    report_task(
+        server, "wenshang_handler", a, "town:wenshang", "已巡查，车辆已疏导，设置临时指示牌"
+    )
+    when(server, nov(5, 9))
+    rate(server, "zhzf_handler", a, "town:wenshang", 5, "巡查及时，疏导有序")
+    # P02: reported back Fri 6 Nov, sent back Mon 9 Nov (no fee notice), fixed Wed 11 Nov
+    when(server, nov(6, 10))
+    handle(server, "zhzf_handler", b, "约谈医院后勤，明确停车场管理主体")
+    when(server, nov(9, 10))
+    send_back(server, b, "收费公示牌仍未设置")
+    when(server, nov(11, 10))
+    act(server, "zhzf_handler", b["id"], "report-back", photos=[PHOTO], where=where(b))
+    when(server, nov(12, 10))
+    verify(server, b)
+    # scjg's time node on P01: 9 working days from Mon 2 Nov → Fri 13 Nov, 17:30; it never
+    # reported on the fees, and the lead rates it 1 once the node has passed
+    assert task_due(server, a, "scjg") == nov(13, 17, 30)
+    when(server, nov(16, 9))
+    rate(server, "zhzf_handler", a, "scjg", 1, "时间节点已过，未反馈收费检查情况")
+    handle(server, "zhzf_handler", a, "约谈开发企业，明确管理主体，停车秩序恢复")
+    handle(server, "zhzf_handler", e, "责令停止违规收费，移交物业管理")
+    when(server, nov(16, 15))
+    verify(server, a)
+    verify(server, e)
+    # P03: fixed after its deadline (Mon 16 Nov 17:30)
+    when(server, nov(17, 10))
+    handle(server, "zhzf_handler", c, "协调政务服务中心明确管理单位")
+    when(server, nov(18, 10))
+    verify(server, c)
+    # P04: still being handled on 30 Nov: the developer has not been found
+    act(server, "zhzf_handler", d["id"], "start-handling")
+
+    run_id = november_run(server)
+    # zhzf: due in November A, B, C, D (16 Nov) and E (17 Nov) = 5; late C (closed 18 Nov) and
+    # D (open) → on_time_rate: 30 × 2 late ÷ 5 due = 12, i.e. 30 ÷ 5 = 6 per late case;
+    # closure_rate: assigned in November 5 (E counts once, at its last assignment), D not
+    # closed → 20 × 1 ÷ 5 = 4; rework_rate: reported back while zhzf led A, B, C, E = 4 (D never
+    # was), sent back B → 10 × 1 ÷ 4 = 2.5; total 100 − 12 − 4 − 2.5 = 81.5
+    assert_department(
+        server,
+        run_id,
+        "zhzf",
+        score=81.5,
+        expected={
+            "on_time_rate": [(c["id"], -6.0, None), (d["id"], -6.0, None)],
+            "closure_rate": [(d["id"], -4.0, None)],
+            "rework_rate": [(b["id"], -2.5, None)],
+        },
+    )
+    # zj: returns: 1 × 1 point = 1 (its short spell as lead of E is not scored otherwise:
+    # E is zhzf's at its deadline); total 100 − 1 = 99
+    assert_department(
+        server, run_id, "zj", score=99.0, expected={"returns": [(e["id"], -1.0, "CaseReturned")]}
+    )
+    # scjg: assisting_rating: rated 1 → (3 − 1) × 1 = 2; total 100 − 2 = 98
+    assert_department(
+        server,
+        run_id,
+        "scjg",
+        score=98.0,
+        expected={"assisting_rating": [(a["id"], -2.0, "AssistingRated")]},
+    )
+    # town:wenshang: assisting_rating: rated 5 → (5 − 3) × 0.5 = +1; total 100 + 1 = 101
+    assert_department(
+        server,
+        run_id,
+        "town:wenshang",
+        score=101.0,
+        expected={"assisting_rating": [(a["id"], 1.0, "AssistingRated")]},
+    )
+    # the hotline centre routed E wrongly but the list scores only the returning department
+    assert_department(server, run_id, "rx", score=100.0, expected={})
+    zhzf = drill_down(server, run_id, "zhzf")
+    assert zhzf["ranked"] is True  # 5 cases: min_cases reached
