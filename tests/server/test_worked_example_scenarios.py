@@ -335,3 +335,159 @@ def test_parking_lots_month_scores_law_enforcement_and_the_department_that_retur
     assert_department(server, run_id, "rx", score=100.0, expected={})
     zhzf = drill_down(server, run_id, "zhzf")
     assert zhzf["ranked"] is True  # 5 cases: min_cases reached
+
+
+# --- 2. unpaid migrant wages: 人社局 leads, industries supervise, the town mediates ----------
+
+BUILDING_SITE = (35.735, 116.475)  # a housing project in 汶上街道
+ROAD_PROJECT = (35.720, 116.510)  # a road project in 中都街道
+WATER_PROJECT = (35.740, 116.420)  # a canal project in 苑庄镇
+VILLAGE_WORKSHOP = (35.650, 116.460)  # a contractor in 康驿镇
+
+
+def wages_call(server: Server, place: tuple[float, float], text: str) -> dict[str, Any]:
+    case = record(server, "rx_handler", "unpaid_wages", *place, text, source="hotline")
+    assert case["first_contact_department"] == "rx"
+    return case
+
+
+def test_unpaid_wages_month_scores_hr_as_lead_and_each_assisting_party(server: Server) -> None:
+    """12345 calls about unpaid migrant wages in November. 人社局 (rs) leads every one (routing
+    and supervising, 5 working days); 住建局/交通局/水务局 supervise their industries and the
+    town/street office of the place mediates. One call is first routed to 水务局 (sw) because
+    the project is a canal; sw returns it. 交通局 (jt) misses its time node and is rated 2; the
+    street office mediates and is rated 4. One case is reworked (two workers still unpaid), one
+    is late, and one, assigned at the end of the month, is due only in December."""
+    when(server, nov(2, 9, 30))
+    w1 = act(
+        server,
+        "rx_handler",
+        wages_call(server, BUILDING_SITE, "小区工地拖欠12名农民工工资")["id"],
+        "assign",
+    )
+    assert w1["lead_department"] == "rs"
+    assisting = {x["department_code"] for x in w1["assisting"]}
+    assert assisting == {"zj", "jt", "sw", "town:wenshang"}  # the town office of the place
+    # 5 working days from Mon 2 Nov → Mon 9 Nov, 17:30
+    assert due(w1) == nov(9, 17, 30)
+    act(server, "rs_handler", w1["id"], "accept")
+
+    when(server, nov(2, 14))
+    w2 = act(
+        server,
+        "rx_handler",
+        wages_call(server, ROAD_PROJECT, "道路工程拖欠农民工工资")["id"],
+        "assign",
+    )
+    assert w2["lead_department"] == "rs" and due(w2) == nov(9, 17, 30)
+    assert "town:zhongdu" in {x["department_code"] for x in w2["assisting"]}
+    act(server, "rs_handler", w2["id"], "accept")
+
+    # a canal project: the hotline centre routes it to 水务局, overriding the list
+    when(server, nov(2, 15))
+    w3 = wages_call(server, WATER_PROJECT, "水渠工程包工头拖欠工资")
+    act(
+        server,
+        "rx_handler",
+        w3["id"],
+        "assign",
+        lead_department="sw",
+        assisting=[],
+        override_reason="来电称系水利工程，由水务局处理",
+    )
+    when(server, nov(3, 9))
+    act(
+        server,
+        "sw_handler",
+        w3["id"],
+        "return",
+        reason="欠薪由人社局牵头推送督办，水务局仅负责水利工程行业监管（认定意见第二批）",
+    )
+    when(server, nov(3, 9, 30))
+    w3 = act(server, "rx_handler", w3["id"], "assign")
+    assert w3["lead_department"] == "rs"
+    assert "town:yuanzhuang" in {x["department_code"] for x in w3["assisting"]}
+    # 5 working days from Tue 3 Nov → Tue 10 Nov, 17:30
+    assert due(w3) == nov(10, 17, 30)
+    act(server, "rs_handler", w3["id"], "accept")
+
+    # the street office mediates W1 and 住建局 checks the project's wage account
+    when(server, nov(4, 10))
+    report_task(server, "wenshang_handler", w1, "town:wenshang", "组织劳资双方调解，达成支付协议")
+    report_task(server, "zj_handler", w1, "zj", "核查总包单位工资专户，督促按月足额支付")
+    when(server, nov(5, 10))
+    rate(server, "rs_handler", w1, "town:wenshang", 4)
+    rate(server, "rs_handler", w1, "zj", 3)
+    handle(server, "rs_handler", w1, "12名农民工工资已全部发放")
+    when(server, nov(6, 10))
+    verify(server, w1, "回访农民工，工资已到账")
+    handle(server, "rs_handler", w3, "责令包工头限期支付")
+
+    # jt's time node on W2: 4 working days from Mon 2 Nov → Fri 6 Nov, 17:30; missed
+    assert task_due(server, w2, "jt") == nov(6, 17, 30)
+    when(server, nov(9, 9))
+    rate(server, "rs_handler", w2, "jt", 2, "未在时间节点前督促施工企业提供工资台账")
+    send_back(server, w3, "回访：仍有2名工人工资未结清")
+    when(server, nov(10, 9))
+    act(server, "rs_handler", w3["id"], "report-back", photos=[PHOTO], where=where(w3))
+    when(server, nov(10, 11))
+    verify(server, w3, "回访：全部结清")
+    handle(server, "rs_handler", w2, "施工企业已支付拖欠工资")  # after its deadline
+    when(server, nov(11, 10))
+    verify(server, w2)
+
+    # Thu 26 Nov: a call from 康驿镇, due 3 Dec: in the closure rate, not yet in the on-time rate
+    when(server, nov(26, 10))
+    w4 = act(
+        server,
+        "rx_handler",
+        wages_call(server, VILLAGE_WORKSHOP, "加工厂拖欠工人工资")["id"],
+        "assign",
+    )
+    assert "town:kangyi" in {x["department_code"] for x in w4["assisting"]}
+    assert due(w4) == nov(33, 17, 30)
+    act(server, "rs_handler", w4["id"], "accept")
+
+    run_id = november_run(server)
+    # rs: due in November W1, W2 (9 Nov), W3 (10 Nov) = 3 (W4 is due 3 Dec); late W2 (closed
+    # 11 Nov) → on_time_rate: 30 × 1 ÷ 3 = 10; closure_rate: assigned in November W1–W4 = 4,
+    # W4 not closed → 20 × 1 ÷ 4 = 5; rework_rate: reported back W1, W2, W3 = 3, W3 sent back
+    # → 10 × 1 ÷ 3 = 3.3333; total 100 − 10 − 5 − 10/3 = 81.6667
+    assert_department(
+        server,
+        run_id,
+        "rs",
+        score=100 - 10 - 5 - 10 / 3,
+        expected={
+            "on_time_rate": [(w2["id"], -10.0, None)],
+            "closure_rate": [(w4["id"], -5.0, None)],
+            "rework_rate": [(w3["id"], -10 / 3, None)],
+        },
+    )
+    # sw: returns: 1 × 1 = 1; total 99
+    assert_department(
+        server, run_id, "sw", score=99.0, expected={"returns": [(w3["id"], -1.0, "CaseReturned")]}
+    )
+    # jt: assisting_rating: rated 2 → (3 − 2) × 1 = 1; total 99
+    assert_department(
+        server,
+        run_id,
+        "jt",
+        score=99.0,
+        expected={"assisting_rating": [(w2["id"], -1.0, "AssistingRated")]},
+    )
+    # town:wenshang: assisting_rating: rated 4 → (4 − 3) × 0.5 = +0.5; total 100.5
+    assert_department(
+        server,
+        run_id,
+        "town:wenshang",
+        score=100.5,
+        expected={"assisting_rating": [(w1["id"], 0.5, "AssistingRated")]},
+    )
+    # zj: assisting_rating: rated 3, the neutral rating → 0; total 100
+    assert_department(server, run_id, "zj", score=100.0, expected={})
+    zj = {i["name"]: i for i in drill_down(server, run_id, "zj")["indicators"]}
+    assert (zj["assisting_rating"]["sample"], zj["assisting_rating"]["value"]) == (1, 3.0)
+    # the hotline centre and the other town offices lose nothing
+    for code in ("rx", "town:zhongdu", "town:yuanzhuang", "town:kangyi"):
+        assert_department(server, run_id, code, score=100.0, expected={})
