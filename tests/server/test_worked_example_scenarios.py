@@ -23,6 +23,7 @@ kept in a separate test named for them (see the report of the scenarios work pac
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -491,3 +492,261 @@ def test_unpaid_wages_month_scores_hr_as_lead_and_each_assisting_party(server: S
     # the hotline centre and the other town offices lose nothing
     for code in ("rx", "town:zhongdu", "town:yuanzhuang", "town:kangyi"):
         assert_department(server, run_id, code, score=100.0, expected={})
+
+
+# --- 3. the joint on-site session about waterlogging -----------------------------------------
+
+
+HANDLER_OF = {
+    "zhzf": "zhzf_handler",
+    "sw": "sw_handler",
+    "zj": "zj_handler",
+    "town:wenshang": "wenshang_handler",
+}
+WHERE_MET = {"lat": 35.735, "lon": 116.483}
+
+
+def convene(server: Server, title: str, departments: list[str]) -> str:
+    """The hotline centre, after many 12345 calls about flooded streets, convenes a joint
+    on-site session; every department called checks in at the sites."""
+    body = {
+        "title": title,
+        "purpose": "12345 多次反映雨后道路积水",
+        "place": "老城区",
+        "departments": departments,
+    }
+    r = server.post("/joint-sessions", "rx_handler", body)
+    assert r.status_code == 201, r.text
+    sid: str = r.json()["id"]
+    for dept in departments:
+        r = server.post(f"/joint-sessions/{sid}/check-in", HANDLER_OF[dept], {"where": WHERE_MET})
+        assert r.status_code == 200, r.text
+    return sid
+
+
+def point(
+    server: Server,
+    sid: str,
+    code: str,
+    lead: str,
+    lead_node: datetime,
+    duties: list[tuple[str, str, datetime]],
+) -> dict[str, Any]:
+    """A waterlogging point found on the spot: a case, its lead and time node, and each
+    assisting department's duty with its own time node."""
+    site = SITE[code]
+    body = {
+        "label": site.name,
+        "case": {
+            "id": str(uuid.uuid4()),
+            "category": "waterlogging",
+            "description": f"{site.name}雨后积水",
+            "location": {"lat": site.location.lat, "lon": site.location.lon},
+        },
+        "lead_department": lead,
+        "lead_due_at": lead_node.isoformat(),
+        "duties": [
+            {"department": dept, "duty": duty, "due_at": node.isoformat()}
+            for dept, duty, node in duties
+        ],
+    }
+    r = server.post(f"/joint-sessions/{sid}/points", "rx_handler", body)
+    assert r.status_code == 201, r.text
+    case_id = r.json()["points"][-1]["case"]["id"]
+    case: dict[str, Any] = server.get(f"/cases/{case_id}", "supervisor").json()
+    assert case["lead_department"] == lead and due(case) == lead_node  # the node on the spot
+    return case
+
+
+def listed_deadline(case: dict[str, Any]) -> datetime:
+    """The deadline the list gave at assignment (recorded in the CaseAssigned event)."""
+    assigned = next(e for e in case["events"] if e["kind"] == "CaseAssigned")
+    return datetime.fromisoformat(assigned["data"]["due_at"]).astimezone(CHINA_TZ)
+
+
+def test_joint_session_fixes_four_waterlogging_points_and_the_month_scores_each_party(
+    server: Server,
+) -> None:
+    """Mon 2 Nov, after the weekend's rain: 综合行政执法局 (zhzf), 水务局 (sw), 住建局 (zj) and
+    汶上街道 meet at the sites, find the 4 waterlogging points, divide duties on the spot and
+    set time nodes (each point fixed by Wed 4 Nov 17:30; assisting work by Tue 3 Nov). All
+    four are fixed: three on time (one after a rework), 中都大街 late (Fri 6 Nov). Every
+    assisting department meets its node except zj at 铁路桥涵洞, rated 1 by the lead."""
+    when(server, nov(2, 10))
+    sid = convene(server, "雨后积水联合办公", ["zhzf", "sw", "zj", "town:wenshang"])
+    fixed_by, assist_by = nov(4, 17, 30), nov(3, 17, 30)
+    p1 = point(
+        server,
+        sid,
+        "W01",
+        "zhzf",
+        fixed_by,
+        [
+            ("sw", "疏通胡同排水管道", assist_by),
+            ("town:wenshang", "设置警示、组织群众疏导", nov(2, 17, 30)),
+        ],
+    )
+    p2 = point(
+        server,
+        sid,
+        "W02",
+        "sw",
+        fixed_by,
+        [
+            ("zhzf", "清理占压排水口的违章设施", nov(3, 12)),
+            ("zj", "督促施工单位恢复雨水管道", assist_by),
+        ],
+    )
+    p3 = point(server, sid, "W03", "zj", fixed_by, [("sw", "提供管网资料并配合改造", assist_by)])
+    p4 = point(server, sid, "W04", "sw", fixed_by, [("zj", "督促小区排水设施改造", assist_by)])
+    points = (p1, p2, p3, p4)
+    # The list's deadline for waterlogging: 24 working hours from Mon 2 Nov 10:00 = 2 + 4 (Mon)
+    # + 7.5 (Tue) + 7.5 (Wed) + 3 (Thu 08:30–11:30) → Thu 5 Nov 11:30, later than every point's
+    # node. Every point below is closed before both or after both, so its on-time figure is the
+    # same whichever of the two deadlines scoring uses.
+    # after joint-session-time-node: unchanged (scoring will use the node, Wed 4 Nov 17:30).
+    assert {listed_deadline(p) for p in points} == {nov(5, 11, 30)}
+    for p in points:
+        act(server, HANDLER_OF[p["lead_department"]], p["id"], "accept")
+    when(server, nov(2, 12))
+    r = server.post(
+        f"/joint-sessions/{sid}/conclude",
+        "rx_handler",
+        {
+            "facts": "现场查明4处积水点，系管网淤堵、违章占压和施工损坏所致",
+            "legal_basis": "《城镇排水与污水处理条例》",
+        },
+    )
+    assert r.status_code == 200, r.text
+
+    # assisting work: every node met except zj's at 铁路桥涵洞 (p2)
+    when(server, nov(2, 16))
+    report_task(server, "wenshang_handler", p1, "town:wenshang", "已设置警示牌，疏导群众")
+    when(server, nov(3, 10))
+    report_task(server, "zhzf_handler", p2, "zhzf", "已拆除占压排水口的违章棚亭")
+    report_task(server, "sw_handler", p1, "sw", "胡同排水管道已疏通")
+    report_task(server, "sw_handler", p3, "sw", "已提供管网图纸")
+    report_task(server, "zj_handler", p4, "zj", "已督促物业更换小区雨水篦子")
+    when(server, nov(3, 16))
+    handle(server, "sw_handler", p4, "管网已清淤")
+    when(server, nov(4, 9))
+    send_back(server, p4, "复查：门前仍有积水")
+    rate(server, "sw_handler", p2, "zj", 1, "时间节点已过，雨水管道仍未恢复")
+    handle(server, "zhzf_handler", p1, "拆除违章设施，积水已排除")
+    when(server, nov(4, 10))
+    handle(server, "sw_handler", p2, "泵站强排完毕，涵洞通行恢复")
+    rate(server, "zhzf_handler", p1, "sw", 4)
+    rate(server, "zhzf_handler", p1, "town:wenshang", 4)
+    rate(server, "sw_handler", p2, "zhzf", 5, "当天拆除，配合迅速")
+    rate(server, "zj_handler", p3, "sw", 4)
+    rate(server, "sw_handler", p4, "zj", 4)
+    when(server, nov(4, 14))
+    act(server, "sw_handler", p4["id"], "report-back", photos=[PHOTO], where=where(p4))
+    when(server, nov(4, 15))
+    verify(server, p1)
+    when(server, nov(4, 16))
+    verify(server, p2)
+    verify(server, p4)
+    when(server, nov(6, 10))  # 中都大街: the road's drain had to be relaid; late
+    handle(server, "zj_handler", p3, "雨水管道已重新铺设，路口积水消除")
+    when(server, nov(6, 15))
+    verify(server, p3)
+    view = server.get(f"/joint-sessions/{sid}", "supervisor").json()
+    assert (view["closed_points"], view["all_closed"]) == (4, True)  # all fixed
+
+    run_id = november_run(server)
+    # zhzf (lead of p1, closed on time, no rework): assisting_rating: rated 5 on p2 →
+    # (5 − 3) × 0.5 = +1; total 100 + 1 = 101
+    assert_department(
+        server,
+        run_id,
+        "zhzf",
+        score=101.0,
+        expected={"assisting_rating": [(p2["id"], 1.0, "AssistingRated")]},
+    )
+    # sw (lead of p2 and p4, both closed on time): rework_rate: reported back p2, p4 = 2, p4
+    # sent back → 10 × 1 ÷ 2 = 5; assisting_rating: rated 4 on p1 and on p3 → 2 × (4 − 3) × 0.5
+    # = +1; total 100 − 5 + 1 = 96
+    assert_department(
+        server,
+        run_id,
+        "sw",
+        score=96.0,
+        expected={
+            "rework_rate": [(p4["id"], -5.0, None)],
+            "assisting_rating": [
+                (p1["id"], 0.5, "AssistingRated"),
+                (p3["id"], 0.5, "AssistingRated"),
+            ],
+        },
+    )
+    # zj (lead of p3, fixed Fri 6 Nov after its node Wed 4 Nov 17:30 and after the list's Thu
+    # 5 Nov 11:30): on_time_rate: 30 × 1 late ÷ 1 due = 30; assisting_rating: rated 1 on p2 →
+    # (3 − 1) × 1 = 2, rated 4 on p4 → +0.5; total 100 − 30 − 2 + 0.5 = 68.5
+    # after joint-session-time-node: unchanged, unless an assisting department's own missed
+    # node (zj's on p2) also comes to count against it.
+    assert_department(
+        server,
+        run_id,
+        "zj",
+        score=68.5,
+        expected={
+            "on_time_rate": [(p3["id"], -30.0, None)],
+            "assisting_rating": [
+                (p2["id"], -2.0, "AssistingRated"),
+                (p4["id"], 0.5, "AssistingRated"),
+            ],
+        },
+    )
+    # town:wenshang: assisting_rating: rated 4 → +0.5; total 100.5
+    assert_department(
+        server,
+        run_id,
+        "town:wenshang",
+        score=100.5,
+        expected={"assisting_rating": [(p1["id"], 0.5, "AssistingRated")]},
+    )
+    assert_department(server, run_id, "rx", score=100.0, expected={})  # it convened
+
+
+def test_a_joint_session_time_node_and_the_list_deadline_when_they_differ(
+    server: Server,
+) -> None:
+    """Two points whose time nodes, agreed on the spot, differ from the list's 24 working hours
+    (Thu 5 Nov 11:30): 中都大街 needs its drain relaid, so zj gets until Mon 9 Nov and fixes it
+    Fri 6 Nov (node met); 老城区胡同 must be pumped out before the next rain, so sw gets until
+    Tue 3 Nov and fixes it Wed 4 Nov (node missed).
+
+    This test pins the CURRENT scoring, which uses the list's deadline recorded at assignment,
+    while the case, its escalation and the minute use the node.
+    after joint-session-time-node (issue 11 §2 "a joint session's time node is the deadline that
+    counts for scoring"): zj 100 (on time by its node), sw 70 (30 × 1 late ÷ 1 due)."""
+    when(server, nov(2, 10))
+    sid = convene(server, "积水点整改联合办公", ["sw", "zj"])
+    relay = point(
+        server, sid, "W03", "zj", nov(9, 17, 30), [("sw", "配合管道改造", nov(6, 17, 30))]
+    )
+    pump = point(server, sid, "W01", "sw", nov(3, 17, 30), [("zj", "排查施工破损", nov(3, 12))])
+    assert listed_deadline(relay) == listed_deadline(pump) == nov(5, 11, 30)
+    act(server, "zj_handler", relay["id"], "accept")
+    act(server, "sw_handler", pump["id"], "accept")
+    when(server, nov(4, 10))
+    handle(server, "sw_handler", pump, "积水已排除")
+    case = server.get(f"/cases/{pump['id']}", "supervisor").json()
+    assert case["overdue"] is True  # shown late: past its node, Tue 3 Nov 17:30
+    verify(server, pump)
+    when(server, nov(6, 10))
+    handle(server, "zj_handler", relay, "雨水管道已重新铺设")
+    assert server.get(f"/cases/{relay['id']}", "supervisor").json()["overdue"] is False
+    verify(server, relay)
+
+    run_id = november_run(server)
+    # CURRENT: zj: on_time_rate: closed Fri 6 Nov after the list's Thu 5 Nov 11:30 → 30 × 1 ÷ 1
+    # = 30; total 70.
+    # after joint-session-time-node: zj 100, expected={} (closed before its node, Mon 9 Nov).
+    assert_department(
+        server, run_id, "zj", score=70.0, expected={"on_time_rate": [(relay["id"], -30.0, None)]}
+    )
+    # CURRENT: sw: closed Wed 4 Nov before the list's Thu 5 Nov 11:30 → on time; total 100.
+    # after joint-session-time-node: sw 70, on_time_rate [(pump, −30)] (node Tue 3 Nov missed).
+    assert_department(server, run_id, "sw", score=100.0, expected={})
