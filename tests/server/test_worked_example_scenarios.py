@@ -157,44 +157,36 @@ def assert_department(
     server: Server, run_id: int, code: str, *, score: float, expected: Expected
 ) -> None:
     """The department's score, its points per indicator, and every point lost or won linked to
-    the case (and, for counted events and ratings, the very event) that caused it."""
+    the case that caused it — and, for a counted event or a rating, to that very event of that
+    case (``expected`` names its kind). A rate's link names the case; if scoring comes to name
+    an event for it too, that event must belong to the case."""
     detail = drill_down(server, run_id, code)
     assert detail["score"] == round(score, 4), (code, detail["score"])
     assert points_by_indicator(detail) == {
         name: round(sum(p for _, p, _ in links), 4) for name, links in expected.items()
     }, code
-    got: Expected = {}
-    event_ids: list[int] = []
-    numbers: dict[str, str] = {}
-    for indicator in detail["indicators"]:
-        for link in indicator["links"]:
-            if link["points"] == 0:
-                continue
-            got.setdefault(indicator["name"], []).append(
-                (link["case_id"], link["points"], link["event_id"])
-            )
-            if link["event_id"] is not None:
-                event_ids.append(link["event_id"])
-            numbers[link["case_id"]] = link["case_number"]
-    kinds = event_kinds(server, event_ids)
-    linked: Expected = {
-        name: sorted(
-            (case_id, points, None if eid is None else kinds[eid][1])
-            for case_id, points, eid in links
-        )
-        for name, links in got.items()
-    }
+    links = [
+        (i["name"], i["kind"], link)
+        for i in detail["indicators"]
+        for link in i["links"]
+        if link["points"] != 0
+    ]
+    kinds = event_kinds(server, [link["event_id"] for *_, link in links if link["event_id"]])
+    got: dict[str, list[tuple[str, float, str]]] = {}
+    for name, kind, link in links:
+        case_id, event_id = link["case_id"], link["event_id"]
+        if event_id is not None:
+            assert kinds[event_id][0] == case_id, (code, name, case_id, event_id)
+        event_kind = kinds[event_id][1] if event_id is not None and kind != "rate" else ""
+        got.setdefault(name, []).append((case_id, link["points"], event_kind))
+        number = server.get(f"/cases/{case_id}", "supervisor").json()["number"]
+        assert link["case_number"] == number  # the drill-down names the case's number too
     want = {
-        name: sorted((case_id, round(p, 4), kind) for case_id, p, kind in links)
-        for name, links in expected.items()
+        name: sorted((case_id, round(p, 4), kind or "") for case_id, p, kind in items)
+        for name, items in expected.items()
     }
-    assert linked == want, code
-    for name, links in got.items():  # a counted event belongs to the case it is linked to
-        for case_id, _, eid in links:
-            assert eid is None or kinds[eid][0] == case_id, (name, case_id, eid)
-    for case_id, number in numbers.items():  # each link names the case's number too
-        assert server.get(f"/cases/{case_id}", "supervisor").json()["number"] == number
-    total = sum(p for links in got.values() for _, p, _ in links)
+    assert {name: sorted(items) for name, items in got.items()} == want, code
+    total = sum(link["points"] for *_, link in links)
     assert round(total, 4) == round(detail["score"] - 100, 4), code
 
 
@@ -296,6 +288,8 @@ def test_parking_lots_month_scores_law_enforcement_and_the_department_that_retur
     act(server, "zhzf_handler", d["id"], "start-handling")
 
     run_id = november_run(server)
+    # after citizen-satisfaction: unchanged as long as the new indicator scores only call-backs
+    # (回访) — none is imported here; E came in on 12345 and was closed on time.
     # zhzf: due in November A, B, C, D (16 Nov) and E (17 Nov) = 5; late C (closed 18 Nov) and
     # D (open) → on_time_rate: 30 × 2 late ÷ 5 due = 12, i.e. 30 ÷ 5 = 6 per late case;
     # closure_rate: assigned in November 5 (E counts once, at its last assignment), D not
@@ -314,6 +308,9 @@ def test_parking_lots_month_scores_law_enforcement_and_the_department_that_retur
     )
     # zj: returns: 1 × 1 point = 1 (its short spell as lead of E is not scored otherwise:
     # E is zhzf's at its deadline); total 100 − 1 = 99
+    # after responsibility-over-time: unchanged — E's only deadline in force at a deadline is
+    # zhzf's (Tue 17 Nov), and E was routed again an hour after the return (so a 退回 clock of
+    # the first-contact department, if scored, costs rx nothing).
     assert_department(
         server, run_id, "zj", score=99.0, expected={"returns": [(e["id"], -1.0, "CaseReturned")]}
     )
@@ -451,6 +448,11 @@ def test_unpaid_wages_month_scores_hr_as_lead_and_each_assisting_party(server: S
     act(server, "rs_handler", w4["id"], "accept")
 
     run_id = november_run(server)
+    # after citizen-satisfaction: unchanged if the new indicator scores only call-backs (回访),
+    # none imported here; if it also counted 12345 requests still open, W4 (open on 30 Nov)
+    # would cost rs there too.
+    # after responsibility-over-time: unchanged — W3 was returned by sw and routed again to rs
+    # within 30 minutes, and rs led it at its deadline (Tue 10 Nov).
     # rs: due in November W1, W2 (9 Nov), W3 (10 Nov) = 3 (W4 is due 3 Dec); late W2 (closed
     # 11 Nov) → on_time_rate: 30 × 1 ÷ 3 = 10; closure_rate: assigned in November W1–W4 = 4,
     # W4 not closed → 20 × 1 ÷ 4 = 5; rework_rate: reported back W1, W2, W3 = 3, W3 sent back
