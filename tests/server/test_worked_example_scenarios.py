@@ -308,9 +308,10 @@ def test_parking_lots_month_scores_law_enforcement_and_the_department_that_retur
     )
     # zj: returns: 1 × 1 point = 1 (its short spell as lead of E is not scored otherwise:
     # E is zhzf's at its deadline); total 100 − 1 = 99
-    # after responsibility-over-time: unchanged — E's only deadline in force at a deadline is
-    # zhzf's (Tue 17 Nov), and E was routed again an hour after the return (so a 退回 clock of
-    # the first-contact department, if scored, costs rx nothing).
+    # after responsibility-over-time: unchanged — zj's spell as lead ended with its return,
+    # long before any deadline; zhzf led E when it fell due (Tue 17 Nov). E was routed again an
+    # hour after the return, so a 退回 clock of the first-contact department, if it comes to be
+    # scored, costs rx nothing.
     assert_department(
         server, run_id, "zj", score=99.0, expected={"returns": [(e["id"], -1.0, "CaseReturned")]}
     )
@@ -330,7 +331,7 @@ def test_parking_lots_month_scores_law_enforcement_and_the_department_that_retur
         score=101.0,
         expected={"assisting_rating": [(a["id"], 1.0, "AssistingRated")]},
     )
-    # the hotline centre routed E wrongly but the list scores only the returning department
+    # the hotline centre routed E wrongly: the rules charge only the department that returned
     assert_department(server, run_id, "rx", score=100.0, expected={})
     zhzf = drill_down(server, run_id, "zhzf")
     assert zhzf["ranked"] is True  # 5 cases: min_cases reached
