@@ -27,7 +27,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import pytest
 from sqlmodel import Session
 
 from server.db import make_engine
@@ -721,10 +720,9 @@ def test_a_joint_session_time_node_and_the_list_deadline_when_they_differ(
     Fri 6 Nov (node met); 老城区胡同 must be pumped out before the next rain, so sw gets until
     Tue 3 Nov and fixes it Wed 4 Nov (node missed).
 
-    This test pins the CURRENT scoring, which uses the list's deadline recorded at assignment,
-    while the case, its escalation and the minute use the node.
-    after joint-session-time-node (issue 11 §2 "a joint session's time node is the deadline that
-    counts for scoring"): zj 100 (on time by its node), sw 70 (30 × 1 late ÷ 1 due)."""
+    A joint session's time node is the deadline that counts for scoring, as it is for the case's
+    overdue flag, its escalation and the minute: zj is on time by its node, sw is late by its.
+    """
     when(server, nov(2, 10))
     sid = convene(server, "积水点整改联合办公", ["sw", "zj"])
     relay = point(
@@ -745,18 +743,17 @@ def test_a_joint_session_time_node_and_the_list_deadline_when_they_differ(
     verify(server, relay)
 
     run_id = november_run(server)
-    # CURRENT: zj: on_time_rate: closed Fri 6 Nov after the list's Thu 5 Nov 11:30 → 30 × 1 ÷ 1
+    # zj: closed Fri 6 Nov, before its node Mon 9 Nov 17:30 (though after the list's Thu 5 Nov
+    # 11:30): on time, no deduction; total 100.
+    assert_department(server, run_id, "zj", score=100.0, expected={})
+    # sw: closed Wed 4 Nov, after its node Tue 3 Nov 17:30: on_time_rate 30 × 1 late ÷ 1 due
     # = 30; total 70.
-    # after joint-session-time-node: zj 100, expected={} (closed before its node, Mon 9 Nov).
     assert_department(
-        server, run_id, "zj", score=70.0, expected={"on_time_rate": [(relay["id"], -30.0, None)]}
+        server, run_id, "sw", score=70.0, expected={"on_time_rate": [(pump["id"], -30.0, None)]}
     )
-    # CURRENT: sw: closed Wed 4 Nov before the list's Thu 5 Nov 11:30 → on time; total 100.
-    # after joint-session-time-node: sw 70, on_time_rate [(pump, −30)] (node Tue 3 Nov missed).
-    assert_department(server, run_id, "sw", score=100.0, expected={})
 
 
-# --- 1b. parking lots outside the urban area (waits for the list fix) -------------------------
+# --- 1b. parking lots outside the urban area ------------------------------------------------
 
 SCENIC_LOT_NANWANG = (35.655, 116.415)  # 南旺枢纽景区停车场, 南旺镇 (invented coordinates)
 MARKET_LOT_BAISHI = (35.820, 116.600)  # 白石镇集贸市场停车场
@@ -764,12 +761,8 @@ MARKET_LOT_BAISHI = (35.820, 116.600)  # 白石镇集贸市场停车场
 
 def test_parking_lots_in_the_towns_are_law_enforcements_too_county_wide(server: Server) -> None:
     """The 认定意见 makes 综合行政执法局 responsible for parking lots across the county. Two
-    town lots in November: 南旺镇's fixed on time, 白石镇's late.
-
-    Waits for the list fix (issue 11 §2 "The list's areas are the source's"): list version 1
-    still limits 停车场监管 to the urban area, so the assignment is refused (409) — or, with only
-    the unlisted-matter default merged, goes to the town office. Either way this test reports
-    xfail at that step; once the fix is merged it runs through and must pass."""
+    town lots in November: 南旺镇's fixed on time, 白石镇's late (list version 1's 停车场监管
+    applies county-wide, as the source says)."""
     when(server, nov(2, 9))
     cases = []
     for place, text in (
@@ -778,9 +771,8 @@ def test_parking_lots_in_the_towns_are_law_enforcements_too_county_wide(server: 
     ):
         case = record(server, "inspector", "parking", *place, text)
         r = server.post(f"/cases/{case['id']}/assign", "inspector", {"where": where(case)})
-        if r.status_code == 409 or r.json().get("lead_department") != "zhzf":
-            pytest.xfail(f"list fix not merged: parking in {case['town_code']} → {r.text[:200]}")
         assert r.status_code == 200, r.text
+        assert r.json()["lead_department"] == "zhzf", r.text
         cases.append(r.json())
     nanwang, baishi = cases
     assert f"town:{nanwang['town_code']}" in {x["department_code"] for x in nanwang["assisting"]}
