@@ -111,7 +111,7 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     sign_in(zhzf, app_server, "zhzf_handler")
     wait_synced(zhzf)
     tap(zhzf, case_card(zhzf, number))
-    zhzf.get_by_role("button", name="签收").click()
+    zhzf.get_by_role("button", name="签收", exact=True).click()
     zhzf.get_by_role("button", name="提交").click()
     zhzf.get_by_role("button", name="提出异议").click()
     type_into(zhzf, "理由 / 说明", "涵洞排水管网由水务局管养，应由水务局负责", replace=True)
@@ -200,5 +200,7 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     expect(case_card(sw, number)).to_be_visible()
     tap(sw, case_card(sw, number))
     expect(shown(sw, "异议已认定，主办部门")).to_be_visible(timeout=UI_MS)
-    expect(sw.get_by_role("button", name="签收")).to_be_visible()  # the ruled lead accepts
+    expect(
+        sw.get_by_role("button", name="签收", exact=True)
+    ).to_be_visible()  # the ruled lead accepts
     shot(sw, "dispute-ruled-timeline")

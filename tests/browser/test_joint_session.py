@@ -245,7 +245,7 @@ def test_a_joint_session_fixes_four_waterlogging_points_and_ends_with_one_minute
     wait_synced(sw)
     expect(case_card(sw, numbers[0])).to_be_visible(timeout=20_000)  # assisting: its list too
     case_card(zhzf, numbers[0]).click()
-    zhzf.get_by_role("button", name="签收").click()
+    zhzf.get_by_role("button", name="签收", exact=True).click()
     zhzf.get_by_role("button", name="提交").click()
     zhzf.get_by_role("button", name="开始处置").click()
     zhzf.get_by_role("button", name="提交").click()

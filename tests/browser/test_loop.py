@@ -177,7 +177,7 @@ def test_record_offline_restart_sync_handle_verify_close(
         expect(case_card(handler, number)).to_be_visible()
         shot(handler, "loop-home-handler", docs=True)
         open_case(handler, number)
-        handler.get_by_role("button", name="签收").click()
+        handler.get_by_role("button", name="签收", exact=True).click()
         handler.get_by_role("button", name="提交").click()
         handler.get_by_role("button", name="开始处置").click()
         handler.get_by_role("button", name="提交").click()
