@@ -75,6 +75,39 @@ def retried(action: Callable[[], None], check: Callable[[], None], tries: int = 
             time.sleep(1.0)
 
 
+def submit_form(page: Page, notice: str) -> None:
+    """Tap the open form's 提交 through Flutter's tap action and wait for ``notice``. The
+    dispute screen is long and scrolled, so a click at the semantics DOM's coordinates can
+    land beside the button on a loaded machine (seen in CI: the form stayed open, nothing
+    sent). A retry taps only while the form is still open and showed no refusal; the screen
+    ignores a second tap while the first is being sent."""
+    button = page.get_by_role("button", name="提交", exact=True)
+
+    def sent() -> None:
+        expect(shown(page, notice)).to_be_visible(timeout=UI_MS // 3)
+
+    for attempt in range(3):
+        if attempt and not button.count():
+            break  # the form closed: the first tap went through (or was refused)
+        tap(page, button.first)
+        try:
+            sent()
+            return
+        except AssertionError:
+            continue
+    sent()
+
+
+def open_step(page: Page, name: str) -> None:
+    """Open a step's form by its button, tapped through Flutter's tap action."""
+    retried(
+        lambda: tap(page, page.get_by_role("button", name=name).first),
+        lambda: expect(page.get_by_role("button", name="提交", exact=True)).to_be_visible(
+            timeout=5000
+        ),
+    )
+
+
 def pick(page: Page, option: str) -> None:
     """Open the screen's first Dropdown (Flutter names its button by nothing) and pick
     ``option``, tapping again if the first tap landed during a re-render."""
@@ -133,16 +166,14 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     wait_synced(sw)
     open_dispute(sw, number)
     expect(sw.get_by_role("button", name="召集协商")).to_have_count(0)  # not the lead
-    sw.get_by_role("button", name="陈述本部门意见").click()
+    open_step(sw, "陈述本部门意见")
     sw.get_by_role("button", name="不属于本部门").click()
     type_into(sw, "理由", "涵洞位于铁路桥下，排水设施未移交水务局", replace=True)
     type_into(sw, "法律依据", "县水务局“三定”规定", replace=True)
     shot(sw, "dispute-position-form")
-    sw.get_by_role("button", name="提交").click()
-    expect(shown(sw, "已提交本部门意见")).to_be_visible(timeout=UI_MS)
-    sw.get_by_role("button", name="提交编办协调").click()
-    sw.get_by_role("button", name="提交").click()
-    expect(shown(sw, "已提交下一阶段")).to_be_visible(timeout=UI_MS)
+    submit_form(sw, "已提交本部门意见")
+    open_step(sw, "提交编办协调")
+    submit_form(sw, "已提交下一阶段")
     [dispute] = server_get(live, f"/workflow/cases/{case_id}")["disputes"]
     assert dispute["stage"] == "coordination"
     assert dispute["positions"]["sw"]["not_ours"] is True
@@ -157,22 +188,20 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     expect(shown(wbb, "编办协调")).to_be_visible()
     to_top(wbb)
     shot(wbb, "dispute-stage-coordination", docs=True)
-    wbb.get_by_role("button", name="提交联合会商认定").click()
+    open_step(wbb, "提交联合会商认定")
     type_into(wbb, "理由（可选）", "协调未达成一致", replace=True)
-    wbb.get_by_role("button", name="提交").click()
-    expect(shown(wbb, "已提交下一阶段")).to_be_visible(timeout=UI_MS)
+    submit_form(wbb, "已提交下一阶段")
     expect(wbb.get_by_role("button", name="提交联合会商认定")).to_have_count(0)  # last stage
     to_top(wbb)
     shot(wbb, "dispute-stage-ruling", docs=True)
-    wbb.get_by_role("button", name="作出认定").click()
+    open_step(wbb, "作出认定")
     pick(wbb, "水务局")
     tap(wbb, wbb.get_by_role("checkbox", name="综合执法局"))  # the old lead assists
     type_into(wbb, "基本事实", "涵洞积水系排水管网堵塞，管网属城区排水系统", replace=True)
     type_into(wbb, "认定意见", "由水务局主办，负责管网疏通和泵站强排；综合执法局协办", replace=True)
     type_into(wbb, "法律依据", "《城镇排水与污水处理条例》第二十条", replace=True)
     shot(wbb, "dispute-ruling-form")
-    wbb.get_by_role("button", name="提交").click()
-    expect(shown(wbb, "已认定，案件已改派")).to_be_visible(timeout=UI_MS)
+    submit_form(wbb, "已认定，案件已改派")
     expect(shown(wbb, "会议纪要已生成")).to_be_visible()
     shot(wbb, "dispute-ruling", docs=True)
     with wbb.expect_download(timeout=UI_MS) as got:  # the minute, saved on the phone
