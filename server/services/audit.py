@@ -44,9 +44,7 @@ def _problem(event: StoredEvent, expected_seq: int, expected_prev: str) -> str |
     seq = int(event.fields["seq"])
     if seq != expected_seq:
         missing = (
-            f"seq {expected_seq}"
-            if seq == expected_seq + 1
-            else f"seq {expected_seq}..{seq - 1}"
+            f"seq {expected_seq}" if seq == expected_seq + 1 else f"seq {expected_seq}..{seq - 1}"
         )
         return f"event {missing} is missing (deleted?): the chain jumps to seq {seq}"
     if event.prev_hash != expected_prev:
