@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select as sa_select
 from sqlalchemy import and_, or_, tuple_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from server.models import Case, CaseEvent
@@ -109,11 +109,8 @@ def seal_rows(session: Session, rows: Sequence[MutableMapping[str, Any]]) -> Non
     known = _stored_hashes(session, wanted) if wanted else {}
     for row in ordered:
         key = (str(row["case_id"]), int(row["seq"]))
-        if key[1] == 1:
-            prev = GENESIS
-        else:
-            # an event whose predecessor is missing chains to nothing: verify names it
-            prev = known.get((key[0], key[1] - 1), "")
+        # an event whose predecessor is missing chains to nothing: verify names it
+        prev = GENESIS if key[1] == 1 else known.get((key[0], key[1] - 1), "")
         row["prev_hash"] = prev
         row["hash"] = event_hash(row, prev)
         known[key] = row["hash"]
