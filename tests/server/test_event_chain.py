@@ -206,7 +206,9 @@ SQLITE_REWRITES = {
     "INSERT OR REPLACE on the same id": (
         "INSERT OR REPLACE INTO case_event SELECT * FROM case_event WHERE id = :id"
     ),
-    "REPLACE INTO on the same id": "REPLACE INTO case_event SELECT * FROM case_event WHERE id = :id",
+    "REPLACE INTO on the same id": (
+        "REPLACE INTO case_event SELECT * FROM case_event WHERE id = :id"
+    ),
     "INSERT OR REPLACE on the same (case_id, seq) under a new id": (
         "INSERT OR REPLACE INTO case_event (case_id, seq, kind, actor_user_id, actor_department,"
         " at, lat, lon, list_version, status_after, data, prev_hash, hash) SELECT case_id, seq,"
