@@ -12,18 +12,21 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from server.__main__ import main
 from server.data.event_chain import event_hash, stored_chains
-from server.db import make_engine
+from server.db import alembic_config, make_engine, migrate
+from server.demo import load_demo
 from server.services.audit import AuditReport, verify_chains
 from sync.protocol import PROTOCOL_HEADER
 from tests.conftest import T0, Server
 from tests.server.test_cases_api import act, case_body, record
 from tests.server.test_hotline_import import HEADER, LOT, upload
+from tests.server.test_migrations import empty_db  # noqa: F401  (the fixture)
 
 
 def verify(server: Server) -> AuditReport:
@@ -277,3 +280,28 @@ def test_no_statement_rewrites_or_removes_a_stored_event(server: Server) -> None
     assert refused == dict.fromkeys(statements, True)
     assert after == before
     assert verify(server).breaks == []
+
+
+def test_migrating_an_existing_history_chains_it_as_the_server_would_have(
+    empty_db: str,  # noqa: F811  (the fixture imported above)
+) -> None:
+    """0014 fills the chain of events stored before it, case by case in order: the hashes it
+    computes are the ones the server computes when writing (demo histories, both databases)."""
+    migrate(empty_db)
+    engine = make_engine(empty_db)
+    query = text("SELECT id, prev_hash, hash FROM case_event ORDER BY id")
+    try:
+        assert load_demo(engine, now=T0) is True
+        with engine.connect() as conn:
+            written = conn.execute(query).all()
+        command.downgrade(alembic_config(empty_db), "0008")  # the columns go
+        engine.dispose()
+        migrate(empty_db)  # and come back, filled by the migration
+        with engine.connect() as conn:
+            backfilled = conn.execute(query).all()
+        with Session(engine) as session:
+            report = verify_chains(session)
+    finally:
+        engine.dispose()
+    assert len(written) > 20 and backfilled == written
+    assert report.breaks == [] and report.events == len(written)
