@@ -1,4 +1,4 @@
-"""Command line: ``python -m server migrate|load-demo|serve``."""
+"""Command line: ``python -m server migrate|load-demo|escalate|audit verify|serve``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,24 @@ def _escalate(url: str, now_text: str | None, every: float) -> None:
         time.sleep(every)
 
 
+def _audit_verify(url: str) -> int:
+    from sqlmodel import Session
+
+    from server.services.audit import verify_chains
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            report = verify_chains(session)
+    finally:
+        engine.dispose()
+    for found in report.breaks:
+        print(f"BROKEN {found.describe()}")
+    verdict = "intact" if report.intact else f"{len(report.breaks)} broken"
+    print(f"checked {report.events} events of {report.cases} cases: {verdict}")
+    return 0 if report.intact else 1
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m server", description="一线 Yixian server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     esc = sub.add_parser("escalate", help="run the supervision job (due soon, overdue levels)")
     esc.add_argument("--now", help="ISO time with zone (default: the clock; for catch-up/tests)")
     esc.add_argument("--every", type=float, default=0, help="repeat every N seconds (0: once)")
+    audit = sub.add_parser("audit", help="check the case histories' hash chains")
+    audit.add_argument("action", choices=["verify"], help="verify: check every case's chain")
     serve = sub.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default=os.environ.get("YIXIAN_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("YIXIAN_PORT", "8000")))
@@ -43,13 +63,17 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = settings_from_env()
     if args.command == "migrate":
-        migrate(settings.database_url)
-        print(f"migrated {settings.database_url.split('@')[-1]}")
+        owner_url = settings.migration_database_url or settings.database_url
+        migrate(owner_url, app_role=settings.app_role)
+        granted = f", granted to role {settings.app_role}" if settings.app_role else ""
+        print(f"migrated {owner_url.split('@')[-1]}{granted}")
     elif args.command == "load-demo":
         from server.demo import demo_now, load_demo
 
         loaded = load_demo(make_engine(settings.database_url), now=demo_now())
         print("demo data loaded (演示数据)" if loaded else "database not empty: demo data skipped")
+    elif args.command == "audit":
+        raise SystemExit(_audit_verify(settings.database_url))
     elif args.command == "escalate":
         _escalate(settings.database_url, args.now, args.every)
     elif args.command == "serve":
@@ -62,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
             port=args.port,
             workers=args.workers,
             log_level="info",
+            server_header=False,  # no "server: uvicorn" banner
         )
 
 

@@ -23,6 +23,8 @@ from server.api import (
 )
 from server.api import sync as sync_api
 from server.api.errors import install_error_handlers
+from server.api.openapi_doc import install_openapi
+from server.api.security_headers import DOCS_PAGES, SecurityHeaders
 from server.config import Settings, settings_from_env
 from server.data.wal import WalCheckpointer
 from server.db import make_engine
@@ -61,9 +63,18 @@ def create_app(
         finally:
             checkpointer.stop()
 
+    docs = settings.api_docs  # YIXIAN_API_DOCS; off in production unless switched on
     app = FastAPI(
-        title="一线 Yixian", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan
+        title="一线 Yixian",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
+    install_openapi(app)
+    app.add_middleware(SecurityHeaders, docs_paths=DOCS_PAGES if docs else frozenset())
     app.state.settings = settings
     app.state.engine = engine
     app.state.checkpointer = checkpointer

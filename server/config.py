@@ -6,6 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
+from server.db import normalise_url
+
 DEV_SECRET = "yixian-development-secret"
 
 
@@ -18,6 +22,11 @@ class Settings:
     environment: str = "development"
     max_photo_bytes: int = 20 * 1024 * 1024
     minutes_dir: Path | None = None  # meeting minutes (.docx); default: beside photo_dir
+    # PostgreSQL with two roles: migrations run as the tables' owner (MIGRATION_DATABASE_URL),
+    # the server as ``app_role`` (DATABASE_URL's user), which may not rewrite history
+    migration_database_url: str | None = None
+    app_role: str | None = None
+    api_docs: bool = True  # /docs, /redoc, /openapi.json (YIXIAN_API_DOCS)
 
     @property
     def minutes_path(self) -> Path:
@@ -28,17 +37,45 @@ class Settings:
             raise RuntimeError("YIXIAN_SECRET must be set outside development")
 
 
+def _app_role(url: str, migration_url: str | None) -> str | None:
+    """The role to grant after migrating: YIXIAN_APP_ROLE, else DATABASE_URL's user when
+    migrations connect as someone else."""
+    if os.environ.get("YIXIAN_APP_ROLE"):
+        return os.environ["YIXIAN_APP_ROLE"]
+    if not migration_url:
+        return None
+    app_user = make_url(normalise_url(url)).username
+    return app_user if app_user != make_url(normalise_url(migration_url)).username else None
+
+
+def _api_docs(environment: str) -> bool:
+    """On in development, off in production unless YIXIAN_API_DOCS says on."""
+    value = os.environ.get("YIXIAN_API_DOCS", "").strip().lower()
+    if value in ("on", "1", "true", "yes"):
+        return True
+    if value in ("off", "0", "false", "no"):
+        return False
+    if value:
+        raise RuntimeError(f"YIXIAN_API_DOCS must be on or off, not {value!r}")
+    return environment.strip().lower() != "production"
+
+
 def settings_from_env(var_dir: Path | None = None) -> Settings:
     base = var_dir or Path(os.environ.get("YIXIAN_VAR_DIR", "var"))
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{base / 'yixian.db'}"
+    migration_url = os.environ.get("MIGRATION_DATABASE_URL") or None
+    environment = os.environ.get("YIXIAN_ENV", "development")
     settings = Settings(
         database_url=url,
         photo_dir=Path(os.environ.get("YIXIAN_PHOTO_DIR", str(base / "photos"))),
         secret=os.environ.get("YIXIAN_SECRET", DEV_SECRET),
-        environment=os.environ.get("YIXIAN_ENV", "development"),
+        environment=environment,
         minutes_dir=Path(os.environ["YIXIAN_MINUTES_DIR"])
         if os.environ.get("YIXIAN_MINUTES_DIR")
         else None,
+        migration_database_url=migration_url,
+        app_role=_app_role(url, migration_url),
+        api_docs=_api_docs(environment),
     )
     settings.check()
     return settings

@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event, text
 from sqlmodel import Session, create_engine
 
 from server.data.wal import SAFETY_NET_PAGES
@@ -69,10 +69,36 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def migrate(url: str) -> None:
-    """Bring the database schema to the newest migration."""
+def migrate(url: str, *, app_role: str | None = None) -> None:
+    """Bring the database schema to the newest migration (``url``: the tables' owner); on
+    PostgreSQL, then grant ``app_role`` (the role the server connects as) what it needs."""
     _ensure_sqlite_dir(normalise_url(url))
     command.upgrade(alembic_config(url), "head")
+    if app_role and not normalise_url(url).startswith("sqlite"):
+        engine = create_engine(normalise_url(url))
+        try:
+            with engine.begin() as conn:
+                grant_app_role(conn, app_role)
+        finally:
+            engine.dispose()
+
+
+def grant_app_role(conn: Connection, role: str) -> None:
+    """The server's role reads and writes the tables but never rewrites history: no UPDATE,
+    DELETE or TRUNCATE on ``case_event`` (the triggers refuse them too), no schema changes
+    (it owns nothing), read-only ``alembic_version``. Run after every migration, so tables
+    added later are granted too."""
+    quote = conn.dialect.identifier_preparer.quote
+    who = quote(role)
+    schema = quote(conn.execute(text("SELECT current_schema()")).scalar_one())
+    for statement in (
+        f"GRANT USAGE ON SCHEMA {schema} TO {who}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {who}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON case_event FROM {who}",
+        f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {who}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {who}",
+    ):
+        conn.execute(text(statement))
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -42,9 +43,25 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-def get_current_user(
-    session: SessionDep, now: NowDep, authorization: Annotated[str | None, Header()] = None
-) -> User:
+bearer_scheme = HTTPBearer(
+    auto_error=False,  # a missing token answers the project's own 401 (below)
+    description="The token from `POST /auth/login` (or a device token from `POST /devices`).",
+)
+
+
+def authorization_header(
+    request: Request,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+) -> str | None:
+    """The raw ``Authorization`` header; depending on ``bearer_scheme`` declares the bearer
+    scheme in the OpenAPI document (the Authorize button on /docs)."""
+    return request.headers.get("authorization")
+
+
+AuthorizationHeader = Annotated[str | None, Depends(authorization_header)]
+
+
+def get_current_user(session: SessionDep, now: NowDep, authorization: AuthorizationHeader) -> User:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthenticated("请先登录 / sign in first")
     token = authorization[7:].strip()

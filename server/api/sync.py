@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
-from server.api.deps import CurrentActor, CurrentUser, NowDep, ReferenceDep, SessionDep
+from server.api.deps import (
+    AuthorizationHeader,
+    CurrentActor,
+    CurrentUser,
+    NowDep,
+    ReferenceDep,
+    SessionDep,
+)
 from server.data import sync as sync_data
 from server.models import Device
 from server.services import sync as sync_service
@@ -57,9 +64,7 @@ class SyncCaller:
     actor: Actor
 
 
-def current_device(
-    session: SessionDep, authorization: Annotated[str | None, Header()] = None
-) -> SyncCaller:
+def current_device(session: SessionDep, authorization: AuthorizationHeader) -> SyncCaller:
     token = (
         (authorization or "")[7:].strip()
         if (authorization or "").lower().startswith("bearer ")

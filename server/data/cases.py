@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from server.data.bulk import insert_many
+from server.data.event_chain import seal_event, seal_rows
 from server.models import Case, CaseEvent, CaseSuspension, CaseWithdrawal
 from sync.overdue import DEADLINE_STATUSES, REROUTE_STATUS
 
@@ -47,6 +48,8 @@ def next_event_seq(session: Session, case_id: str) -> int:
 
 
 def add_event(session: Session, event: CaseEvent) -> None:
+    """Append one event (its fields final): it is sealed into its case's hash chain."""
+    seal_event(session, event)
     session.add(event)
 
 
@@ -182,7 +185,9 @@ def insert_new_cases(
 ) -> None:
     """New case rows and their first events, one bulk INSERT each (the sync push fast path)."""
     insert_many(session, Case.__table__, cases)  # type: ignore[attr-defined]
-    insert_many(session, CaseEvent.__table__, events)  # type: ignore[attr-defined]
+    sealed = [dict(e) for e in events]
+    seal_rows(session, sealed)
+    insert_many(session, CaseEvent.__table__, sealed)  # type: ignore[attr-defined]
 
 
 def existing_ids(session: Session, ids: Sequence[str]) -> set[str]:

@@ -11,6 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 import server.models.evaluation  # noqa: F401  (registers the tables)
+from server.data.event_chain import seal_rows
 from server.models import Case, CaseEvent
 from server.models.evaluation import (
     HotlineCallBack,
@@ -115,9 +116,11 @@ def last_event_seqs(session: Session, ids: Iterable[str]) -> dict[str, int]:
 
 
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Append case_event rows in one round trip."""
+    """Append case_event rows in one round trip, sealed into their cases' hash chains."""
     if rows:
-        session.execute(insert(CaseEvent.__table__), list(rows))  # type: ignore[attr-defined,arg-type]
+        sealed = [dict(r) for r in rows]
+        seal_rows(session, sealed)
+        session.execute(insert(CaseEvent.__table__), sealed)  # type: ignore[attr-defined,arg-type]
 
 
 def touch_cases(

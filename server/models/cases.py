@@ -88,6 +88,10 @@ class CaseEvent(SQLModel, table=True):
     list_version: int | None = None
     status_after: str = Field(max_length=20)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    # the case's hash chain (server/data/event_chain.py): the previous event's hash, and
+    # SHA-256 over this event's fields and prev_hash; set when the event is written
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
 
 
 class CaseSuspension(SQLModel, table=True):

@@ -150,3 +150,111 @@ def test_every_request_body_has_an_example_the_api_accepts(
     example = _example_of(spec, method, path, model)
     assert example is not None, f"{method} {path}: {model.__name__} has no example"
     model.model_validate(example)  # an example a client could send as it is
+
+
+# --- what the document declares: the bearer scheme and the real error body ----------------------
+
+ERROR_STATUSES = ("401", "403", "404", "409", "422")
+SIGN_IN_FREE = {("POST", "/auth/login"), ("GET", "/health")}
+
+
+def _all_operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(m.upper(), p, op) for p, ops in spec["paths"].items() for m, op in ops.items()]
+
+
+def test_the_bearer_scheme_is_declared_and_every_signed_in_operation_asks_for_it(
+    spec: dict[str, Any],
+) -> None:
+    schemes = spec["components"]["securitySchemes"]
+    bearer = [name for name, s in schemes.items() if (s["type"], s["scheme"]) == ("http", "bearer")]
+    assert len(bearer) == 1  # the Authorize button on /docs
+    unlocked = {
+        (m, p)
+        for m, p, op in _all_operations(spec)
+        if {bearer[0]: []} not in op.get("security", [])
+    }
+    assert unlocked == SIGN_IN_FREE
+
+
+def test_every_operation_documents_the_real_error_body_for_each_error_status(
+    spec: dict[str, Any],
+) -> None:
+    undocumented = [
+        f"{m} {p} {status}"
+        for m, p, op in _all_operations(spec)
+        if (m, p) not in {("GET", "/health")}
+        for status in ERROR_STATUSES
+        if op["responses"]
+        .get(status, {})
+        .get("content", {})
+        .get("application/json", {})
+        .get("schema")
+        != {"$ref": "#/components/schemas/ErrorBody"}
+    ]
+    assert undocumented == []
+    body = spec["components"]["schemas"]["ErrorBody"]
+    detail = spec["components"]["schemas"]["ErrorDetail"]
+    assert body["required"] == ["detail"]
+    assert set(detail["required"]) == {"code", "reason"}
+    assert {"code", "reason", "field", "errors"} <= set(detail["properties"])
+    assert "HTTPValidationError" not in spec["components"]["schemas"]  # never answered
+
+
+def test_the_error_bodies_the_api_answers_are_the_documented_shape(tmp_path: Path) -> None:
+    from server.api.openapi_doc import ErrorBody, ErrorDetail
+
+    documented = set(ErrorDetail.model_fields)
+    with TestClient(_app(tmp_path)) as client:
+        answers = [
+            client.get("/cases"),  # 401: no token
+            client.get("/auth/me", headers={"Authorization": "Basic eDp5"}),  # 401: not bearer
+            client.post("/auth/login", json={"username": 5}),  # 422
+        ]
+    assert [r.status_code for r in answers] == [401, 401, 422]
+    for r in answers:
+        assert set(r.json()["detail"]) <= documented
+        ErrorBody.model_validate(r.json())
+
+
+# --- the docs switch -----------------------------------------------------------------------------
+
+DOCS = ("/docs", "/redoc", "/openapi.json")
+
+
+def _docs_answers(tmp: Path, *, api_docs: bool) -> list[int]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp / 'unused.db'}", photo_dir=tmp, secret="x", api_docs=api_docs
+    )
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/health").status_code == 200
+        return [client.get(path).status_code for path in DOCS]
+
+
+def test_the_api_docs_can_be_switched_off_and_the_api_still_answers(tmp_path: Path) -> None:
+    assert _docs_answers(tmp_path, api_docs=True) == [200, 200, 200]
+    assert _docs_answers(tmp_path, api_docs=False) == [404, 404, 404]
+
+
+@pytest.mark.parametrize(
+    "environment,switch,expected",
+    [
+        ("development", None, True),
+        ("production", None, False),
+        ("PRODUCTION", None, False),
+        (" Production ", None, False),
+        ("production", "on", True),
+        ("development", "off", False),
+    ],
+)
+def test_the_docs_are_off_in_production_unless_switched_on(
+    monkeypatch: pytest.MonkeyPatch, environment: str, switch: str | None, expected: bool
+) -> None:
+    from server.config import settings_from_env
+
+    monkeypatch.setenv("YIXIAN_ENV", environment)
+    monkeypatch.setenv("YIXIAN_SECRET", "k3Jx9-production-secret-of-enough-length-2026")
+    if switch is None:
+        monkeypatch.delenv("YIXIAN_API_DOCS", raising=False)
+    else:
+        monkeypatch.setenv("YIXIAN_API_DOCS", switch)
+    assert settings_from_env().api_docs is expected
