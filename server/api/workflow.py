@@ -679,7 +679,7 @@ def convene(
 @router.get(
     "/joint-sessions",
     response_model=SessionListOut,
-    summary="My joint sessions (open first): invited, convened or attended; all for oversight",
+    summary="My joint sessions (open first): invited or convened; all for oversight",
 )
 def list_sessions(
     session: SessionDep,
