@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from server.api import (
@@ -23,6 +23,7 @@ from server.api import (
 )
 from server.api import sync as sync_api
 from server.api.errors import install_error_handlers
+from server.api.input_guard import refuse_unstorable_input
 from server.config import Settings, settings_from_env
 from server.data.wal import WalCheckpointer
 from server.db import make_engine
@@ -62,7 +63,11 @@ def create_app(
             checkpointer.stop()
 
     app = FastAPI(
-        title="一线 Yixian", version="0.1.0", description=API_DESCRIPTION, lifespan=lifespan
+        title="一线 Yixian",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable_input)],
     )
     app.state.settings = settings
     app.state.engine = engine

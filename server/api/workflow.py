@@ -141,8 +141,8 @@ class ReasonIn(BaseModel):
 
 
 class AttendeeIO(BaseModel):
-    department: str
-    name: str = ""
+    department: Code
+    name: Title = ""
 
 
 class SettleIn(BaseModel):
@@ -159,7 +159,7 @@ class SettleIn(BaseModel):
             }
         }
     )
-    responsible_department: str
+    responsible_department: Code
     facts: Facts
     ruling_text: Facts
     legal_basis: LegalBasis
@@ -228,7 +228,7 @@ class JointPointIn(BaseModel):
     )
     label: Title = ""
     case: CaseCreateIn
-    lead_department: str
+    lead_department: Code
     lead_due_at: datetime | None = None
     duties: list[DutyIn] = []
 
