@@ -151,9 +151,9 @@ def field_path(loc: Sequence[object]) -> str:
     "entries[0].x" (the spelling ``InvalidInput`` uses on REST and on sync alike). The
     request parts FastAPI puts first ("body", "query", …) are not part of the name."""
     out = ""
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        loc = loc[1:]
     for part in loc:
-        if part in ("body", "query", "path", "header"):
-            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:

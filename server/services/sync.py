@@ -6,7 +6,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -225,7 +225,10 @@ def _row(device_id: str, cmd: Command, result: CommandResult, now: datetime) -> 
         "reason": result.reason,
         "case_id": result.case_id,
         "detail": result.detail,
-        "device_created_at": cmd.created_at,
+        # as sent; a time without a zone (its command refused for it) is kept read as UTC
+        "device_created_at": cmd.created_at
+        if cmd.created_at.tzinfo is not None
+        else cmd.created_at.replace(tzinfo=UTC),
         "applied_at": now,
     }
 

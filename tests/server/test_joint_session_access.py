@@ -46,7 +46,9 @@ def test_an_uninvited_department_cannot_check_in_read_or_add_points(server: Serv
         assert r.json()["detail"]["code"] == "not_found"
     missing = server.post(f"/joint-sessions/{uuid.uuid4()}/check-in", "jt_handler", {})
     assert missing.status_code == 404 and missing.json()["detail"]["code"] == "not_found"
-    assert all(s["id"] != sid for s in server.get("/joint-sessions", "jt_handler").json()["sessions"])
+    assert all(
+        s["id"] != sid for s in server.get("/joint-sessions", "jt_handler").json()["sessions"]
+    )
     # nothing was recorded by the uninvited department
     view = server.get(f"/joint-sessions/{sid}", "supervisor").json()
     assert [c["department"] for c in view["check_ins"]] == ["zhzf"]

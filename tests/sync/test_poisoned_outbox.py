@@ -47,7 +47,12 @@ POISONED: list[tuple[str, CommandType, dict[str, Any], str]] = [
     ("a control character", CommandType.CREATE_CASE, _case("积水\x07"), "description"),
     ("a line break in a code", CommandType.CREATE_CASE, _case(town_code="a\nb"), "town_code"),
     ("a text over its limit", CommandType.CREATE_CASE, _case("长" * 4001), "description"),
-    ("an int beyond 64 bits", CommandType.CREATE_CASE, _case(location_accuracy_m=2**70), "location_accuracy_m"),
+    (
+        "an int beyond 64 bits",
+        CommandType.CREATE_CASE,
+        _case(location_accuracy_m=2**70),
+        "location_accuracy_m",
+    ),
     ("a hostile unknown field", CommandType.CREATE_CASE, _case(**{"x": "\x00"}), "x"),
     ("a malformed id", CommandType.ADD_NOTE, {"case_id": "1 OR 1=1", "note": "x"}, "case_id"),
     ("a source over its column", CommandType.CREATE_CASE, _case(source="s" * 21), "source"),
@@ -87,8 +92,15 @@ def test_a_poisoned_command_is_rejected_and_the_commands_after_it_are_applied(
     first = _case("第一个")
     phone.store.enqueue(CommandType.CREATE_CASE, first, now=now)
     good.append(first["case_id"])
-    poisoned = [*POISONED, ("a fault inside the command", CommandType.ADD_NOTE,
-                            {"case_id": first["case_id"], "note": FAULT}, "payload")]
+    poisoned = [
+        *POISONED,
+        (
+            "a fault inside the command",
+            CommandType.ADD_NOTE,
+            {"case_id": first["case_id"], "note": FAULT},
+            "payload",
+        ),
+    ]
     for what, type_, payload, field in poisoned:
         bad[phone.store.enqueue(type_, payload, now=now)] = (what, field)
         after = _case(f"在{what}之后")
@@ -117,7 +129,8 @@ def test_a_poisoned_command_is_rejected_and_the_commands_after_it_are_applied(
         )
         assert r.status_code == 200, r.text
     notes = [
-        e for e in requests.get(
+        e
+        for e in requests.get(
             f"{live.base_url}/cases/{first['case_id']}",
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
