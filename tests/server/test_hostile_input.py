@@ -212,3 +212,30 @@ def test_a_push_refuses_only_the_commands_holding_hostile_values(server: Server)
     assert results[2]["detail"]["field"] == "description"
     assert results[4]["detail"]["field"] == "created_at"
     assert results[6]["detail"]["field"] == "note.n"
+
+
+def test_a_case_from_a_phone_reading_1970_is_stored_now_with_a_note_and_can_be_assigned(
+    server: Server,
+) -> None:
+    phone = {"client_id": "phone-1970", "name": "时钟归零的手机"}
+    token = server.client.post("/devices", json=phone, headers=server.login("inspector")).json()[
+        "device_token"
+    ]
+    epoch = "1970-01-01T08:00:00+08:00"
+    payload = _new_case()
+    payload["case_id"] = payload.pop("id")
+    body = {
+        "protocol": PROTOCOL_VERSION,
+        "commands": [{"id": 1, "type": "CreateCase", "created_at": epoch, "payload": payload}],
+        "device_time": epoch,
+    }
+    auth = {"Authorization": f"Bearer {token}", PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+    r = _send(server, "POST", "/sync/push", body, auth)
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "applied", r.text
+    case = server.get(f"/cases/{payload['case_id']}", "inspector").json()
+    created = next(e for e in case["events"] if e["kind"] == "CaseCreated")
+    assert created["data"]["claimed_recorded_at"].startswith("1970-01-01")
+    assert "in the past" in created["data"]["recorded_time_note"]
+    assigned = server.post(f"/cases/{payload['case_id']}/assign", "inspector", {})
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["status"] == "assigned" and assigned.json()["due_at"]
