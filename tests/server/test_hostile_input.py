@@ -239,3 +239,30 @@ def test_a_case_from_a_phone_reading_1970_is_stored_now_with_a_note_and_can_be_a
     assigned = server.post(f"/cases/{payload['case_id']}/assign", "inspector", {})
     assert assigned.status_code == 200, assigned.text
     assert assigned.json()["status"] == "assigned" and assigned.json()["due_at"]
+
+
+def test_hostile_cells_in_a_hotline_export_are_reported_rows_never_a_500(server: Server) -> None:
+    header = "工单编号,受理时间,所属区域,事发地址,纬度,经度,诉求类别,诉求内容,联系电话,备注"
+    good = "RX-GOOD,2026-10-30 09:15,汶上街道,尚书路,,,乱停车,车辆乱停,,"
+    rows = [
+        header,
+        good,
+        "RX-NUL\x00,2026-10-30 09:15,,,,,乱停车,车辆乱停,,",
+        "RX-CTL,2026-10-30 09:15,,,,,乱停车,车辆\x07乱停,,",
+        "RX-LONG,2026-10-30 09:15,,,,,乱停车," + "长" * 4001 + ",,",
+        "RX-ADDR,2026-10-30 09:15,," + "址" * 301 + ",,,乱停车,车辆乱停,,",
+        "RX-AREA,2026-10-30 09:15," + "区" * 101 + ",,,,乱停车,车辆乱停,,",
+        "R" * 61 + ",2026-10-30 09:15,,,,,乱停车,车辆乱停,,",
+    ]
+    r = server.client.post(
+        "/hotline/imports",
+        files={"file": ("export.csv", "\r\n".join(rows).encode("utf-8"))},
+        headers=server.login("rx_handler"),
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    # an over-long place or area is cut to its column (it only locates); the rest are refused
+    assert body["created_cases"] == 3, body
+    problems = {p["row"]: p["reason"] for p in body["problems"]}
+    assert sorted(problems) == [3, 4, 5, 8], problems
+    assert "ticket_no" in problems[3] and "content" in problems[4]
