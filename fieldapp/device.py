@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import io
 import json
 import logging
 import uuid
@@ -29,8 +28,8 @@ from typing import Any
 
 import flet as ft
 import requests
-from PIL import Image
 
+from fieldapp.photos import MAX_DOWNLOAD_BYTES, thumbnail_of
 from fieldapp.viewmodels.records import PhotoShelf
 from fieldapp.viewmodels.sync_status import Counts, SyncStatus
 from sync.client import NotRegistered, Offline, SyncClient, SyncProgress
@@ -44,7 +43,6 @@ CLIENT_ID_PREF = "yixian.client_id"
 SYNC_INTERVAL_S = 10.0
 PHOTO_FETCH_BATCH = 12
 PROBE_TIMEOUT_S = 3.0
-THUMB_EDGE = 320
 
 ObservableSyncStatus = ft.observable(SyncStatus)
 
@@ -205,25 +203,38 @@ class DeviceSession:
         headers = {"Authorization": f"Bearer {token}", PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
         done = 0
         for sha in self.missing_photos()[:limit]:
-            r = self.client.http.get(
-                f"{self.client.base_url}/photos/{sha}", headers=headers, timeout=10
+            data = download_capped(
+                self.client.http, f"{self.client.base_url}/photos/{sha}", headers
             )
-            if r.status_code != 200:
+            if data is None:
                 continue
-            self.shelf.keep_downloaded(sha, r.content, thumbnail=_thumbnail(r.content))
+            self.shelf.keep_downloaded(sha, data, thumbnail=thumbnail_of(data))
             done += 1
         return done
 
 
-def _thumbnail(data: bytes) -> bytes | None:
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.thumbnail((THUMB_EDGE, THUMB_EDGE))
-            out = io.BytesIO()
-            im.convert("RGB").save(out, "JPEG", quality=75)
-            return out.getvalue()
-    except Exception:
-        return None
+def download_capped(
+    http: requests.Session,
+    url: str,
+    headers: dict[str, str],
+    cap: int = MAX_DOWNLOAD_BYTES,
+) -> bytes | None:
+    """A photo's bytes, or None: not found, or larger than ``cap`` — refused by its declared
+    length before anything is read, or as soon as the bytes read pass it."""
+    with http.get(url, headers=headers, timeout=10, stream=True) as r:
+        if r.status_code != 200:
+            return None
+        declared = r.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            return None
+        parts: list[bytes] = []
+        size = 0
+        for part in r.iter_content(64 * 1024):
+            size += len(part)
+            if size > cap:
+                return None
+            parts.append(part)
+        return b"".join(parts)
 
 
 # --- one holder per browser session, reachable from every screen ------------------------------

@@ -46,6 +46,8 @@ from sync.errors import InvalidInput
 __all__ = [
     "DEBIAN_CJK_FONT",
     "FONT_DIR",
+    "MAX_DOWNLOAD_BYTES",
+    "MAX_DOWNLOAD_PIXELS",
     "MAX_EDGE",
     "MAX_INPUT_BYTES",
     "MAX_PIXELS",
@@ -60,6 +62,7 @@ __all__ = [
     "plain_process_photo",
     "process_photo",
     "read_exif_gps",
+    "thumbnail_of",
     "watermark_lines",
 ]
 
@@ -69,6 +72,10 @@ MAX_EDGE: Final = 1600
 QUALITY: Final = 80
 THUMB_EDGE: Final = 320
 THUMB_QUALITY: Final = 75
+# Another device's photo, downloaded for the timeline: refused past these caps, unread and
+# undecoded (the server keeps photos under 20 MiB and 50 MP; a phone's own are 1600 px).
+MAX_DOWNLOAD_BYTES: Final = 20 * 1024 * 1024
+MAX_DOWNLOAD_PIXELS: Final = 25_000_000
 
 # Where the watermark font is looked for, in order, after an explicit ``font_path``.
 FONT_DIR: Path = Path(__file__).resolve().parents[1] / "assets" / "fonts"
@@ -238,6 +245,32 @@ def _process(
         exif_point=exif_point,
         exif_taken_at=exif_taken_at,
     )
+
+
+def thumbnail_of(data: bytes) -> bytes | None:
+    """A JPEG thumbnail (long edge ≤ :data:`THUMB_EDGE`) of a downloaded photo, or None when it
+    is not a photo fit to show: over :data:`MAX_DOWNLOAD_BYTES`, over
+    :data:`MAX_DOWNLOAD_PIXELS` by its header (never decoded then), not a JPEG/PNG, damaged.
+    A JPEG is decoded at a reduced scale: a thumbnail costs little memory whatever the photo."""
+    if len(data) > MAX_DOWNLOAD_BYTES:
+        return None
+    try:
+        im = _open_checked(data)
+    except PhotoRejected:
+        return None
+    with im:
+        width, height = im.size
+        if width * height > MAX_DOWNLOAD_PIXELS:
+            return None
+        try:
+            if im.format in {"JPEG", "MPO"}:
+                im.draft("RGB", (THUMB_EDGE, THUMB_EDGE))
+            im.load()
+            small = _to_rgb(im)
+            small.thumbnail((THUMB_EDGE, THUMB_EDGE), _RESAMPLE)
+            return _encode_jpeg(small, THUMB_QUALITY)
+        except Exception:  # damaged, or a mode Pillow cannot convert
+            return None
 
 
 def _too_many_pixels(size: tuple[int, int] | None) -> PhotoRejected:

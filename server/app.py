@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from server.api import (
@@ -23,6 +23,7 @@ from server.api import (
 )
 from server.api import sync as sync_api
 from server.api.errors import install_error_handlers
+from server.api.input_guard import refuse_unstorable_input
 from server.api.openapi_doc import install_openapi
 from server.api.security_headers import DOCS_PAGES, SecurityHeaders
 from server.config import Settings, settings_from_env
@@ -72,6 +73,7 @@ def create_app(
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        dependencies=[Depends(refuse_unstorable_input)],
     )
     install_openapi(app)
     app.add_middleware(SecurityHeaders, docs_paths=DOCS_PAGES if docs else frozenset())

@@ -7,8 +7,9 @@ by the REST API and by sync push alike; pure functions that take ``now``.
   it is plausible — the deadline is counted from when the inspector assigned it — and server
   time otherwise, with a note that says why (shown on the case).
 - ``recorded_time``: a case's recorded time may not be in the future (refused, naming
-  ``recorded_at``); recorded earlier than it was entered beyond a tolerance, it is flagged
-  (``backdated_by_s`` in its CaseCreated event).
+  ``recorded_at``) nor implausibly far in the past (the server's time, with a note); recorded
+  earlier than it was entered beyond a tolerance, it is flagged (``backdated_by_s`` in its
+  CaseCreated event).
 - ``check_effective_from``: a new boundary list version cannot take effect before it is
   published unless a reason for back-dating it is recorded.
 """
@@ -29,6 +30,10 @@ MAX_CLOCK_SKEW = timedelta(minutes=10)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 # A case recorded this much earlier than it was entered says so in its history.
 BACKDATE_TOLERANCE = timedelta(minutes=30)
+# A case recorded longer ago than this (a phone whose clock reads 1970, a year typed wrong) is
+# not believed: like a clock running ahead, it is stored at the server's time, with a note and
+# the claimed time kept as evidence. No phone stays offline this long (its sign-in expires).
+MAX_RECORDED_AGE = timedelta(days=30)
 # A list version may take effect this long before its publication without a reason (the time
 # the administrator took to fill in the form).
 EFFECTIVE_FROM_TOLERANCE = timedelta(minutes=5)
@@ -149,9 +154,14 @@ class RecordedTime:
     at: datetime  # the time stored as the case's recorded time
     backdated_by_s: int | None = None  # recorded this long before it was entered
     clock_ahead_by_s: int | None = None  # the device's clock ran ahead of the server's
+    claimed_at: datetime | None = None  # the time claimed, when it was too far in the past
+    note: str | None = None  # why the claimed time was not used
 
     def event_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
+        if self.claimed_at is not None:
+            data["claimed_recorded_at"] = self.claimed_at.isoformat()
+            data["recorded_time_note"] = self.note
         if self.backdated_by_s is not None:
             data["backdated_by_s"] = self.backdated_by_s
         if self.clock_ahead_by_s is not None:
@@ -167,7 +177,9 @@ def recorded_time(
     same clock as ``recorded_at``).
 
     Refused when later than ``entered_at`` beyond ``FUTURE_TOLERANCE`` (a time in the future).
-    Earlier than ``entered_at`` beyond ``BACKDATE_TOLERANCE``: kept, and flagged. A device
+    More than ``MAX_RECORDED_AGE`` before ``now`` (a phone reading 1970): not believed — the
+    server's time, with a note and the claimed time in the event. Earlier than ``entered_at``
+    beyond ``BACKDATE_TOLERANCE``: kept, and flagged. A device
     clock running ahead of the server is never stored: the time is at most ``now``.
     """
     entered = _aware(entered_at, "created_at")
@@ -178,6 +190,14 @@ def recorded_time(
             f"登记时间不能在未来（晚于当前 {_span((claimed - entered).total_seconds())}）/ "
             "recorded_at must not be in the future",
             code="in_the_future",
+        )
+    if claimed < now - MAX_RECORDED_AGE:
+        zh_span, en_span = _span((now - claimed).total_seconds()).split(" / ")
+        return RecordedTime(
+            at=now,
+            claimed_at=claimed,
+            note=f"登记时间早于当前 {zh_span}，不可信，按服务器收到时间记录 / the recorded time "
+            f"is {en_span} in the past: not believed, the server's time is used",
         )
     backdated = (entered - claimed).total_seconds()
     ahead = (claimed - now).total_seconds()

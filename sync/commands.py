@@ -37,8 +37,9 @@ from sync.limits import (
     Reason,
     Source,
     field_path,
+    value_problem,
 )
-from sync.protocol import CommandType
+from sync.protocol import Command, CommandType
 
 MAX_FIELD_NAME = 100  # of a field named in a refusal
 
@@ -223,6 +224,8 @@ def reason_of(error: Mapping[str, Any]) -> str:
         return f"未知的值 / unknown value ({ctx.get('expected', '')})"
     if kind == "extra_forbidden":
         return "不可修改或未知的字段 / not a field that can be sent"
+    if kind == "text_not_storable":
+        return str(ctx.get("reason", ""))
     if kind == "timezone_aware":
         return "须带时区 / must include a time zone"
     return f"格式错误 / {error.get('msg')}"
@@ -238,11 +241,36 @@ def invalid_input(error: ValidationError) -> InvalidInput:
 
 
 def decode_payload(type_: CommandType, payload: Mapping[str, Any]) -> Payload:
-    """``payload`` read as its command's message; ``InvalidInput`` naming the first wrong field."""
+    """``payload`` read as its command's message; ``InvalidInput`` naming the first wrong field
+    (anywhere in the payload, unknown fields included: a text no database can keep, an integer
+    beyond 64 bits)."""
+    found = value_problem(dict(payload))
+    if found is not None:
+        field, reason = found
+        raise InvalidInput(field[:MAX_FIELD_NAME], reason)
     try:
         return PAYLOAD_MODELS[type_].model_validate(payload)
     except ValidationError as error:
         raise invalid_input(error) from None
+
+
+def decode_command(cmd: Command) -> Payload:
+    """A command's payload read as its message, its queue time checked too (a time without a
+    zone cannot be placed on any clock): ``InvalidInput`` naming the field."""
+    if cmd.created_at.tzinfo is None:
+        raise InvalidInput("created_at", "须带时区 / must include a time zone")
+    return decode_payload(cmd.type, cmd.payload)
+
+
+def unexpected_fault() -> InvalidInput:
+    """The refusal of a command that failed in a way the rules did not foresee (the server
+    logs the fault; the phone shows the reason and goes on with its other commands)."""
+    return InvalidInput(
+        "payload",
+        "服务器无法处理此操作，已跳过；请检查内容后重新提交 / the server could not apply this "
+        "command: it was skipped — check it and submit it again",
+        code="command_failed",
+    )
 
 
 def case_id_of(payload: Mapping[str, Any]) -> str | None:

@@ -259,4 +259,6 @@ def _send_chunk(
             return int(server_offset), False
     if status == 422 and code == "chunk_checksum_mismatch":
         raise _Transient("the chunk was damaged on the way")
+    if status == 409 and code == "upload_in_progress":
+        raise _Transient("another device is uploading this photo: ask again later")
     raise _refusal_or_damage(r)

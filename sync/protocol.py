@@ -51,7 +51,7 @@ class Command(BaseModel):
             }
         }
     )
-    id: int = Field(ge=1)
+    id: int = Field(ge=1, le=2**63 - 1)  # a 64-bit column
     type: CommandType
     created_at: datetime  # the device's clock: kept as evidence, never trusted for order
     payload: dict[str, Any]  # read per command by sync/commands.py: a bad one refuses that command
@@ -113,7 +113,8 @@ class PullRequest(BaseModel):
     )
     protocol: int = PROTOCOL_VERSION
     cursor: str | None = None
-    results_after: int = 0  # the device's newest command id whose result it has shown
+    results_after: int = Field(default=0, ge=0, le=2**63 - 1)  # the device's newest command id
+    # whose result it has shown
     limit: int = Field(default=PULL_PAGE, ge=1, le=PULL_PAGE)
     device_time: datetime | None = None  # the device's clock when it sent the request
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -33,6 +34,7 @@ from sync.boundary_types import AssistingDuty, Point
 from sync.errors import InvalidInput
 from sync.first_contact import owner_department
 from sync.lifecycle import Action, Actor, allowed_actions
+from sync.limits import UUID_PATTERN
 from sync.vocabulary import CaseStatus, Role
 from sync.workcalendar import WorkCalendar
 
@@ -72,9 +74,13 @@ def _encode_cursor(case: Case) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         created, case_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created), str(case_id)
+        at = datetime.fromisoformat(created)
     except (ValueError, TypeError):
         raise InvalidInput("cursor", "无效的分页游标 / invalid page cursor") from None
+    # a cursor is the client's text: a time without a zone or an id no column holds is refused
+    if at.tzinfo is None or not isinstance(case_id, str) or not re.fullmatch(UUID_PATTERN, case_id):
+        raise InvalidInput("cursor", "无效的分页游标 / invalid page cursor")
+    return at, case_id
 
 
 @router.post("", response_model=CaseOut, status_code=201, summary="Record a new case (发现)")

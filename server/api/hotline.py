@@ -3,11 +3,10 @@ names, record call-back (回访) results."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from server.api.deps import CurrentActor, NowDep, ReferenceDep, SessionDep
 from server.data import hotline as hotline_data
@@ -23,6 +22,7 @@ from server.services import evaluation as evaluation_service
 from server.services import hotline as hotline_service
 from sync.errors import InvalidInput, NotFound
 from sync.lifecycle import Actor
+from sync.limits import Code, Comment, Header
 from sync.vocabulary import Role
 
 router = APIRouter(prefix="/hotline", tags=["hotline"])
@@ -125,8 +125,8 @@ class ColumnAliasIn(BaseModel):
         json_schema_extra={"example": {"header": "热线单号", "column": "ticket_no"}}
     )
 
-    header: str = Field(max_length=200, description="the header name as an export spells it")
-    column: str = Field(max_length=40, description="the column it means, e.g. received_at")
+    header: Header = Field(description="the header name as an export spells it")
+    column: Code = Field(description="the column it means, e.g. received_at")
 
 
 def alias_out(a: HotlineColumnAlias) -> dict[str, Any]:
@@ -188,8 +188,8 @@ class CallBackIn(BaseModel):
     result: str = Field(
         max_length=40, description="满意 / 基本满意 / 不满意 (satisfied, basically_satisfied, …)"
     )
-    comment: str = Field(default="", max_length=2000, description="the citizen's words")
-    called_back_at: datetime | None = Field(default=None, description="default: now")
+    comment: Comment = Field(default="", description="the citizen's words")
+    called_back_at: AwareDatetime | None = Field(default=None, description="default: now")
 
 
 def call_back_out(c: HotlineCallBack) -> dict[str, Any]:

@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
 from server.api.deps import CurrentActor, NowDep, SessionDep, SettingsDep
+from server.data import sync as sync_data
 from server.services import photos as photo_service
+from server.services.auth import token_hash
 from server.services.photos import (
     MAX_CHUNK_BYTES,
     SHA256_PATTERN,
@@ -54,6 +56,18 @@ def get_store(settings: SettingsDep) -> PhotoStore:
 
 
 StoreDep = Annotated[PhotoStore, Depends(get_store)]
+
+
+def calling_device(
+    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+) -> str | None:
+    """The device whose token signs this request (None: a user's sign-in token)."""
+    token = (authorization or "")[7:].strip()
+    found = sync_data.device_and_user_by_token_hash(session, token_hash(token)) if token else None
+    return None if found is None else found[0].id
+
+
+DeviceDep = Annotated[str | None, Depends(calling_device)]
 
 
 def _state_headers(state: UploadState) -> dict[str, str]:
@@ -102,11 +116,16 @@ ChunkDep = Annotated[bytes, Depends(read_chunk)]
     responses={200: {"description": "Upload-Offset, Upload-Complete (1|0), Upload-Length"}},
 )
 def upload_status(
-    sha256: Sha256Path, session: SessionDep, actor: CurrentActor, store: StoreDep
+    sha256: Sha256Path,
+    session: SessionDep,
+    actor: CurrentActor,
+    store: StoreDep,
+    device_id: DeviceDep,
 ) -> Response:
-    """Offset 0 for a photo the server has never seen; ``Upload-Complete: 1`` means the device
-    need not (and must not) send it again."""
-    state = photo_service.upload_state(session, store, sha256)
+    """Offset 0 for a photo the server has never seen — and for one you may not see, or an
+    upload another device is writing (the same answer); ``Upload-Complete: 1`` means the
+    device need not (and must not) send it again."""
+    state = photo_service.upload_state(session, store, sha256, actor, device_id)
     return Response(status_code=200, headers=_state_headers(state))
 
 
@@ -116,14 +135,21 @@ def upload_status(
     summary="Send one chunk of a photo",
     responses={
         204: {"description": "kept; Upload-Offset is the new offset"},
-        409: {"description": "wrong offset: Upload-Offset says where the server is"},
+        409: {
+            "description": "wrong offset: Upload-Offset says where the server is; or "
+            "upload_in_progress: another device is writing this upload (try again later)"
+        },
         413: {"description": "photo or chunk too large"},
-        422: {"description": "bad chunk checksum, or the finished photo is not what it is named"},
+        422: {
+            "description": "bad chunk checksum, or the finished photo is not what it is named, "
+            "not a JPEG/PNG that decodes, or over 50 megapixels"
+        },
     },
 )
 def upload_chunk(
     sha256: Sha256Path,
     actor: CurrentActor,  # before the body: strangers are refused before it is read
+    device_id: DeviceDep,
     chunk: ChunkDep,
     session: SessionDep,
     store: StoreDep,
@@ -152,6 +178,7 @@ def upload_chunk(
             chunk_sha256=chunk_sha256,
             max_bytes=settings.max_photo_bytes,
             now=now,
+            device_id=device_id,
         )
     except PhotoTooLarge as exc:
         _too_large(exc)

@@ -17,6 +17,7 @@ from server.api.deps import (
     ReferenceDep,
     SessionDep,
 )
+from server.api.input_guard import checks_each_command
 from server.data import sync as sync_data
 from server.models import Device
 from server.services import sync as sync_service
@@ -115,6 +116,7 @@ def revoke_device(device_id: str, session: SessionDep, actor: CurrentActor) -> N
     dependencies=[Protocol],
     summary="Apply a batch of numbered commands once, in order, in one transaction",
 )
+@checks_each_command
 def push(
     body: PushRequest,
     request: Request,

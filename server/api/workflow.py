@@ -141,8 +141,8 @@ class ReasonIn(BaseModel):
 
 
 class AttendeeIO(BaseModel):
-    department: str
-    name: str = ""
+    department: Code
+    name: Title = ""
 
 
 class SettleIn(BaseModel):
@@ -159,7 +159,7 @@ class SettleIn(BaseModel):
             }
         }
     )
-    responsible_department: str
+    responsible_department: Code
     facts: Facts
     ruling_text: Facts
     legal_basis: LegalBasis
@@ -228,7 +228,7 @@ class JointPointIn(BaseModel):
     )
     label: Title = ""
     case: CaseCreateIn
-    lead_department: str
+    lead_department: Code
     lead_due_at: datetime | None = None
     duties: list[DutyIn] = []
 
@@ -679,7 +679,7 @@ def convene(
 @router.get(
     "/joint-sessions",
     response_model=SessionListOut,
-    summary="My joint sessions (open first): invited, convened or attended; all for oversight",
+    summary="My joint sessions (open first): invited or convened; all for oversight",
 )
 def list_sessions(
     session: SessionDep,

@@ -29,7 +29,13 @@ def get_photo(session: Session, sha256: str, *, for_update: bool = False) -> Pho
 
 
 def insert_photo_if_absent(
-    session: Session, *, sha256: str, size: int, uploader: str, now: datetime
+    session: Session,
+    *,
+    sha256: str,
+    size: int,
+    uploader: str,
+    now: datetime,
+    uploader_device: str | None = None,
 ) -> None:
     _insert_or_ignore(
         session,
@@ -41,6 +47,7 @@ def insert_photo_if_absent(
             "complete": False,
             "created_at": now,
             "uploader": uploader,
+            "uploader_device": uploader_device,
         },
     )
 

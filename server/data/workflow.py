@@ -179,12 +179,6 @@ def joint_sessions(session: Session, *, status: str | None = None) -> list[Joint
     return list(session.exec(stmt))
 
 
-def sessions_checked_in_by(session: Session, department: str) -> set[str]:
-    """Ids of the sessions where ``department`` has checked in."""
-    stmt = select(JointCheckIn.session_id).where(JointCheckIn.department == department)
-    return set(session.exec(stmt))
-
-
 def check_ins(session: Session, session_id: str) -> list[JointCheckIn]:
     stmt = (
         select(JointCheckIn)

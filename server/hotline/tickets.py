@@ -21,11 +21,13 @@ from sync.clock import CHINA_TZ
 from sync.clock_rules import recorded_time
 from sync.errors import InvalidInput
 from sync.geo import validate_point
+from sync.limits import text_problem
 
 MAX_TICKET_NO = 60
 MAX_CONTENT = 3500
 MAX_ADDRESS = 300
 MAX_AREA = 100
+MAX_MATTER = 100  # hotline_ticket.matter
 
 # Words citizens and operators use, mapped to the boundary list's category keys. Longer words
 # are tried first, so "路灯不亮" wins over a shorter word inside it.
@@ -234,6 +236,10 @@ def parse_row(
     def problem(reason: str) -> RowProblem:
         return RowProblem(raw.number, ticket_no or None, "error", reason)
 
+    for column in ("ticket_no", "content", "matter", "category", "area", "address"):
+        reason = text_problem(text_of(v.get(column)))
+        if reason is not None:  # a cell no database can keep (NUL, a control character)
+            return problem(f"{column}: {reason}")
     if not ticket_no:
         return problem("工单编号为空 / ticket number is empty")
     if len(ticket_no) > MAX_TICKET_NO:
@@ -267,7 +273,7 @@ def parse_row(
         ticket_no=ticket_no,
         received_at=received_at,
         category=category,
-        matter=matter_text or None,
+        matter=matter_text[:MAX_MATTER] or None,
         content=content,
         area=area,
         address=address,

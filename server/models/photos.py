@@ -20,6 +20,9 @@ class Photo(SQLModel, table=True):
     complete: bool = False
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     uploader: str = Field(foreign_key="app_user.id", max_length=36)
+    # the device that started the upload (None: started with a user's sign-in token); only it
+    # (or, without one, its user) writes the upload until it is complete
+    uploader_device: str | None = Field(default=None, max_length=36)
 
 
 class PhotoLink(SQLModel, table=True):

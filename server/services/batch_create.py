@@ -11,11 +11,13 @@ closed case, a second command for the same id — is left to the one-by-one path
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from server.data import cases as cases_data
@@ -25,13 +27,14 @@ from server.services import cases as case_service
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.payloads import new_case_from
 from sync.boundary_types import Point
-from sync.commands import case_id_of
+from sync.commands import case_id_of, unexpected_fault
 from sync.errors import DomainError, InvalidInput
 from sync.lifecycle import Actor
 from sync.protocol import Command, CommandResult, ResultStatus
 from sync.workflow import REPEAT_WINDOW, ClosedCase, find_repeat
 
 K = TypeVar("K")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -129,17 +132,28 @@ def create_many(
         except DomainError as error:
             results[cmd.id] = _rejected(cmd, error)
             continue
-        except (KeyError, TypeError, ValueError) as error:
-            results[cmd.id] = _rejected(
-                cmd, InvalidInput("payload", f"格式错误 / malformed: {error}")
-            )
+        except Exception:  # a fault the rules did not foresee: this command alone is refused
+            log.exception("sync command %s (CreateCase) failed validation", cmd.id)
+            results[cmd.id] = _rejected(cmd, unexpected_fault())
             continue
         if v.case["id"] in seen:
             left.append(cmd)  # the one-by-one path will refuse it as a duplicate id
             continue
         seen.add(v.case["id"])
         valid.append((cmd, v))
-    placed = insert_valid(session, valid, now=now, change_seq=change_seq)
+    savepoint = session.begin_nested()
+    try:
+        placed = insert_valid(session, valid, now=now, change_seq=change_seq)
+        session.flush()
+        savepoint.commit()
+    except OperationalError:
+        raise  # the database is busy: the whole push is answered "try again"
+    except Exception:
+        # one of the rows could not be stored: none of them is, and each goes the one-by-one
+        # path, in its own savepoint, so that only the faulty one is refused
+        savepoint.rollback()
+        log.exception("bulk insert of %d new cases failed: applying them one by one", len(valid))
+        return Decided(results=results, rows_inserted=0, left_over=left + [c for c, _ in valid])
     for cmd in placed.taken:
         results[cmd.id] = _rejected(
             cmd,

@@ -61,6 +61,7 @@ from sync.call_backs import check_comment, parse_call_back_result
 from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted, RuleViolation
 from sync.events import CALL_BACK_RECORDED, HOTLINE_TICKET_LINKED
 from sync.lifecycle import Actor
+from sync.limits import MAX_HEADER
 from sync.vocabulary import CaseStatus, Role
 from sync.workflow import call_back_counts_as_repeat
 
@@ -418,8 +419,6 @@ def import_file(
 
 
 # --- an administrator's header names -------------------------------------------------------
-
-MAX_HEADER = 100
 
 
 def _require_admin(actor: Actor) -> None:

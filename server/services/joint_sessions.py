@@ -36,25 +36,25 @@ class DutyOnSite:
     due_at: datetime | None = None
 
 
-def _get(session: Session, session_id: str, *, for_update: bool = False) -> JointSession:
-    js = wf_data.get_joint_session(session, session_id, for_update=for_update)
-    if js is None:
-        raise NotFound(f"联合办公 {session_id} 不存在 / joint session {session_id} not found")
-    return js
-
-
-def _may_see(session: Session, js: JointSession, actor: Actor) -> bool:
+def _may_see(js: JointSession, actor: Actor) -> bool:
+    """Who may read a session, check in at it and add its points: the departments invited
+    (the convener's among them) and oversight. Knowing a session's id opens nothing: to anyone
+    else it does not exist (404, like any object one may not see)."""
     if actor.role in (Role.SUPERVISOR, Role.COORDINATOR, Role.ADMIN):
         return True
-    if actor.department in js.called_departments or actor.user_id == js.convened_by:
-        return True
-    return any(c.department == actor.department for c in wf_data.check_ins(session, js.id))
+    return actor.department in js.called_departments or actor.user_id == js.convened_by
 
 
-def visible_session(session: Session, session_id: str, actor: Actor) -> JointSession:
-    js = _get(session, session_id)
-    if not _may_see(session, js, actor):
-        raise NotFound(f"联合办公 {session_id} 不存在 / joint session {session_id} not found")
+def _not_found(session_id: str) -> NotFound:
+    return NotFound(f"联合办公 {session_id} 不存在 / joint session {session_id} not found")
+
+
+def visible_session(
+    session: Session, session_id: str, actor: Actor, *, for_update: bool = False
+) -> JointSession:
+    js = wf_data.get_joint_session(session, session_id, for_update=for_update)
+    if js is None or not _may_see(js, actor):
+        raise _not_found(session_id)
     return js
 
 
@@ -62,18 +62,11 @@ def sessions_for(
     session: Session, actor: Actor, *, status: str | None = None
 ) -> list[JointSession]:
     """My sessions: every session for oversight roles; for a department, those it was invited
-    to, convened or checked in at. Open ones first, then newest first."""
+    to or convened. Open ones first, then newest first."""
     listed = wf_data.joint_sessions(session, status=status)
     if actor.role in (Role.SUPERVISOR, Role.COORDINATOR, Role.ADMIN):
         return listed
-    attended = wf_data.sessions_checked_in_by(session, actor.department)
-    return [
-        js
-        for js in listed
-        if actor.department in js.called_departments
-        or actor.user_id == js.convened_by
-        or js.id in attended
-    ]
+    return [js for js in listed if _may_see(js, actor)]
 
 
 def convene(
@@ -140,7 +133,7 @@ def check_in(
     where: Point | None,
     now: datetime,
 ) -> JointCheckIn:
-    js = _get(session, session_id, for_update=True)
+    js = visible_session(session, session_id, actor, for_update=True)
     if js.status != OPEN:
         raise RuleViolation("联合办公已结束 / the session is over", code="session_over")
     if actor.role == Role.ADMIN:
@@ -179,7 +172,7 @@ def add_point(
 ) -> Case:
     """A problem found at the session: recorded as a case and assigned on the spot to the
     departments present, each with its duty and time node."""
-    js = _get(session, session_id, for_update=True)
+    js = visible_session(session, session_id, actor, for_update=True)
     if js.status != OPEN:
         raise RuleViolation("联合办公已结束 / the session is over", code="session_over")
     present = {c.department for c in wf_data.check_ins(session, js.id)}
@@ -252,7 +245,7 @@ def conclude(
 ) -> JointSession:
     """End the session and generate its one minute (attendees, facts, decisions per department,
     time nodes, legal basis), linked to every point's case."""
-    js = _get(session, session_id, for_update=True)
+    js = visible_session(session, session_id, actor, for_update=True)
     if actor.user_id != js.convened_by and actor.role not in (Role.SUPERVISOR, Role.COORDINATOR):
         raise NotPermitted(
             "只有召集人可以结束 / only the convener concludes the session",

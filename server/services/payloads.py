@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ValidationError
-
 from server.services.cases import NewCase
 from sync.boundary_types import Point
 from sync.clock_rules import device_to_server, trusted_offset
-from sync.commands import CreateCase, GeoPoint, invalid_input
+from sync.commands import CreateCase, GeoPoint, decode_command
+from sync.errors import InvalidInput
 from sync.protocol import Command
 
 
@@ -22,10 +21,10 @@ def point_of(raw: GeoPoint | None) -> Point | None:
 
 def create_case_of(cmd: Command) -> CreateCase:
     """The CreateCase message of ``cmd``; ``InvalidInput`` naming the first wrong field."""
-    try:
-        return CreateCase.model_validate(cmd.payload)
-    except ValidationError as error:
-        raise invalid_input(error) from None
+    p = decode_command(cmd)
+    if not isinstance(p, CreateCase):
+        raise InvalidInput("type", "不是新建案件 / not a CreateCase command")
+    return p
 
 
 def new_case_from(cmd: Command, now: datetime, clock_offset_s: float | None = None) -> NewCase:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from PIL import Image
 from sqlmodel import Session
 
 from server.data import cases as cases_data
@@ -33,6 +35,7 @@ SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
 _SHA256 = re.compile(SHA256_PATTERN)
 _HASH_BLOCK = 1024 * 1024
 
+MAX_PHOTO_PIXELS = 50_000_000  # a phone's photo is ≤ 1600 px on its long edge: far below
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -130,6 +133,48 @@ def check_sha256(value: str, field: str = "sha256") -> str:
     return value.lower()
 
 
+def image_problem(path: Path) -> InvalidInput | None:
+    """Why the file at ``path`` is not a photo the server keeps (None: it is one): it must
+    decode as a JPEG or PNG of at most ``MAX_PHOTO_PIXELS`` pixels. The pixel count is read
+    from the header before anything is decoded (a decompression bomb is refused unopened); a
+    JPEG is then decoded at a reduced scale, a PNG's chunks checked, so verifying costs little
+    memory whatever the photo."""
+    not_image = InvalidInput(
+        "content",
+        "不是有效的 JPEG 或 PNG 图片 / not a valid JPEG or PNG image",
+        code="not_an_image",
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path, formats=("JPEG", "PNG")) as im:
+                width, height = im.size
+                if width < 1 or height < 1:
+                    return not_image
+                if width * height > MAX_PHOTO_PIXELS:
+                    return _too_many_pixels(width, height)
+                if im.format == "PNG":
+                    im.verify()
+                else:
+                    im.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                    im.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return _too_many_pixels(None, None)
+    except Exception:  # Pillow raises many kinds on a damaged or hostile file
+        return not_image
+    return None
+
+
+def _too_many_pixels(width: int | None, height: int | None) -> InvalidInput:
+    dims = f"{width}×{height}, " if width else ""
+    mp = MAX_PHOTO_PIXELS // 1_000_000
+    return InvalidInput(
+        "content",
+        f"图片像素过多（{dims}超过 {mp} 百万像素）/ too many pixels ({dims}over {mp} megapixels)",
+        code="too_many_pixels",
+    )
+
+
 def content_type_of(head: bytes) -> str | None:
     """image/jpeg or image/png from the magic bytes; None for anything else."""
     if head.startswith(JPEG_MAGIC):
@@ -168,13 +213,37 @@ def _settle(store: PhotoStore, photo: Photo) -> bool:
     return False
 
 
-def upload_state(session: Session, store: PhotoStore, sha256: str) -> UploadState:
-    """What the server holds of a photo (offset 0 if it has never seen it)."""
+def _started_by(photo: Photo, actor: Actor, device_id: str | None) -> bool:
+    """Whether the caller is the one writing this upload: its device, or its user when it was
+    started without a device."""
+    if photo.uploader != actor.user_id:
+        return False
+    return photo.uploader_device is None or photo.uploader_device == device_id
+
+
+def upload_state(
+    session: Session,
+    store: PhotoStore,
+    sha256: str,
+    actor: Actor | None = None,
+    device_id: str | None = None,
+) -> UploadState:
+    """What the server holds of a photo (offset 0 if it has never seen it). To an ``actor``
+    who may not see the photo — complete and not theirs nor on a case they see, or an upload
+    another device is writing — it is a photo the server has never seen."""
     sha256 = check_sha256(sha256)
     photo = photos_data.get_photo(session, sha256)
     if photo is not None and _settle(store, photo):
         photos_data.save_photo(session, photo)
         session.commit()
+    if photo is not None and actor is not None:
+        hidden = (
+            not _may_see(session, photo, sha256, actor)
+            if photo.complete
+            else not _started_by(photo, actor, device_id)
+        )
+        if hidden:
+            return _state(None, sha256)
     return _state(photo, sha256)
 
 
@@ -223,8 +292,11 @@ def receive_chunk(
     chunk_sha256: str,
     max_bytes: int,
     now: datetime,
+    device_id: str | None = None,
 ) -> UploadState:
-    """Append one chunk at ``offset``; on the last one verify and publish the photo. Commits."""
+    """Append one chunk at ``offset``; on the last one verify and publish the photo. Commits.
+    An upload in progress is written only by the device that started it (``device_id``; or by
+    its user when it was started without a device)."""
     sha256 = check_sha256(sha256)
     _check_chunk(
         offset=offset, length=length, chunk=chunk, chunk_sha256=chunk_sha256, max_bytes=max_bytes
@@ -232,7 +304,12 @@ def receive_chunk(
     photo = photos_data.get_photo(session, sha256, for_update=True)
     if photo is None:
         photos_data.insert_photo_if_absent(
-            session, sha256=sha256, size=length, uploader=actor.user_id, now=now
+            session,
+            sha256=sha256,
+            size=length,
+            uploader=actor.user_id,
+            uploader_device=device_id,
+            now=now,
         )
         photo = photos_data.get_photo(session, sha256, for_update=True)
     if photo is None:  # deleted between the insert and the lock: a failed upload was discarded
@@ -241,6 +318,13 @@ def receive_chunk(
     if photo.complete:  # someone finished it meanwhile: nothing to write
         session.commit()
         return _state(photo, sha256)
+    if not _started_by(photo, actor, device_id):
+        session.rollback()
+        raise RuleViolation(
+            "此照片正由其他设备上传，稍后再试 / another device is uploading this photo: try "
+            "again later",
+            code="upload_in_progress",
+        )
     if photo.size != length:
         if photo.received != 0:
             raise OffsetMismatch(
@@ -278,6 +362,8 @@ def _finish(session: Session, store: PhotoStore, photo: Photo) -> None:
         problem = InvalidInput(
             "content", "只接受 JPEG 或 PNG / only JPEG or PNG", code="unsupported_media_type"
         )
+    else:
+        problem = image_problem(store.part_path(photo.sha256))
     if problem is not None:
         photos_data.delete_photo(session, photo.sha256)
         session.commit()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from server.data import boundary as boundary_data
@@ -35,7 +35,9 @@ from sync.commands import (
     EditCase,
     TransitionCase,
     case_id_of,
+    decode_command,
     decode_payload,
+    unexpected_fault,
 )
 from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from sync.lifecycle import Action, Actor
@@ -51,6 +53,7 @@ from sync.reference_codec import encode_calendar
 from sync.visibility import OVERSIGHT_ROLES
 
 CURSOR_PREFIX = "c1"
+log = logging.getLogger(__name__)
 
 
 # --- devices ---------------------------------------------------------------------------------
@@ -117,7 +120,7 @@ def _apply(
     clock_offset_s: float | None = None,
 ) -> CommandResult:
     # the payload's shape and limits are its message's (sync/commands.py), as on REST
-    p = decode_payload(cmd.type, cmd.payload)
+    p = decode_command(cmd)
     case_id = p.case_id
     if isinstance(p, CreateCase):
         case_service.create_case(
@@ -222,7 +225,10 @@ def _row(device_id: str, cmd: Command, result: CommandResult, now: datetime) -> 
         "reason": result.reason,
         "case_id": result.case_id,
         "detail": result.detail,
-        "device_created_at": cmd.created_at,
+        # as sent; a time without a zone (its command refused for it) is kept read as UTC
+        "device_created_at": cmd.created_at
+        if cmd.created_at.tzinfo is not None
+        else cmd.created_at.replace(tzinfo=UTC),
         "applied_at": now,
     }
 
@@ -336,9 +342,16 @@ def _apply_one(
             cmd,
             InvalidInput("payload", f"与已有记录冲突 / clashes with a stored record: {error.orig}"),
         )
-    except (ValidationError, KeyError, TypeError, ValueError) as error:
+    except OperationalError:
+        # the database is busy (a lock, a lost connection): not this command's fault — the
+        # whole push is answered "try again" and nothing of it is kept
+        raise
+    except Exception:
+        # anything else is a fault the rules did not foresee: this command alone is refused
+        # (its savepoint rolled back, the fault logged); the batch and the phone go on
         savepoint.rollback()
-        return _rejected(cmd, InvalidInput("payload", f"格式错误 / malformed: {error}"))
+        log.exception("sync command %s (%s) failed", cmd.id, cmd.type.value)
+        return _rejected(cmd, unexpected_fault())
 
 
 def _keep_evidence(
@@ -369,7 +382,9 @@ def _keep_evidence(
         )
         session.flush()
         savepoint.commit()
-    except DomainError:
+    except OperationalError:
+        raise
+    except Exception:  # keeping the evidence failed: the refusal itself still stands
         savepoint.rollback()
 
 

@@ -11,11 +11,12 @@ import warnings
 import zlib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import ExifTags, Image, ImageStat
+from PIL import ExifTags, Image, ImageFile, ImageStat
 from PIL.JpegImagePlugin import JpegImageFile
 from PIL.TiffImagePlugin import IFDRational
 
@@ -534,3 +535,78 @@ def test_damaged_input_either_processes_or_is_refused_never_crashes(
         return
     assert max(result.width, result.height) <= 1600
     assert result.sha256 == hashlib.sha256(result.jpeg).hexdigest()
+
+
+# --- others' photos, downloaded for the timeline ----------------------------------------------
+
+
+def _png_header_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares ``width`` × ``height`` pixels (a decompression bomb)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024, 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_a_downloaded_photo_gets_a_small_thumbnail() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (1600, 1200), "white").save(out, "JPEG")
+    thumb = photos.thumbnail_of(out.getvalue())
+    assert thumb is not None
+    with Image.open(io.BytesIO(thumb)) as im:
+        assert im.format == "JPEG" and max(im.size) <= photos.THUMB_EDGE
+
+
+def test_a_downloaded_bomb_or_oversized_file_gets_no_thumbnail_and_is_never_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoded: list[object] = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda im: decoded.append(im) or real_load(im))
+    side = int(photos.MAX_DOWNLOAD_PIXELS**0.5) + 1
+    assert photos.thumbnail_of(_png_header_declaring(side, side)) is None
+    assert photos.thumbnail_of(b"\xff\xd8\xff" + bytes(photos.MAX_DOWNLOAD_BYTES)) is None
+    assert photos.thumbnail_of(b"not an image at all") is None
+    assert decoded == []
+
+
+def test_a_download_larger_than_the_cap_is_refused_without_reading_it_all() -> None:
+    from fieldapp.device import download_capped
+
+    class Response:
+        def __init__(self, declared: str | None, parts: int) -> None:
+            self.status_code = 200
+            self.headers = {} if declared is None else {"Content-Length": declared}
+            self.parts = parts
+            self.read = 0
+
+        def __enter__(self) -> Response:
+            return self
+
+        def __exit__(self, *_exc: object) -> None:
+            return None
+
+        def iter_content(self, size: int) -> Any:
+            for _ in range(self.parts):
+                self.read += size
+                yield b"x" * size
+
+    class Http:
+        def __init__(self, response: Response) -> None:
+            self.response = response
+
+        def get(self, *_a: object, **_kw: object) -> Response:
+            return self.response
+
+    declared = Response(str(734 * 1024 * 1024), parts=11_744)  # says 734 MB: nothing is read
+    assert download_capped(Http(declared), "u", {}, cap=1024 * 1024) is None  # type: ignore[arg-type]
+    assert declared.read == 0
+    silent = Response(None, parts=11_744)  # says nothing: reading stops just past the cap
+    assert download_capped(Http(silent), "u", {}, cap=1024 * 1024) is None  # type: ignore[arg-type]
+    assert silent.read <= 1024 * 1024 + 64 * 1024
+    small = Response("1024", parts=1)
+    assert download_capped(Http(small), "u", {}, cap=1024 * 1024) == b"x" * 64 * 1024  # type: ignore[arg-type]

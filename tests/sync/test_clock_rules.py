@@ -12,6 +12,7 @@ from sync.clock_rules import (
     BACKDATE_TOLERANCE,
     FUTURE_TOLERANCE,
     MAX_CLOCK_SKEW,
+    MAX_RECORDED_AGE,
     assignment_time,
     check_effective_from,
     clock_offset,
@@ -110,3 +111,26 @@ def test_a_version_cannot_take_effect_before_publication_without_a_reason() -> N
     assert (
         check_effective_from(NOW + timedelta(days=3), published_at=NOW, backdate_reason="") is None
     )
+
+
+@pytest.mark.parametrize(
+    "claimed",
+    [datetime(1970, 1, 1, tzinfo=CHINA_TZ), NOW - MAX_RECORDED_AGE - timedelta(seconds=1)],
+)
+def test_a_recorded_time_far_in_the_past_is_not_believed_but_clamped_with_a_note(
+    claimed: datetime,
+) -> None:
+    # a phone reading 1970: both its queue time and its recorded time are on that clock
+    t = recorded_time(claimed, entered_at=claimed, now=NOW)
+    assert t.at == NOW and t.claimed_at == claimed
+    data = t.event_data()
+    assert data["claimed_recorded_at"] == claimed.isoformat()
+    assert "in the past" in data["recorded_time_note"]
+    # also when only the recorded time is old (a year typed wrong on REST)
+    assert recorded_time(claimed, entered_at=NOW, now=NOW).at == NOW
+
+
+def test_a_recorded_time_within_the_age_limit_is_kept_and_flagged() -> None:
+    claimed = NOW - MAX_RECORDED_AGE + timedelta(hours=1)
+    t = recorded_time(claimed, entered_at=NOW, now=NOW)
+    assert t.at == claimed and t.backdated_by_s is not None and t.claimed_at is None
