@@ -106,7 +106,7 @@ def upload_status(
 ) -> Response:
     """Offset 0 for a photo the server has never seen; ``Upload-Complete: 1`` means the device
     need not (and must not) send it again."""
-    state = photo_service.upload_state(session, store, sha256)
+    state = photo_service.upload_state(session, store, sha256, actor)
     return Response(status_code=200, headers=_state_headers(state))
 
 

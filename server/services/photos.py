@@ -168,10 +168,13 @@ def _settle(store: PhotoStore, photo: Photo) -> bool:
     return False
 
 
-def upload_state(session: Session, store: PhotoStore, sha256: str) -> UploadState:
-    """What the server holds of a photo (offset 0 if it has never seen it)."""
+def upload_state(session: Session, store: PhotoStore, sha256: str, actor: Actor) -> UploadState:
+    """What the server holds of a photo (offset 0 if it has never seen it). A photo the actor
+    may not see answers like one the server has never seen: knowing a hash reveals nothing."""
     sha256 = check_sha256(sha256)
     photo = photos_data.get_photo(session, sha256)
+    if photo is not None and not _may_see(session, photo, sha256, actor):
+        return _state(None, sha256)
     if photo is not None and _settle(store, photo):
         photos_data.save_photo(session, photo)
         session.commit()
