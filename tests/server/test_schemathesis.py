@@ -3,8 +3,9 @@ every operation with its documented examples and the coverage phase's boundary v
 stateful sequences along the links it infers (a created object's id used by the next call).
 Checks: no 5xx, and every answer conforms to the documented schema.
 
-`make test` runs a bounded number of examples; `make soak` (YIXIAN_SOAK=1) adds the fuzzing
-phase and many more examples and steps.
+`make test` runs each operation's documented examples and a few stateful scenarios; `make soak`
+(YIXIAN_SOAK=1) adds the coverage phase (boundary and invalid values of every parameter), the
+fuzzing phase, and many more examples, scenarios and steps.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from server.app import create_app
 from server.config import Settings
 from tests.conftest import Backend
 from tests.support.api_world import module_server
+from tests.support.proof_figures import keep
 
 SOAK = os.environ.get("YIXIAN_SOAK") == "1"
 USER = "supervisor"
@@ -51,7 +53,9 @@ def documented_schema(ctx: Any, response: Any, case: schemathesis.Case) -> bool 
 CHECKS = [not_a_server_error, documented_schema]
 EXAMPLES = 100 if SOAK else 3
 STEPS = 30 if SOAK else 8
-SCENARIOS = 100 if SOAK else 6
+SCENARIOS = 100 if SOAK else 5
+SEEN: set[str] = set()  # the operations called, of this backend
+FIGURES: dict[str, int] = {"operations": 0, "examples": 0, "scenarios": 0, "stateful calls": 0}
 
 
 def _config() -> schemathesis.Config:
@@ -59,8 +63,8 @@ def _config() -> schemathesis.Config:
         {
             "generation": {"max-examples": EXAMPLES, "deterministic": not SOAK},
             "phases": {
-                "examples": {"enabled": True},
-                "coverage": {"enabled": True},
+                "examples": {"enabled": True, "fill-missing": True},
+                "coverage": {"enabled": SOAK},
                 "fuzzing": {"enabled": SOAK},
                 "stateful": {"enabled": True, "max-steps": STEPS},
             },
@@ -85,6 +89,10 @@ def signed_in(
 ) -> Iterator[tuple[ASGIClient, dict[str, str]]]:
     for server, _engine in module_server(backend, tmp_path_factory.mktemp("schemathesis")):
         yield ASGIClient(server.client.app), server.login(USER)
+    FIGURES["operations"] = len(SEEN)
+    SEEN.clear()
+    keep(f"schemathesis ({backend.name}, {'soak' if SOAK else 'make test'}): {FIGURES}")
+    FIGURES.update(dict.fromkeys(FIGURES, 0))
 
 
 @schema.parametrize()
@@ -97,6 +105,8 @@ def test_every_operation_answers_without_a_server_error_and_as_documented(
     case: schemathesis.Case, signed_in: tuple[ASGIClient, dict[str, str]]
 ) -> None:
     client, auth = signed_in
+    SEEN.add(case.operation.label)
+    FIGURES["examples"] += 1
     case.call_and_validate(session=client, headers=auth, checks=CHECKS)
 
 
@@ -106,7 +116,11 @@ def test_sequences_of_calls_along_the_links_answer_as_documented(
     client, auth = signed_in
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            FIGURES["scenarios"] += 1
+
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            FIGURES["stateful calls"] += 1
             return {"session": client, "headers": auth}
 
         def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
