@@ -29,6 +29,7 @@ from tests.conftest import Backend
 from tests.support.api_world import module_server
 from tests.support.proof_figures import keep
 
+pytestmark = pytest.mark.xdist_group("schemathesis")  # one server per database, on one worker
 SOAK = os.environ.get("YIXIAN_SOAK") == "1"
 USER = "supervisor"
 
