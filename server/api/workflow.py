@@ -41,8 +41,9 @@ from server.services import (
     minutes,
 )
 from server.services import cases as case_service
+from server.services.auth import actor_of
 from server.services.work_calendar import current_calendar
-from server.services.workflow_events import role_recipient
+from server.services.workflow_events import may_read_notification, role_recipient
 from sync.bodies import (
     AssistTaskOut,
     BoardRowOut,
@@ -639,7 +640,7 @@ def mark_read(
     notification_id: int, session: SessionDep, user: CurrentUser, now: NowDep
 ) -> NotificationOut:
     n: Notification | None = wf_data.get_notification(session, notification_id)
-    if n is None or n.recipient not in (user.department_code, role_recipient(Role(user.role))):
+    if n is None or not may_read_notification(n.recipient, actor_of(user)):
         raise NotFound("通知不存在 / notification not found")
     if n.read_at is None:
         n.read_at = now

@@ -177,9 +177,14 @@ def visible_report(run: EvaluationRun, actor: Actor) -> dict[str, Any]:
     }
 
 
+def may_see_department(actor: Actor, code: str) -> bool:
+    """A department's scores: its own members and oversight see them."""
+    return sees_all(actor) or code == actor.department
+
+
 def department_detail(run: EvaluationRun, actor: Actor, code: str) -> dict[str, Any]:
     """One department's indicators with every case that cost (or earned) a point."""
-    if not sees_all(actor) and code != actor.department:
+    if not may_see_department(actor, code):
         raise NotFound(f"无权查看部门 {code} 的评估 / department {code} not visible to you")
     for d in run.results["departments"]:
         if d["department"] == code:

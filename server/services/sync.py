@@ -85,9 +85,14 @@ def register_device(
     return device, token
 
 
+def may_manage_device(device: Device, actor: Actor) -> bool:
+    """A device is its user's; an administrator manages every device."""
+    return device.user_id == actor.user_id or actor.role.value == "admin"
+
+
 def revoke_device(session: Session, *, actor: Actor, device_id: str) -> Device:
     device = sync_data.get_device(session, device_id)
-    if device is None or (device.user_id != actor.user_id and actor.role.value != "admin"):
+    if device is None or not may_manage_device(device, actor):
         raise NotFound("设备不存在 / device not found")
     device.revoked = True
     session.add(device)

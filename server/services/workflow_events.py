@@ -85,3 +85,8 @@ def department_label(session: Session, code: str | None) -> str:
 
 def role_recipient(role: Role) -> str:
     return f"role:{role.value}"
+
+
+def may_read_notification(recipient: str, actor: Actor) -> bool:
+    """A notification is for a department or a role: its members read it, nobody else."""
+    return recipient in (actor.department, role_recipient(actor.role))

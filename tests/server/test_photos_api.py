@@ -232,6 +232,9 @@ def test_photo_already_held_is_not_written_again(server: Server) -> None:
     assert r.headers["Upload-Offset"] == str(len(data))
     assert photo_path(server, name).stat().st_mtime_ns == mtime
     assert head(server, "inspector", name).headers["Upload-Complete"] == "1"
+    # HEAD by one who may not see it answers like a photo the server has never seen (#12)
+    stranger = head(server, "zhzf_handler", name).headers
+    assert (stranger["Upload-Offset"], stranger["Upload-Complete"]) == ("0", "0")
 
 
 def test_upload_resumes_from_what_reached_the_disk_after_a_crash(server: Server) -> None:

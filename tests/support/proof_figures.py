@@ -21,6 +21,11 @@ def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
     """Show ``line`` in the test output and append it, time-stamped, to the figures file."""
     with capsys.disabled():
         print(f"\n{line}")
+    keep(line)
+
+
+def keep(line: str) -> None:
+    """Append ``line``, time-stamped, to the figures file."""
     path = figures_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:
