@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from server.services.auth import BadCredentials, Unauthenticated
-from server.services.login_throttle import SignInLocked
+from server.services.login_throttle import SignInBusy, SignInLocked
 from sync.commands import reason_of
 from sync.errors import (
     DomainError,
@@ -22,6 +22,7 @@ from sync.limits import field_path
 STATUS_FOR: tuple[tuple[type[DomainError], int], ...] = (
     (BadCredentials, 401),
     (SignInLocked, 429),
+    (SignInBusy, 429),
     (Unauthenticated, 401),
     (InvalidInput, 422),
     (NotPermitted, 403),

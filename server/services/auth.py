@@ -46,6 +46,7 @@ def dummy_hash() -> str:
 
 
 _dummy: tuple[PasswordHasher, str] | None = None
+dummy_hash()  # made now: the first unknown username costs no more than the next
 
 
 def password_matches(stored_hash: str | None, password: str) -> bool:
@@ -75,8 +76,9 @@ def login(
     user = users_data.get_user_by_username(session, username)
     stored_hash = user.password_hash if user is not None else None
     session.commit()  # nothing held while the password is hashed
-    login_throttle.begin_attempt(session, keys, now)
-    matches = password_matches(stored_hash, password)
+    with login_throttle.password_check_turn():  # one at a time, at a low CPU priority
+        login_throttle.begin_attempt(session, keys, now)
+        matches = login_throttle.run_password_check(lambda: password_matches(stored_hash, password))
     if not matches or user is None or not user.active:
         login_throttle.attempt_failed(session, keys, now)
         raise BadCredentials("用户名或密码错误 / wrong username or password")

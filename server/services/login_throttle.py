@@ -20,10 +20,15 @@ a restart forgets none; administrators list and clear them (server/api/login_loc
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import math
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -81,6 +86,55 @@ class SignInLocked(DomainError):
             f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed sign-ins: try again in "
             f"{self.retry_after_s} s"
         )
+
+
+class SignInBusy(DomainError):
+    """Every password check of this server process is taken: try again in a second."""
+
+    code = "sign_in_busy"
+    retry_after_s = 1
+
+
+# Password checks (argon2: memory-hard, ~60 ms of every core) run one at a time per server
+# process, in one thread of their own at a lower CPU priority (nice 10, inherited by argon2's
+# own threads): a burst of sign-ins, wrong or not, takes what CPU the other users' requests
+# leave, never theirs. A sign-in waits for its turn at most PASSWORD_CHECK_WAIT_S (holding one
+# worker thread meanwhile), then is answered 429 with Retry-After 1 and not counted.
+PASSWORD_CHECKS_AT_ONCE = 1
+PASSWORD_CHECK_WAIT_S = 0.5
+PASSWORD_CHECK_NICE = 10
+_password_checks = threading.BoundedSemaphore(PASSWORD_CHECKS_AT_ONCE)
+
+
+def _lower_priority() -> None:
+    # Linux: the nice value is the thread's own, inherited by the threads it starts; elsewhere,
+    # or when not allowed, the check runs at the normal priority
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSWORD_CHECK_NICE)
+
+
+_checker = ThreadPoolExecutor(
+    max_workers=PASSWORD_CHECKS_AT_ONCE,
+    thread_name_prefix="password-check",
+    initializer=_lower_priority,
+)
+
+
+@contextmanager
+def password_check_turn(wait_s: float = PASSWORD_CHECK_WAIT_S) -> Iterator[None]:
+    """This sign-in's turn to have its password checked; SignInBusy when it does not come
+    within ``wait_s``."""
+    if not _password_checks.acquire(timeout=wait_s):
+        raise SignInBusy("登录繁忙，请稍后再试 / too many sign-ins at once: try again in a second")
+    try:
+        yield
+    finally:
+        _password_checks.release()
+
+
+def run_password_check(check: Callable[[], bool]) -> bool:
+    """Run ``check`` in the password-check thread (low priority) and wait for its answer."""
+    return _checker.submit(check).result()
 
 
 def address_key(host: str | None) -> str:
