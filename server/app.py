@@ -15,6 +15,7 @@ from server.api import (
     cases,
     evaluation,
     hotline,
+    login_lockouts,
     photos,
     reference,
     unlisted,
@@ -95,6 +96,7 @@ def create_app(
         hotline,
         work_calendar,
         unlisted,
+        login_lockouts,
     ):
         app.include_router(module.router)
 

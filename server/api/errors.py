@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from server.services.auth import BadCredentials, Unauthenticated
+from server.services.login_throttle import SignInBusy, SignInLocked
 from sync.commands import reason_of
 from sync.errors import (
     DomainError,
@@ -20,6 +21,8 @@ from sync.limits import field_path
 
 STATUS_FOR: tuple[tuple[type[DomainError], int], ...] = (
     (BadCredentials, 401),
+    (SignInLocked, 429),
+    (SignInBusy, 429),
     (Unauthenticated, 401),
     (InvalidInput, 422),
     (NotPermitted, 403),
@@ -43,7 +46,12 @@ def http_status(error: DomainError) -> int:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(status_code=http_status(exc), content={"detail": exc.as_dict()})
+        retry_after = getattr(exc, "retry_after_s", None)  # seconds, for 429 and 503
+        return JSONResponse(
+            status_code=http_status(exc),
+            content={"detail": exc.as_dict()},
+            headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,6 +9,7 @@ from server.models.evaluation import (
     HotlineImport,
     HotlineTicket,
 )
+from server.models.login_throttle import LoginThrottleRow
 from server.models.photos import Photo, PhotoLink
 from server.models.reference import (
     Department,
@@ -54,6 +55,7 @@ __all__ = [
     "JointCheckIn",
     "JointPoint",
     "JointSession",
+    "LoginThrottleRow",
     "Minute",
     "Notification",
     "Photo",
