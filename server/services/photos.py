@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from server.data import cases as cases_data
 from server.data import photos as photos_data
+from server.db import begin_write
 from server.models import Photo, PhotoLink
 from server.services.cases import get_visible_case, visible
 from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted, RuleViolation
@@ -173,7 +174,13 @@ def upload_state(session: Session, store: PhotoStore, sha256: str) -> UploadStat
     sha256 = check_sha256(sha256)
     photo = photos_data.get_photo(session, sha256)
     if photo is not None and _settle(store, photo):
-        photos_data.save_photo(session, photo)
+        # The row must change, and a HEAD's transaction is a read: settle it again in a
+        # write transaction of its own (server/db.py: a read never upgrades to a write).
+        session.rollback()
+        begin_write(session)
+        photo = photos_data.get_photo(session, sha256, for_update=True)
+        if photo is not None and _settle(store, photo):
+            photos_data.save_photo(session, photo)
         session.commit()
     return _state(photo, sha256)
 
