@@ -19,6 +19,7 @@ from server.services.photos import (
     OffsetMismatch,
     PhotoStore,
     PhotoTooLarge,
+    TooManyUploads,
     UploadState,
 )
 from sync.errors import InvalidInput
@@ -118,6 +119,7 @@ def upload_status(
         204: {"description": "kept; Upload-Offset is the new offset"},
         409: {"description": "wrong offset: Upload-Offset says where the server is"},
         413: {"description": "photo or chunk too large"},
+        429: {"description": "too many unfinished uploads: finish one first"},
         422: {"description": "bad chunk checksum, or the finished photo is not what it is named"},
     },
 )
@@ -152,9 +154,14 @@ def upload_chunk(
             chunk_sha256=chunk_sha256,
             max_bytes=settings.max_photo_bytes,
             now=now,
+            max_open_uploads=settings.max_open_uploads,
         )
     except PhotoTooLarge as exc:
         _too_large(exc)
+    except TooManyUploads as exc:
+        raise HTTPException(
+            status_code=429, detail=exc.as_dict(), headers={"Retry-After": "60"}
+        ) from exc
     except OffsetMismatch as exc:
         raise HTTPException(
             status_code=409,

@@ -15,10 +15,11 @@ case (a ticket that became a case is that case). Pure: the data layer supplies t
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from server.evaluation.budget import no_limit
 from server.evaluation.grid import GridIndex
 from sync.boundary_types import Point
 from sync.geo import distance_m
@@ -67,8 +68,14 @@ class Repeat:
 
 
 def hotspots(
-    reports: Sequence[PlacedReport], *, radius_m: float = 100.0, min_reports: int = 3
+    reports: Sequence[PlacedReport],
+    *,
+    radius_m: float = 100.0,
+    min_reports: int = 3,
+    check: Callable[[], None] = no_limit,
 ) -> list[Hotspot]:
+    """``check`` is called between steps (server/evaluation/budget.py: it stops a computation
+    past its time limit)."""
     by_category: dict[str, list[PlacedReport]] = defaultdict(list)
     for r in reports:
         by_category[r.category].append(r)
@@ -77,7 +84,10 @@ def hotspots(
         grid: GridIndex[int] = GridIndex(radius_m)
         for i, r in enumerate(items):
             grid.add(r.point, i)
-        neighbours = [[j for j, _ in grid.near(r.point, radius_m)] for r in items]
+        neighbours: list[list[int]] = []
+        for r in items:
+            check()
+            neighbours.append([j for j, _ in grid.near(r.point, radius_m)])
         core = [len(n) >= min_reports for n in neighbours]
         label = [-1] * len(items)
         cluster = 0
@@ -87,6 +97,7 @@ def hotspots(
             label[i] = cluster
             stack = [i]
             while stack:
+                check()
                 k = stack.pop()
                 for j in neighbours[k]:
                     if label[j] == -1:
@@ -125,6 +136,7 @@ def repeat_complaints(
     *,
     radius_m: float = 100.0,
     window_days: int = 90,
+    check: Callable[[], None] = no_limit,
 ) -> dict[str, list[Repeat]]:
     """Department → its closed cases whose problem came back, most repeats first."""
     grids: dict[str, GridIndex[PlacedReport]] = defaultdict(lambda: GridIndex(radius_m))
@@ -133,6 +145,7 @@ def repeat_complaints(
     window = timedelta(days=window_days)
     out: dict[str, list[Repeat]] = defaultdict(list)
     for c in closed:
+        check()
         grid = grids.get(c.category)
         if grid is None:
             continue

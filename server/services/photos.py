@@ -16,7 +16,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session
@@ -42,6 +42,17 @@ class PhotoTooLarge(DomainError):
     """The photo or the chunk is larger than allowed (HTTP 413)."""
 
     code = "too_large"
+
+
+class TooManyUploads(RuleViolation):
+    """The user has as many unfinished uploads as allowed (HTTP 429): finish one first."""
+
+    code = "too_many_open_uploads"
+
+
+# Unfinished uploads started longer ago than this no longer count against the quota: a phone
+# that lost a photo mid-upload does not lock its user out for ever.
+OPEN_UPLOAD_WINDOW = timedelta(hours=24)
 
 
 class OffsetMismatch(RuleViolation):
@@ -230,14 +241,22 @@ def receive_chunk(
     chunk_sha256: str,
     max_bytes: int,
     now: datetime,
+    max_open_uploads: int = 50,
 ) -> UploadState:
-    """Append one chunk at ``offset``; on the last one verify and publish the photo. Commits."""
+    """Append one chunk at ``offset``; on the last one verify and publish the photo. Commits.
+    Starting a new upload is refused while the user has ``max_open_uploads`` unfinished."""
     sha256 = check_sha256(sha256)
     _check_chunk(
         offset=offset, length=length, chunk=chunk, chunk_sha256=chunk_sha256, max_bytes=max_bytes
     )
     photo = photos_data.get_photo(session, sha256, for_update=True)
     if photo is None:
+        started = photos_data.open_uploads(session, actor.user_id, since=now - OPEN_UPLOAD_WINDOW)
+        if started >= max_open_uploads:
+            raise TooManyUploads(
+                f"未完成的上传已有 {started} 个，请先传完 / you have {started} unfinished "
+                f"uploads (at most {max_open_uploads}): finish one before starting another"
+            )
         photos_data.insert_photo_if_absent(
             session, sha256=sha256, size=length, uploader=actor.user_id, now=now
         )
