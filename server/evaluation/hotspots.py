@@ -141,6 +141,7 @@ def repeat_complaints(
     """Department → its closed cases whose problem came back, most repeats first."""
     grids: dict[str, GridIndex[PlacedReport]] = defaultdict(lambda: GridIndex(radius_m))
     for r in reports:
+        check()
         grids[r.category].add(r.point, r)
     window = timedelta(days=window_days)
     out: dict[str, list[Repeat]] = defaultdict(list)
