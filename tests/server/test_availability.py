@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 from server.api.body_limit import MAX_BOUNDARY_BYTES, limit_for
+from server.config import settings_from_env
 from server.data import evaluation as evaluation_data
 from server.db import read_session
 from server.services import evaluation as evaluation_service
@@ -363,3 +364,27 @@ def test_unfinished_photo_uploads_per_user_are_bounded_and_finishing_frees_the_q
     # the finished upload freed its place
     p = jpeg_bytes(7)
     assert patch(server, "inspector", sha(p), 0, len(p), p).status_code == 204
+
+
+def test_the_limits_are_read_from_the_environment_and_nonsense_is_refused(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YIXIAN_MAX_JSON_BYTES", "2048")
+    monkeypatch.setenv("YIXIAN_COMPUTE_SECONDS", "2.5")
+    monkeypatch.setenv("YIXIAN_MAX_OPEN_UPLOADS", "7")
+    settings = settings_from_env(tmp_path)
+    assert (settings.max_json_bytes, settings.compute_seconds, settings.max_open_uploads) == (
+        2048,
+        2.5,
+        7,
+    )
+    for name, bad in (
+        ("YIXIAN_MAX_JSON_BYTES", "1e9"),
+        ("YIXIAN_COMPUTE_SECONDS", "0"),
+        ("YIXIAN_COMPUTE_SECONDS", "nan"),
+        ("YIXIAN_MAX_OPEN_UPLOADS", "-1"),
+    ):
+        monkeypatch.setenv(name, bad)
+        with pytest.raises(RuntimeError, match=name):
+            settings_from_env(tmp_path)
+        monkeypatch.delenv(name)
