@@ -21,6 +21,7 @@ from sqlalchemy import Engine, event, text
 from server.api.body_limit import MAX_BOUNDARY_BYTES, limit_for
 from server.config import settings_from_env
 from server.data import evaluation as evaluation_data
+from server.data import sync as sync_data
 from server.db import read_session
 from server.services import evaluation as evaluation_service
 from sync.protocol import MAX_BATCH, MAX_PUSH_BYTES, PROTOCOL_HEADER
@@ -139,6 +140,28 @@ def test_a_scoring_run_holds_no_write_lock_while_it_scores(
     assert [x["id"] for x in server.get("/evaluation/runs", "supervisor").json()] == [
         stored.json()["id"]
     ]
+
+
+def test_a_sync_pull_reads_its_page_without_blocking_a_write(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    impatient(server.client.app.state.engine)  # type: ignore[attr-defined]
+    assert new_case(server).status_code == 201
+    phone = _device_headers(server, "supervisor")
+    with (
+        held_inside(monkeypatch, sync_data, "changed_cases") as (entered, release),
+        ThreadPoolExecutor(1) as pool,
+    ):
+        pull: Future[Any] = pool.submit(
+            server.client.post, "/sync/pull", json={"protocol": 1}, headers=phone
+        )
+        assert entered.wait(WAIT_S)  # the pull is reading its page
+        r = new_case(server)
+        assert r.status_code == 201, r.text
+        release.set()
+        page = pull.result(WAIT_S)
+    assert page.status_code == 200, page.text
+    assert len(page.json()["cases"]) >= 1
 
 
 # --- 2. expensive computations: bounded parameters, a time limit ------------------------------
