@@ -20,17 +20,29 @@ T = TypeVar("T")
 CHECK_EVERY = 256  # items between two looks at the clock in ``each``
 
 
+# Pairs of reports within the radius of each other that one hotspot or repeat-complaint
+# computation may hold: bounds its memory as the time limit bounds its time.
+MAX_NEIGHBOUR_PAIRS = 2_000_000
+
+
 class TooExpensive(InvalidInput):
-    """The computation passed its time limit (HTTP 422, code ``too_expensive``)."""
+    """The computation passed its time or size limit (HTTP 422, code ``too_expensive``)."""
 
     code = "too_expensive"
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, zh: str, en: str) -> None:
         super().__init__(
             "start",
-            f"计算超过 {seconds:g} 秒，请缩小时间范围、半径或类别 / the computation took longer "
-            f"than {seconds:g} s: narrow the period, the radius or the category",
+            f"{zh}，请缩小时间范围、半径或类别 / {en}: narrow the period, the radius or the "
+            "category",
         )
+
+
+def too_many_pairs() -> TooExpensive:
+    return TooExpensive(
+        f"相邻点位超过 {MAX_NEIGHBOUR_PAIRS} 对",
+        f"more than {MAX_NEIGHBOUR_PAIRS} pairs of reports lie within the radius",
+    )
 
 
 class Deadline:
@@ -42,7 +54,10 @@ class Deadline:
     def check(self) -> None:
         """Raise ``TooExpensive`` once the limit has passed (a limit of 0 is passed at once)."""
         if self._clock() >= self._end:
-            raise TooExpensive(self.seconds)
+            raise TooExpensive(
+                f"计算超过 {self.seconds:g} 秒",
+                f"the computation took longer than {self.seconds:g} s",
+            )
 
     def each(self, items: Iterable[T], every: int = CHECK_EVERY) -> Iterator[T]:
         """``items``, checking the clock before the first and then every ``every`` items."""

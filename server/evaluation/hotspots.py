@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from server.evaluation import budget
 from server.evaluation.budget import no_limit
 from server.evaluation.grid import GridIndex
 from sync.boundary_types import Point
@@ -80,6 +81,7 @@ def hotspots(
     for r in reports:
         by_category[r.category].append(r)
     found: list[Hotspot] = []
+    pairs = 0
     for category, items in sorted(by_category.items()):
         grid: GridIndex[int] = GridIndex(radius_m)
         for i, r in enumerate(items):
@@ -88,6 +90,9 @@ def hotspots(
         for r in items:
             check()
             neighbours.append([j for j, _ in grid.near(r.point, radius_m)])
+            pairs += len(neighbours[-1])
+            if pairs > budget.MAX_NEIGHBOUR_PAIRS:
+                raise budget.too_many_pairs()
         core = [len(n) >= min_reports for n in neighbours]
         label = [-1] * len(items)
         cluster = 0
@@ -145,6 +150,7 @@ def repeat_complaints(
         grids[r.category].add(r.point, r)
     window = timedelta(days=window_days)
     out: dict[str, list[Repeat]] = defaultdict(list)
+    pairs = 0
     for c in closed:
         check()
         grid = grids.get(c.category)
@@ -155,6 +161,9 @@ def repeat_complaints(
             for r, d in grid.near(c.point, radius_m)
             if r.id != c.case_id and c.closed_at < r.at <= c.closed_at + window
         ]
+        pairs += len(later)
+        if pairs > budget.MAX_NEIGHBOUR_PAIRS:
+            raise budget.too_many_pairs()
         if later:
             later.sort(key=lambda hit: (hit[0].at, hit[0].id))
             out[c.department or ""].append(Repeat(c, later))
