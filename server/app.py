@@ -23,6 +23,7 @@ from server.api import (
     workflow,
 )
 from server.api import sync as sync_api
+from server.api.body_limit import install_body_limit
 from server.api.errors import install_error_handlers
 from server.api.input_guard import refuse_unstorable_input
 from server.api.openapi_doc import install_openapi
@@ -84,6 +85,7 @@ def create_app(
     app.state.clock = clock
     app.state.reference_cache = ReferenceCache()
     install_error_handlers(app)
+    install_body_limit(app)
     for module in (
         auth,
         reference,

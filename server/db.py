@@ -15,6 +15,25 @@ from server.data.wal import SAFETY_NET_PAGES
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
+# How a transaction begins, as a connection execution option that the engine's "begin" hook
+# reads (SQLite; PostgreSQL's MVCC needs nothing: its readers never block writers).
+#
+# - a session for a GET or HEAD request is a *read* session (``read_session``): every
+#   transaction it begins is DEFERRED;
+# - any other session begins IMMEDIATE, the default;
+# - one session may switch between the two at a transaction boundary (``begin_read`` /
+#   ``begin_write``): e.g. an expensive POST reads and computes in a deferred transaction, then
+#   stores its result in a short IMMEDIATE one.
+#
+# A read transaction must not write: under WAL, upgrading a reader whose snapshot is stale
+# fails at once with "database is locked" (busy_timeout cannot help). Code that finds it must
+# write ends the read (``session.commit()``) and calls ``begin_write``.
+BEGIN_MODE = "yixian_begin"
+DEFERRED = "deferred"
+IMMEDIATE = "immediate"
+READ: dict[str, Any] = {BEGIN_MODE: DEFERRED}
+WRITE: dict[str, Any] = {BEGIN_MODE: IMMEDIATE}
+
 
 def normalise_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
@@ -49,9 +68,13 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(conn: Any) -> None:
-            # One writer at a time, decided at BEGIN: no upgrade deadlocks between writers.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn: Any) -> None:
+            # A write transaction takes the write lock at BEGIN (IMMEDIATE): one writer at a
+            # time, decided up front, so two writers never deadlock upgrading a read lock. A
+            # read transaction (see ``READ``) begins DEFERRED: under WAL it only pins a
+            # snapshot, so a slow read blocks neither writers nor other readers.
+            mode = conn.get_execution_options().get(BEGIN_MODE, IMMEDIATE)
+            conn.exec_driver_sql("BEGIN" if mode == DEFERRED else "BEGIN IMMEDIATE")
 
         # Let SQLAlchemy's "begin" event issue the BEGIN itself.
         @event.listens_for(engine, "connect")
@@ -104,3 +127,24 @@ def grant_app_role(conn: Connection, role: str) -> None:
 def session_scope(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+def read_session(engine: Engine) -> Session:
+    """A session whose transactions begin DEFERRED (SQLite): for requests that only read."""
+    return Session(engine, expire_on_commit=False, execution_options=READ)
+
+
+def _begin(session: Session, options: dict[str, Any]) -> None:
+    if session.in_transaction():
+        raise RuntimeError("end the current transaction (commit) before choosing the next")
+    session.connection(execution_options=options)
+
+
+def begin_read(session: Session) -> None:
+    """Begin the session's next transaction DEFERRED: a read that blocks no writer."""
+    _begin(session, READ)
+
+
+def begin_write(session: Session) -> None:
+    """Begin the session's next transaction IMMEDIATE: it holds the write lock from the start."""
+    _begin(session, WRITE)

@@ -3,6 +3,7 @@ with exponential backoff and jitter, safe to kill at any instant (all state is i
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
@@ -15,6 +16,8 @@ import requests
 
 from sync.device_store import DeviceStore
 from sync.protocol import (
+    MAX_BATCH,
+    MAX_PUSH_BYTES,
     PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     CommandResult,
@@ -25,6 +28,18 @@ from sync.protocol import (
 )
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+PUSH_ENVELOPE_BYTES = 1024  # the push body around its commands: protocol, device_time, braces
+
+
+def fitting_push(payloads: list[dict[str, Any]]) -> int:
+    """How many of ``payloads`` (in order; at least one) one push body can carry under the
+    server's ``MAX_PUSH_BYTES``: a long outbox goes up in several pushes, never as a 413."""
+    size = PUSH_ENVELOPE_BYTES
+    for n, payload in enumerate(payloads):
+        size += len(json.dumps(payload, allow_nan=False).encode()) + 2  # ", " between commands
+        if size > MAX_PUSH_BYTES:
+            return max(n, 1)
+    return len(payloads)
 
 
 class SyncError(Exception):
@@ -83,7 +98,7 @@ class SyncClient:
         self.sleep = sleep
         self.rng = rng
         self.attempts = attempts
-        self.batch = batch
+        self.batch = max(1, min(batch, MAX_BATCH))  # the server refuses a larger batch
         self.timeout = timeout
         self.clock = clock  # the device's clock: sent with each push and pull
 
@@ -166,9 +181,12 @@ class SyncClient:
             commands = self.store.pending(self.batch)
             if not commands:
                 return
+            payloads = [c.model_dump(mode="json") for c in commands]
+            fits = fitting_push(payloads)
+            commands, payloads = commands[:fits], payloads[:fits]
             body = {
                 "protocol": PROTOCOL_VERSION,
-                "commands": [c.model_dump(mode="json") for c in commands],
+                "commands": payloads,
                 "device_time": self.clock().isoformat(),
             }
             resp = PushResponse.model_validate(self._request("POST", "/sync/push", body).json())

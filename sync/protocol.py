@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Yixian-Protocol"
-MAX_BATCH = 500
+MAX_BATCH = 500  # commands in one push (422 naming ``commands`` beyond)
+# the largest push body the server reads (413 beyond); the phone pages its outbox under both
+MAX_PUSH_BYTES = 4 * 1024 * 1024
 PULL_PAGE = 200
 
 

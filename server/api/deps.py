@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from server.config import Settings
+from server.db import read_session
 from server.models import User
 from server.services import auth as auth_service
 from server.services.auth import Unauthenticated
@@ -20,9 +21,17 @@ from sync.errors import NotPermitted
 from sync.lifecycle import Actor
 from sync.vocabulary import Role
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
 
 def get_session(request: Request) -> Iterator[Session]:
+    """The request's session. A GET or HEAD only reads: its transactions begin deferred, so a
+    slow read never holds the SQLite write lock (server/db.py explains the two modes)."""
     engine: Engine = request.app.state.engine
+    if request.method in READ_METHODS:
+        with read_session(engine) as session:
+            yield session
+        return
     with Session(engine, expire_on_commit=False) as session:
         yield session
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.api.deps import CurrentActor, NowDep, ReferenceDep, SessionDep
+from server.api.deps import CurrentActor, NowDep, ReferenceDep, SessionDep, SettingsDep
 from server.data import evaluation as evaluation_data
+from server.evaluation.budget import Deadline
 from server.evaluation.excel import workbook_bytes
 from server.evaluation.rules import load_rules, rules_as_dict
 from server.services import evaluation as evaluation_service
@@ -40,14 +41,47 @@ def _aware(value: datetime | None, name: str, default: datetime) -> datetime:
     return value
 
 
+# The bounds of the expensive requests (README "Availability limits").
+MIN_RADIUS_M = 10.0  # a smaller radius makes the grid search walk millions of empty cells
+MAX_RADIUS_M = 5000.0
+MAX_WINDOW_DAYS = 366  # hotspots, repeat complaints, and a day-by-day series
+MAX_SERIES_DAYS = 3660  # a week-by-week or month-by-month series: ten years
+MAX_REPEAT_WINDOW_DAYS = 366
+
+RadiusM = Annotated[
+    float,
+    Query(
+        ge=MIN_RADIUS_M,
+        le=MAX_RADIUS_M,
+        description=f"metres, {MIN_RADIUS_M:g} to {MAX_RADIUS_M:g}",
+    ),
+]
+
+
 def _window(
-    start: datetime | None, end: datetime | None, now: datetime, days: int
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime,
+    days: int,
+    max_days: int = MAX_WINDOW_DAYS,
 ) -> tuple[datetime, datetime]:
     end_ = _aware(end, "end", now)
     start_ = _aware(start, "start", end_ - timedelta(days=days))
     if end_ <= start_:
         raise InvalidInput("end", "结束须晚于开始 / end must be after start")
+    if end_ - start_ > timedelta(days=max_days):
+        raise InvalidInput(
+            "start", f"时间范围不能超过 {max_days} 天 / the period may span at most {max_days} days"
+        )
     return start_, end_
+
+
+def get_deadline(settings: SettingsDep) -> Deadline:
+    """The time limit of this request's computation (Settings.compute_seconds)."""
+    return Deadline(settings.compute_seconds)
+
+
+DeadlineDep = Annotated[Deadline, Depends(get_deadline)]
 
 
 @router.get("/rules", summary="The scoring rules in force (server/evaluation/rules.toml)")
@@ -57,10 +91,22 @@ def rules(_actor: CurrentActor) -> dict[str, Any]:
 
 @router.post("/runs", status_code=201, summary="Score a month, quarter or year (oversight only)")
 def start_run(
-    body: RunIn, session: SessionDep, actor: CurrentActor, ref: ReferenceDep, now: NowDep
+    body: RunIn,
+    session: SessionDep,
+    actor: CurrentActor,
+    ref: ReferenceDep,
+    now: NowDep,
+    deadline: DeadlineDep,
 ) -> dict[str, Any]:
     run = evaluation_service.start_run(
-        session, actor=actor, kind=body.kind, year=body.year, number=body.number, ref=ref, now=now
+        session,
+        actor=actor,
+        kind=body.kind,
+        year=body.year,
+        number=body.number,
+        ref=ref,
+        now=now,
+        deadline=deadline,
     )
     session.commit()
     return evaluation_service.visible_report(run, actor)
@@ -94,10 +140,11 @@ def department_detail(
     summary="Score the run's events again with its rules: are the numbers the same?",
 )
 def reproduce(
-    run_id: int, session: SessionDep, actor: CurrentActor, ref: ReferenceDep
+    run_id: int, session: SessionDep, actor: CurrentActor, ref: ReferenceDep, deadline: DeadlineDep
 ) -> dict[str, Any]:
     evaluation_service.require_oversight(actor)
-    return evaluation_service.reproduce(session, evaluation_service.get_run(session, run_id), ref)
+    run = evaluation_service.get_run(session, run_id)
+    return evaluation_service.reproduce(session, run, ref, deadline)
 
 
 @router.get(
@@ -125,10 +172,11 @@ def hotspots(
     session: SessionDep,
     actor: CurrentActor,
     now: NowDep,
+    deadline: DeadlineDep,
     start: datetime | None = None,
     end: datetime | None = None,
     category: str | None = None,
-    radius_m: Annotated[float, Query(gt=0, le=2000)] = 100.0,
+    radius_m: RadiusM = 100.0,
     min_reports: Annotated[int, Query(ge=2, le=1000)] = 3,
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> dict[str, Any]:
@@ -142,6 +190,7 @@ def hotspots(
         radius_m=radius_m,
         min_reports=min_reports,
         limit=limit,
+        deadline=deadline,
     )
 
 
@@ -154,10 +203,11 @@ def repeat_complaints(
     actor: CurrentActor,
     ref: ReferenceDep,
     now: NowDep,
+    deadline: DeadlineDep,
     start: datetime | None = None,
     end: datetime | None = None,
-    radius_m: Annotated[float, Query(gt=0, le=2000)] = 100.0,
-    window_days: Annotated[int, Query(ge=1, le=730)] = 90,
+    radius_m: RadiusM = 100.0,
+    window_days: Annotated[int, Query(ge=1, le=MAX_REPEAT_WINDOW_DAYS)] = 90,
 ) -> dict[str, Any]:
     start_, end_ = _window(start, end, now, 365)
     return evaluation_service.repeat_complaints(
@@ -168,6 +218,7 @@ def repeat_complaints(
         radius_m=radius_m,
         window_days=window_days,
         names=evaluation_service.department_names(session, ref),
+        deadline=deadline,
     )
 
 
@@ -180,13 +231,17 @@ def cases_over_time(
     session: SessionDep,
     actor: CurrentActor,
     now: NowDep,
+    deadline: DeadlineDep,
     start: datetime | None = None,
     end: datetime | None = None,
     bucket: Literal["day", "week", "month"] = "day",
 ) -> dict[str, Any]:
     evaluation_service.require_oversight(actor)
-    start_, end_ = _window(start, end, now, 30)
-    return evaluation_service.cases_over_time(session, start=start_, end=end_, bucket=bucket)
+    longest = MAX_WINDOW_DAYS if bucket == "day" else MAX_SERIES_DAYS
+    start_, end_ = _window(start, end, now, 30, longest)
+    return evaluation_service.cases_over_time(
+        session, start=start_, end=end_, bucket=bucket, deadline=deadline
+    )
 
 
 @router.get(
@@ -199,6 +254,7 @@ def on_time(
     actor: CurrentActor,
     ref: ReferenceDep,
     now: NowDep,
+    deadline: DeadlineDep,
     kind: Literal["month", "quarter", "year"] = "month",
     year: int | None = None,
     number: int | None = None,
@@ -208,5 +264,12 @@ def on_time(
         year = local.year
         number = {"month": local.month, "quarter": (local.month - 1) // 3 + 1, "year": None}[kind]
     return evaluation_service.live_on_time(
-        session, actor=actor, kind=kind, year=year, number=number, ref=ref, now=now
+        session,
+        actor=actor,
+        kind=kind,
+        year=year,
+        number=number,
+        ref=ref,
+        now=now,
+        deadline=deadline,
     )

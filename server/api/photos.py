@@ -21,6 +21,7 @@ from server.services.photos import (
     OffsetMismatch,
     PhotoStore,
     PhotoTooLarge,
+    TooManyUploads,
     UploadState,
 )
 from sync.errors import InvalidInput
@@ -144,6 +145,7 @@ def upload_status(
             "description": "bad chunk checksum, or the finished photo is not what it is named, "
             "not a JPEG/PNG that decodes, or over 50 megapixels"
         },
+        429: {"description": "too many unfinished uploads: finish one first"},
     },
 )
 def upload_chunk(
@@ -179,9 +181,14 @@ def upload_chunk(
             max_bytes=settings.max_photo_bytes,
             now=now,
             device_id=device_id,
+            max_open_uploads=settings.max_open_uploads,
         )
     except PhotoTooLarge as exc:
         _too_large(exc)
+    except TooManyUploads as exc:
+        raise HTTPException(
+            status_code=429, detail=exc.as_dict(), headers={"Retry-After": "60"}
+        ) from exc
     except OffsetMismatch as exc:
         raise HTTPException(
             status_code=409,

@@ -19,6 +19,7 @@ from server.api.deps import (
 )
 from server.api.input_guard import checks_each_command
 from server.data import sync as sync_data
+from server.db import begin_read
 from server.models import Device
 from server.services import sync as sync_service
 from server.services.auth import Unauthenticated, actor_of
@@ -153,7 +154,8 @@ def push(
 def pull(body: PullRequest, session: SessionDep, caller: CurrentDevice, now: NowDep) -> Response:
     if body.device_time is not None:
         sync_service.note_device_clock(session, caller.device, body.device_time, now)
-        session.commit()
+    session.commit()  # the short write ends here; the page is read in a deferred transaction
+    begin_read(session)
     return json_response(
         sync_service.pull(
             session,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
-from server.models import Photo, PhotoLink
+from server.models import Photo, PhotoLink, User
 
 
 def _insert_or_ignore(session: Session, model: type[SQLModel], values: dict[str, Any]) -> None:
@@ -50,6 +51,25 @@ def insert_photo_if_absent(
             "uploader_device": uploader_device,
         },
     )
+
+
+def open_uploads(session: Session, uploader: str, *, since: datetime) -> int:
+    """How many unfinished uploads ``uploader`` started since ``since``. The uploader's row is
+    locked first (PostgreSQL; SQLite's writers are serial anyway), so two chunks starting
+    uploads at once are counted one after the other."""
+    session.execute(
+        sa_select(col(User.id)).where(col(User.id) == uploader).with_for_update()
+    ).first()
+    stmt = (
+        sa_select(func.count())
+        .select_from(Photo)
+        .where(
+            col(Photo.uploader) == uploader,
+            col(Photo.complete).is_(False),
+            col(Photo.created_at) >= since,
+        )
+    )
+    return int(session.execute(stmt).scalar_one())
 
 
 def save_photo(session: Session, photo: Photo) -> None:

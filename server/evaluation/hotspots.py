@@ -15,10 +15,12 @@ case (a ticket that became a case is that case). Pure: the data layer supplies t
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from server.evaluation import budget
+from server.evaluation.budget import no_limit
 from server.evaluation.grid import GridIndex
 from sync.boundary_types import Point
 from sync.geo import distance_m
@@ -67,17 +69,30 @@ class Repeat:
 
 
 def hotspots(
-    reports: Sequence[PlacedReport], *, radius_m: float = 100.0, min_reports: int = 3
+    reports: Sequence[PlacedReport],
+    *,
+    radius_m: float = 100.0,
+    min_reports: int = 3,
+    check: Callable[[], None] = no_limit,
 ) -> list[Hotspot]:
+    """``check`` is called between steps (server/evaluation/budget.py: it stops a computation
+    past its time limit)."""
     by_category: dict[str, list[PlacedReport]] = defaultdict(list)
     for r in reports:
         by_category[r.category].append(r)
     found: list[Hotspot] = []
+    pairs = 0
     for category, items in sorted(by_category.items()):
         grid: GridIndex[int] = GridIndex(radius_m)
         for i, r in enumerate(items):
             grid.add(r.point, i)
-        neighbours = [[j for j, _ in grid.near(r.point, radius_m)] for r in items]
+        neighbours: list[list[int]] = []
+        for r in items:
+            check()
+            neighbours.append([j for j, _ in grid.near(r.point, radius_m)])
+            pairs += len(neighbours[-1])
+            if pairs > budget.MAX_NEIGHBOUR_PAIRS:
+                raise budget.too_many_pairs()
         core = [len(n) >= min_reports for n in neighbours]
         label = [-1] * len(items)
         cluster = 0
@@ -87,6 +102,7 @@ def hotspots(
             label[i] = cluster
             stack = [i]
             while stack:
+                check()
                 k = stack.pop()
                 for j in neighbours[k]:
                     if label[j] == -1:
@@ -125,14 +141,18 @@ def repeat_complaints(
     *,
     radius_m: float = 100.0,
     window_days: int = 90,
+    check: Callable[[], None] = no_limit,
 ) -> dict[str, list[Repeat]]:
     """Department → its closed cases whose problem came back, most repeats first."""
     grids: dict[str, GridIndex[PlacedReport]] = defaultdict(lambda: GridIndex(radius_m))
     for r in reports:
+        check()
         grids[r.category].add(r.point, r)
     window = timedelta(days=window_days)
     out: dict[str, list[Repeat]] = defaultdict(list)
+    pairs = 0
     for c in closed:
+        check()
         grid = grids.get(c.category)
         if grid is None:
             continue
@@ -141,6 +161,9 @@ def repeat_complaints(
             for r, d in grid.near(c.point, radius_m)
             if r.id != c.case_id and c.closed_at < r.at <= c.closed_at + window
         ]
+        pairs += len(later)
+        if pairs > budget.MAX_NEIGHBOUR_PAIRS:
+            raise budget.too_many_pairs()
         if later:
             later.sort(key=lambda hit: (hit[0].at, hit[0].id))
             out[c.department or ""].append(Repeat(c, later))

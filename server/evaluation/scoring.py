@@ -38,11 +38,12 @@ Departments whose sample (distinct cases in any rate) is below ``min_cases`` are
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from server.evaluation.budget import no_limit
 from server.evaluation.rules import IndicatorRule, Rules
 from sync.responsibility import INITIAL, advance, responsible_at
 
@@ -416,15 +417,18 @@ def score(
     departments: Iterable[str],
     as_of: datetime | None = None,
     high_water_mark: int = 0,
+    check: Callable[[], None] = no_limit,
 ) -> Report:
     """The report of one period. ``events`` must be in id order; ``departments`` are listed even
-    with nothing to score (any other department met in the events is added)."""
+    with nothing to score (any other department met in the events is added). ``check`` is
+    called between cases (server/evaluation/budget.py: the time limit)."""
     cutoff = min(period.end, as_of) if as_of is not None else period.end
     by_case: dict[str, list[EventFact]] = defaultdict(list)
     for e in events:
         by_case[e.case_id].append(e)
     tallies = _Tallies()
     for case_id, case_events in by_case.items():
+        check()
         _replay_case(case_id, case_events, period, cutoff, tallies)
 
     codes = dict.fromkeys(departments)

@@ -17,7 +17,9 @@ from sqlmodel import Session
 
 from server.data import evaluation as evaluation_data
 from server.data import reference as reference_data
+from server.db import begin_read, begin_write
 from server.evaluation import hotspots as hotspot_rules
+from server.evaluation.budget import Deadline
 from server.evaluation.periods import period_of
 from server.evaluation.rules import RULES_PATH, Rules, parse_rules
 from server.evaluation.scoring import Period, Report, report_as_dict, score
@@ -60,17 +62,21 @@ def compute(
     as_of: datetime,
     high_water_mark: int,
     departments: Mapping[str, str],
+    deadline: Deadline,
 ) -> Report:
+    """Score the events up to the mark. Run it in a read transaction: the events are read in
+    batches while scoring, and the time limit stops both."""
     events = evaluation_data.scoring_events(
         session, before=min(as_of, period.end), high_water_mark=high_water_mark
     )
     return score(
-        events,
+        deadline.each(events),
         period=period,
         rules=rules,
         departments=sorted(departments),
         as_of=as_of,
         high_water_mark=high_water_mark,
+        check=deadline.check,
     )
 
 
@@ -100,20 +106,35 @@ def start_run(
     number: int | None,
     ref: ReferenceSnapshot,
     now: datetime,
+    deadline: Deadline,
     rules_path: Path = RULES_PATH,
 ) -> EvaluationRun:
+    """Score a period and store the run. The scoring reads in a deferred transaction and holds
+    no write lock; only storing the run is a (short) write. Commits the read; the caller
+    commits the write."""
     require_oversight(actor)
     period = period_of(kind, year, number)
     if period.start >= now:
         raise InvalidInput("year", "该期间尚未开始 / this period has not started yet")
     rules_text = rules_path.read_text(encoding="utf-8")
     rules = parse_rules(rules_text)
+    session.commit()  # end the request's transaction so far (signing in): scoring only reads
+    begin_read(session)
     hwm = evaluation_data.high_water_mark(session)
     as_of = min(period.end, now).astimezone(CHINA_TZ)  # stored results read in China time
     names = department_names(session, ref)
     report = compute(
-        session, period=period, rules=rules, as_of=as_of, high_water_mark=hwm, departments=names
+        session,
+        period=period,
+        rules=rules,
+        as_of=as_of,
+        high_water_mark=hwm,
+        departments=names,
+        deadline=deadline,
     )
+    results = _results(session, report, names)
+    session.commit()  # end the read
+    begin_write(session)
     run = EvaluationRun(
         period_kind=kind,
         period_label=period.label,
@@ -126,7 +147,7 @@ def start_run(
         rules_text=rules_text,
         created_by=actor.user_id,
         created_at=now,
-        results=_results(session, report, names),
+        results=results,
     )
     return evaluation_data.add_run(session, run)
 
@@ -192,7 +213,9 @@ def department_detail(run: EvaluationRun, actor: Actor, code: str) -> dict[str, 
     raise NotFound(f"本次评估没有部门 {code} / department {code} is not in this run")
 
 
-def reproduce(session: Session, run: EvaluationRun, ref: ReferenceSnapshot) -> dict[str, Any]:
+def reproduce(
+    session: Session, run: EvaluationRun, ref: ReferenceSnapshot, deadline: Deadline
+) -> dict[str, Any]:
     """Score the run's events again with its stored rules; report any department that differs."""
     period = Period(
         run.period_label, run.period_start.astimezone(CHINA_TZ), run.period_end.astimezone(CHINA_TZ)
@@ -205,6 +228,7 @@ def reproduce(session: Session, run: EvaluationRun, ref: ReferenceSnapshot) -> d
         as_of=run.as_of.astimezone(CHINA_TZ),
         high_water_mark=run.high_water_mark,
         departments=names,
+        deadline=deadline,
     )
     again = _results(session, report, names)
     differ = [
@@ -225,6 +249,7 @@ def live_on_time(
     number: int | None,
     ref: ReferenceSnapshot,
     now: datetime,
+    deadline: Deadline,
 ) -> dict[str, Any]:
     """On-time closure rate per department for a period, scored now (not stored)."""
     period = period_of(kind, year, number)
@@ -237,6 +262,7 @@ def live_on_time(
         as_of=min(period.end, now),
         high_water_mark=evaluation_data.high_water_mark(session),
         departments=names,
+        deadline=deadline,
     )
     rows: list[dict[str, Any]] = []
     for d in report.departments:
@@ -273,10 +299,11 @@ def live_on_time(
 
 
 def cases_over_time(
-    session: Session, *, start: datetime, end: datetime, bucket: str
+    session: Session, *, start: datetime, end: datetime, bucket: str, deadline: Deadline
 ) -> dict[str, Any]:
     edges = bucket_edges(start, end, bucket)
-    points = status_over_time(evaluation_data.status_transitions(session, before=end), edges)
+    transitions = evaluation_data.status_transitions(session, before=end)
+    points = status_over_time(deadline.each(transitions), edges)
     statuses = sorted({s for p in points for s in p.counts})
     return {
         "bucket": bucket,
@@ -308,9 +335,13 @@ def hotspots(
     radius_m: float,
     min_reports: int,
     limit: int,
+    deadline: Deadline,
 ) -> dict[str, Any]:
     reports = evaluation_data.placed_reports(session, start=start, end=end, category=category)
-    found = hotspot_rules.hotspots(reports, radius_m=radius_m, min_reports=min_reports)
+    session.commit()  # end the read: the clustering below holds no transaction
+    found = hotspot_rules.hotspots(
+        reports, radius_m=radius_m, min_reports=min_reports, check=deadline.check
+    )
     return {
         "radius_m": radius_m,
         "min_reports": min_reports,
@@ -344,14 +375,16 @@ def repeat_complaints(
     radius_m: float,
     window_days: int,
     names: Mapping[str, str],
+    deadline: Deadline,
 ) -> dict[str, Any]:
     """Closed cases in [start, end) whose problem came back, per department."""
     closed = evaluation_data.closed_cases(session, start=start, end=end)
     reports = evaluation_data.placed_reports(
         session, start=start, end=end + timedelta(days=window_days)
     )
+    session.commit()  # end the read: the matching below holds no transaction
     per_department = hotspot_rules.repeat_complaints(
-        closed, reports, radius_m=radius_m, window_days=window_days
+        closed, reports, radius_m=radius_m, window_days=window_days, check=deadline.check
     )
     out = []
     for department, repeats in per_department.items():

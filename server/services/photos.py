@@ -17,7 +17,7 @@ import os
 import re
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from server.data import cases as cases_data
 from server.data import photos as photos_data
+from server.db import begin_write
 from server.models import Photo, PhotoLink
 from server.services.cases import get_visible_case, visible
 from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted, RuleViolation
@@ -44,6 +45,17 @@ class PhotoTooLarge(DomainError):
     """The photo or the chunk is larger than allowed (HTTP 413)."""
 
     code = "too_large"
+
+
+class TooManyUploads(RuleViolation):
+    """The user has as many unfinished uploads as allowed (HTTP 429): finish one first."""
+
+    code = "too_many_open_uploads"
+
+
+# Unfinished uploads started longer ago than this no longer count against the quota: a phone
+# that lost a photo mid-upload does not lock its user out for ever.
+OPEN_UPLOAD_WINDOW = timedelta(hours=24)
 
 
 class OffsetMismatch(RuleViolation):
@@ -234,7 +246,13 @@ def upload_state(
     sha256 = check_sha256(sha256)
     photo = photos_data.get_photo(session, sha256)
     if photo is not None and _settle(store, photo):
-        photos_data.save_photo(session, photo)
+        # The row must change, and a HEAD's transaction is a read: settle it again in a
+        # write transaction of its own (server/db.py: a read never upgrades to a write).
+        session.rollback()
+        begin_write(session)
+        photo = photos_data.get_photo(session, sha256, for_update=True)
+        if photo is not None and _settle(store, photo):
+            photos_data.save_photo(session, photo)
         session.commit()
     if photo is not None and actor is not None:
         hidden = (
@@ -293,16 +311,24 @@ def receive_chunk(
     max_bytes: int,
     now: datetime,
     device_id: str | None = None,
+    max_open_uploads: int = 50,
 ) -> UploadState:
     """Append one chunk at ``offset``; on the last one verify and publish the photo. Commits.
     An upload in progress is written only by the device that started it (``device_id``; or by
-    its user when it was started without a device)."""
+    its user when it was started without a device). Starting a new upload is refused while the
+    user has ``max_open_uploads`` unfinished."""
     sha256 = check_sha256(sha256)
     _check_chunk(
         offset=offset, length=length, chunk=chunk, chunk_sha256=chunk_sha256, max_bytes=max_bytes
     )
     photo = photos_data.get_photo(session, sha256, for_update=True)
     if photo is None:
+        started = photos_data.open_uploads(session, actor.user_id, since=now - OPEN_UPLOAD_WINDOW)
+        if started >= max_open_uploads:
+            raise TooManyUploads(
+                f"未完成的上传已有 {started} 个，请先传完 / you have {started} unfinished "
+                f"uploads (at most {max_open_uploads}): finish one before starting another"
+            )
         photos_data.insert_photo_if_absent(
             session,
             sha256=sha256,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
+from server.evaluation import budget
+from server.evaluation.budget import Deadline, TooExpensive
 from server.evaluation.grid import GridIndex
 from server.evaluation.hotspots import ClosedCase, PlacedReport, hotspots, repeat_complaints
 from server.evaluation.timeline import bucket_edges, status_over_time
@@ -101,3 +105,29 @@ def test_cases_over_time_count_each_case_in_its_status_at_each_day_end() -> None
         {"closed": 1, "discovered": 1},
         {"closed": 1, "discovered": 1},
     ]
+
+
+def test_a_crowd_of_reports_too_dense_to_pair_is_refused_not_held_in_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    crowd = [report(f"r{i}", north(i)) for i in range(30)]  # 30 reports within 30 m
+    assert len(hotspots(crowd, radius_m=100.0)) == 1
+    closed = [ClosedCase("c1", "N1", "waterlogging", BASE, T - timedelta(days=1), "zhzf")]
+    assert repeat_complaints(closed, crowd, radius_m=100.0)
+    monkeypatch.setattr(budget, "MAX_NEIGHBOUR_PAIRS", 20)
+    with pytest.raises(TooExpensive) as refused:
+        hotspots(crowd, radius_m=100.0)
+    assert refused.value.code == "too_expensive" and refused.value.field == "start"
+    with pytest.raises(TooExpensive):
+        repeat_complaints(closed, crowd, radius_m=100.0)
+
+
+def test_a_computation_stops_at_its_first_check_past_the_time_limit() -> None:
+    ticks = iter([0.0, 5.0, 11.0])
+    deadline = Deadline(10.0, clock=lambda: next(ticks))  # started at 0
+    deadline.check()  # 5 s: within
+    with pytest.raises(TooExpensive):
+        deadline.check()  # 11 s: past
+    crowd = [report(f"r{i}", north(i)) for i in range(3)]
+    with pytest.raises(TooExpensive):
+        hotspots(crowd, radius_m=100.0, check=Deadline(0.0).check)
