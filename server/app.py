@@ -15,6 +15,7 @@ from server.api import (
     cases,
     evaluation,
     hotline,
+    meta,
     photos,
     reference,
     unlisted,
@@ -26,8 +27,12 @@ from server.api.errors import install_error_handlers
 from server.config import Settings, settings_from_env
 from server.data.wal import WalCheckpointer
 from server.db import make_engine
+from server.observability.logs import RequestObserver
+from server.observability.metrics import app_registry
+from server.observability.readiness import Readiness
 from server.services import workflow_hooks
 from server.services.boundary_cache import ReferenceCache
+from server.services.scheduler import escalation_job, last_success
 
 API_DESCRIPTION = """
 一线 Yixian: the server of the closed loop 发现 → 交办 → 处置.
@@ -52,13 +57,22 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     workflow_hooks.register()  # the workflow's reactions to case changes (case_hooks)
     checkpointer = WalCheckpointer(engine)
+    scheduler = (
+        escalation_job(engine, clock, every=settings.escalate_every)
+        if settings.escalate_every > 0
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checkpointer.start()
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             checkpointer.stop()
 
     app = FastAPI(
@@ -69,7 +83,17 @@ def create_app(
     app.state.checkpointer = checkpointer
     app.state.clock = clock
     app.state.reference_cache = ReferenceCache()
+    app.state.scheduler = scheduler
+    app.state.readiness = Readiness(
+        engine,
+        settings.database_url,
+        settings.photo_dir,
+        settings.minutes_path,
+        settings.scheduler_stale_after,
+    )
+    app.state.metrics_registry = app_registry(engine, lambda: last_success(engine))
     install_error_handlers(app)
+    app.add_middleware(RequestObserver)
     for module in (
         auth,
         reference,
@@ -82,6 +106,7 @@ def create_app(
         hotline,
         work_calendar,
         unlisted,
+        meta,
     ):
         app.include_router(module.router)
 

@@ -18,6 +18,10 @@ class Settings:
     environment: str = "development"
     max_photo_bytes: int = 20 * 1024 * 1024
     minutes_dir: Path | None = None  # meeting minutes (.docx); default: beside photo_dir
+    # the escalation job inside the server process, every N seconds (0: not in this process)
+    escalate_every: float = 0.0
+    # /ready fails when the escalation job has not succeeded for this long (any process)
+    scheduler_stale_after: float = 900.0
 
     @property
     def minutes_path(self) -> Path:
@@ -31,6 +35,7 @@ class Settings:
 def settings_from_env(var_dir: Path | None = None) -> Settings:
     base = var_dir or Path(os.environ.get("YIXIAN_VAR_DIR", "var"))
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{base / 'yixian.db'}"
+    every = float(os.environ.get("YIXIAN_ESCALATE_EVERY") or 0)
     settings = Settings(
         database_url=url,
         photo_dir=Path(os.environ.get("YIXIAN_PHOTO_DIR", str(base / "photos"))),
@@ -39,6 +44,9 @@ def settings_from_env(var_dir: Path | None = None) -> Settings:
         minutes_dir=Path(os.environ["YIXIAN_MINUTES_DIR"])
         if os.environ.get("YIXIAN_MINUTES_DIR")
         else None,
+        escalate_every=every,
+        scheduler_stale_after=float(os.environ.get("YIXIAN_SCHEDULER_STALE_AFTER") or 0)
+        or max(900.0, 3 * every),
     )
     settings.check()
     return settings

@@ -170,6 +170,7 @@ class SyncClient:
                 "protocol": PROTOCOL_VERSION,
                 "commands": [c.model_dump(mode="json") for c in commands],
                 "device_time": self.clock().isoformat(),
+                "outbox_pending": self.store.pending_count(),
             }
             resp = PushResponse.model_validate(self._request("POST", "/sync/push", body).json())
             self.store.record_results(resp.results, resp.last_applied)

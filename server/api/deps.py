@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from server.config import Settings
 from server.models import User
+from server.observability.logs import note_user
 from server.services import auth as auth_service
 from server.services.auth import Unauthenticated
 from server.services.boundary_cache import ReferenceCache, ReferenceSnapshot
@@ -53,6 +54,7 @@ def get_current_user(
     )
     if user is None:
         raise Unauthenticated("登录已失效，请重新登录 / session expired: sign in again")
+    note_user(user.id)
     return user
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
 from server.api.deps import CurrentActor, NowDep, SessionDep, SettingsDep
+from server.observability import metrics
 from server.services import photos as photo_service
 from server.services.photos import (
     MAX_CHUNK_BYTES,
@@ -161,6 +162,7 @@ def upload_chunk(
             detail=exc.as_dict(),
             headers={OFFSET: str(exc.offset), "Cache-Control": "no-store"},
         ) from exc
+    metrics.observe_photo_bytes("upload", len(chunk))
     return Response(status_code=204, headers=_state_headers(state))
 
 
@@ -175,6 +177,7 @@ def download_photo(
 ) -> FileResponse:
     """Only for its uploader and for whoever may see a case it is evidence for (else 404)."""
     photo = photo_service.photo_for_download(session, store, actor, sha256)
+    metrics.observe_photo_bytes("download", photo.size)
     return FileResponse(
         photo.path,
         media_type=photo.content_type,

@@ -12,6 +12,8 @@ from sqlalchemy.exc import OperationalError
 from server.api.deps import CurrentActor, CurrentUser, NowDep, ReferenceDep, SessionDep
 from server.data import sync as sync_data
 from server.models import Device
+from server.observability import metrics
+from server.observability.logs import note_device
 from server.services import sync as sync_service
 from server.services.auth import Unauthenticated, actor_of
 from server.services.auth import token_hash as hash_token
@@ -69,6 +71,7 @@ def current_device(
     if found is None:
         raise Unauthenticated("设备未登记 / unknown device: sign in again", code="unknown_device")
     device, user = found
+    note_device(device.id, user.id)
     if device.revoked:
         raise Unauthenticated("该设备已停用 / this device was revoked", code="device_revoked")
     if not user.active:
@@ -119,6 +122,7 @@ def push(
     now: NowDep,
 ) -> Response:
     link = getattr(request.app.state, "link_photo", None)
+    metrics.observe_outbox(caller.device.id, body.outbox_pending)
     try:
         response = sync_service.push(
             session,
@@ -147,6 +151,7 @@ def pull(body: PullRequest, session: SessionDep, caller: CurrentDevice, now: Now
     if body.device_time is not None:
         sync_service.note_device_clock(session, caller.device, body.device_time, now)
         session.commit()
+    metrics.observe_pull_page()
     return json_response(
         sync_service.pull(
             session,

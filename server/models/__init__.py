@@ -9,6 +9,7 @@ from server.models.evaluation import (
     HotlineImport,
     HotlineTicket,
 )
+from server.models.jobs import JobRun
 from server.models.photos import Photo, PhotoLink
 from server.models.reference import (
     Department,
@@ -51,6 +52,7 @@ __all__ = [
     "HotlineImport",
     "HotlineTicket",
     "IntakeChannelRow",
+    "JobRun",
     "JointCheckIn",
     "JointPoint",
     "JointSession",
