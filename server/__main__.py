@@ -4,27 +4,56 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 
 from server.config import settings_from_env
 from server.db import make_engine, migrate
 
 
 def _escalate(url: str, now_text: str | None, every: float) -> None:
-    import time
     from datetime import UTC, datetime
 
+    from server.observability import logs
     from server.services.escalation_job import run_escalation
+    from server.services.scheduler import escalation_job
 
     engine = make_engine(url)
-    while True:
-        now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
-        if now.tzinfo is None:
+    if now_text:
+        fixed = datetime.fromisoformat(now_text)
+        if fixed.tzinfo is None:
             raise SystemExit("--now needs a time zone, e.g. 2026-11-05T10:00+08:00")
-        result = run_escalation(engine, now)
+    if every <= 0:  # once, now (catch-up, tests): errors surface
+        result = run_escalation(engine, fixed if now_text else datetime.now(UTC))
         print(f"escalated {len(result.escalated)} levels, moved {result.disputes_moved} disputes")
-        if every <= 0:
-            return
-        time.sleep(every)
+        return
+    # on a schedule: one process at a time (a lock), failed runs retried with backoff
+    logs.configure()
+    job = escalation_job(
+        engine, (lambda: fixed) if now_text else (lambda: datetime.now(UTC)), every=every
+    )
+    job.run(lambda delay: time.sleep(delay) or False)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import shutil
+    from pathlib import Path
+
+    import uvicorn
+
+    from server.observability.logs import log_config
+
+    multiproc = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if multiproc:  # prometheus_client's multiprocess mode: start from an empty directory
+        shutil.rmtree(multiproc, ignore_errors=True)
+        Path(multiproc).mkdir(parents=True, exist_ok=True)
+    uvicorn.run(
+        "server.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(os.environ.get("YIXIAN_LOG_LEVEL", "INFO")),
+        access_log=False,  # one JSON line per request on yixian.access instead
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,16 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "escalate":
         _escalate(settings.database_url, args.now, args.every)
     elif args.command == "serve":
-        import uvicorn
-
         settings.photo_dir.mkdir(parents=True, exist_ok=True)
-        uvicorn.run(
-            "server.asgi:app",
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level="info",
-        )
+        _serve(args.host, args.port, args.workers)
 
 
 if __name__ == "__main__":
