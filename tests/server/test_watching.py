@@ -29,10 +29,24 @@ from server.observability.logs import JsonFormatter
 from server.observability.readiness import Readiness
 from server.services.scheduler import ESCALATION_JOB, PeriodicJob
 from sync.protocol import PROTOCOL_HEADER
-from tests.conftest import Server
+from tests.conftest import T0, Backend, FakeClock, Server
 from tests.server.test_photos_api import jpeg_bytes, upload
 
 WATER = next(s for s in SITES if s.kind == "waterlogging_point")
+
+
+@pytest.fixture
+def sqlite_server(backend: Backend, tmp_path: Any) -> Iterator[Server]:
+    """The server on SQLite only, for what does not depend on the database."""
+    if backend.name != "sqlite":
+        pytest.skip("does not depend on the database: run on SQLite only")
+    url = backend.fresh_url(tmp_path)
+    settings = Settings(database_url=url, photo_dir=tmp_path / "photos", secret="test")
+    engine = make_engine(url)
+    clock = FakeClock(T0)
+    with TestClient(create_app(settings, engine=engine, clock=clock)) as client:
+        yield Server(client, clock, url, backend, {})
+    engine.dispose()
 
 
 def readiness(server: Server) -> Readiness:
@@ -53,8 +67,8 @@ def assert_not_ready_because(server: Server, check: str) -> dict[str, Any]:
 # --- /health and /ready ------------------------------------------------------------------------
 
 
-def test_health_answers_while_the_process_runs(server: Server) -> None:
-    r = server.client.get("/health")
+def test_health_answers_while_the_process_runs(sqlite_server: Server) -> None:
+    r = sqlite_server.client.get("/health")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
 
 
@@ -95,15 +109,15 @@ def test_ready_is_503_naming_migrations_when_the_database_is_behind_the_code(
 
 @pytest.mark.parametrize("which", ["photo_storage", "minutes_storage"])
 def test_ready_is_503_naming_the_storage_that_cannot_be_written(
-    server: Server, tmp_path: Any, which: str
+    sqlite_server: Server, tmp_path: Any, which: str
 ) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the directory should be")
     if which == "photo_storage":
-        readiness(server).photo_dir = blocker / "photos"
+        readiness(sqlite_server).photo_dir = blocker / "photos"
     else:
-        readiness(server).minutes_dir = blocker / "minutes"
-    body = assert_not_ready_because(server, which)
+        readiness(sqlite_server).minutes_dir = blocker / "minutes"
+    body = assert_not_ready_because(sqlite_server, which)
     assert body["failing"] == [which]
 
 
@@ -152,12 +166,12 @@ def access_log() -> Iterator[AccessLog]:
 
 
 def test_each_request_writes_one_json_line_with_its_id_user_route_status_and_duration(
-    server: Server, access_log: AccessLog
+    sqlite_server: Server, access_log: AccessLog
 ) -> None:
-    headers = server.login("inspector")
-    me = server.client.get("/auth/me", headers=headers).json()
+    headers = sqlite_server.login("inspector")
+    me = sqlite_server.client.get("/auth/me", headers=headers).json()
     missing = str(uuid.uuid4())
-    r = server.client.get(f"/cases/{missing}", headers=headers)
+    r = sqlite_server.client.get(f"/cases/{missing}", headers=headers)
     assert r.status_code == 404
     line = access_log.lines()[-1]
     assert line["logger"] == "yixian.access"
@@ -171,12 +185,14 @@ def test_each_request_writes_one_json_line_with_its_id_user_route_status_and_dur
 
 
 def test_a_device_request_logs_its_device_and_user(
-    server: Server, access_log: AccessLog
+    sqlite_server: Server, access_log: AccessLog
 ) -> None:
-    r = server.post("/devices", "inspector", {"client_id": str(uuid.uuid4()), "name": "phone"})
+    r = sqlite_server.post(
+        "/devices", "inspector", {"client_id": str(uuid.uuid4()), "name": "phone"}
+    )
     device = r.json()
     headers = {"Authorization": f"Bearer {device['device_token']}", PROTOCOL_HEADER: "1"}
-    assert server.client.post("/sync/pull", json={}, headers=headers).status_code == 200
+    assert sqlite_server.client.post("/sync/pull", json={}, headers=headers).status_code == 200
     line = access_log.lines()[-1]
     assert line["route"] == "/sync/pull" and line["status"] == 200
     assert line["device_id"] == device["device_id"]
@@ -184,35 +200,35 @@ def test_a_device_request_logs_its_device_and_user(
 
 
 def test_a_sane_incoming_request_id_is_kept_and_a_crafted_one_replaced(
-    server: Server, access_log: AccessLog
+    sqlite_server: Server, access_log: AccessLog
 ) -> None:
-    r = server.client.get("/health", headers={"X-Request-ID": "lb-7f3a:42.retry_1"})
+    r = sqlite_server.client.get("/health", headers={"X-Request-ID": "lb-7f3a:42.retry_1"})
     assert r.headers["X-Request-ID"] == "lb-7f3a:42.retry_1"
     for crafted in ("x" * 129, 'a"b', "id with spaces", "tab\there", "{}"):
-        r = server.client.get("/health", headers={"X-Request-ID": crafted})
+        r = sqlite_server.client.get("/health", headers={"X-Request-ID": crafted})
         assert r.headers["X-Request-ID"] != crafted
         assert len(r.headers["X-Request-ID"]) == 32  # a fresh one
     ids = [line["request_id"] for line in access_log.lines()]
     assert len(set(ids)) == len(ids)
 
 
-def test_every_error_body_carries_the_request_id_of_its_header(server: Server) -> None:
-    headers = server.login("inspector")
+def test_every_error_body_carries_the_request_id_of_its_header(sqlite_server: Server) -> None:
+    headers = sqlite_server.login("inspector")
     cases = [
-        server.client.get("/cases"),  # 401
-        server.client.get(f"/cases/{uuid.uuid4()}", headers=headers),  # 404
-        server.client.post("/cases", json={"category": 7}, headers=headers),  # 422
-        server.post("/cases/not-a-case/assign", "zhzf_handler", {}),  # 404/403
+        sqlite_server.client.get("/cases"),  # 401
+        sqlite_server.client.get(f"/cases/{uuid.uuid4()}", headers=headers),  # 404
+        sqlite_server.client.post("/cases", json={"category": 7}, headers=headers),  # 422
+        sqlite_server.post("/cases/not-a-case/assign", "zhzf_handler", {}),  # 404/403
     ]
     for r in cases:
         assert r.status_code >= 400
         detail = r.json()["detail"]
         assert {"code", "reason"} <= set(detail)  # the one shape, unchanged
         assert detail["request_id"] == r.headers["X-Request-ID"]
-    given = server.client.get("/cases", headers={"X-Request-ID": "complaint-1234"})
+    given = sqlite_server.client.get("/cases", headers={"X-Request-ID": "complaint-1234"})
     assert given.json()["detail"]["request_id"] == "complaint-1234"
     # Starlette's own errors keep their shape and carry the id beside it
-    unknown = server.client.get("/no-such-route")
+    unknown = sqlite_server.client.get("/no-such-route")
     assert unknown.status_code == 404
     assert unknown.json()["request_id"] == unknown.headers["X-Request-ID"]
 
@@ -257,19 +273,23 @@ def value(samples: dict[Any, float], name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def test_metrics_count_requests_by_route_template_method_and_status(server: Server) -> None:
-    before = scrape(server)
-    headers = server.login("inspector")
+def test_metrics_count_requests_by_route_template_method_and_status(sqlite_server: Server) -> None:
+    before = scrape(sqlite_server)
+    headers = sqlite_server.login("inspector")
     for _ in range(3):
-        server.client.get(f"/cases/{uuid.uuid4()}", headers=headers)
-    after = scrape(server)
+        sqlite_server.client.get(f"/cases/{uuid.uuid4()}", headers=headers)
+    after = scrape(sqlite_server)
     route = {"route": "/cases/{case_id}", "method": "GET"}
-    assert value(after, "yixian_http_requests_total", status="404", **route) - value(
-        before, "yixian_http_requests_total", status="404", **route
-    ) == 3
-    assert value(after, "yixian_http_request_duration_seconds_count", **route) - value(
-        before, "yixian_http_request_duration_seconds_count", **route
-    ) == 3
+    assert (
+        value(after, "yixian_http_requests_total", status="404", **route)
+        - value(before, "yixian_http_requests_total", status="404", **route)
+        == 3
+    )
+    assert (
+        value(after, "yixian_http_request_duration_seconds_count", **route)
+        - value(before, "yixian_http_request_duration_seconds_count", **route)
+        == 3
+    )
     assert value(after, "yixian_http_request_duration_seconds_bucket", le="+Inf", **route) >= 3
     assert ("yixian_db_pool_checked_out", ()) in after
     assert value(after, "yixian_db_pool_size") >= 1
@@ -337,12 +357,12 @@ def test_the_outbox_gauge_keeps_a_bounded_number_of_devices(
         metrics.OUTBOX_PENDING.remove(name)
 
 
-def test_metrics_count_photo_bytes_up_and_down(server: Server) -> None:
+def test_metrics_count_photo_bytes_up_and_down(sqlite_server: Server) -> None:
     data = jpeg_bytes(seed=3)
-    before = scrape(server)
-    name = upload(server, "inspector", data, chunk_size=16 * 1024)
-    assert server.get(f"/photos/{name}", "inspector").content == data
-    after = scrape(server)
+    before = scrape(sqlite_server)
+    name = upload(sqlite_server, "inspector", data, chunk_size=16 * 1024)
+    assert sqlite_server.get(f"/photos/{name}", "inspector").content == data
+    after = scrape(sqlite_server)
     for direction in ("upload", "download"):
         grown = value(after, "yixian_photo_bytes_total", direction=direction) - value(
             before, "yixian_photo_bytes_total", direction=direction
