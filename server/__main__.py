@@ -14,24 +14,38 @@ def _escalate(url: str, now_text: str | None, every: float) -> None:
     from datetime import UTC, datetime
 
     from server.observability import logs
-    from server.services.escalation_job import run_escalation
-    from server.services.scheduler import escalation_job
+    from server.services.escalation_job import RunResult, run_escalation
+    from server.services.scheduler import ESCALATION_JOB, Outcome, PeriodicJob, escalation_job
 
     engine = make_engine(url)
     if now_text:
         fixed = datetime.fromisoformat(now_text)
         if fixed.tzinfo is None:
             raise SystemExit("--now needs a time zone, e.g. 2026-11-05T10:00+08:00")
-    if every <= 0:  # once, now (catch-up, tests): errors surface
-        result = run_escalation(engine, fixed if now_text else datetime.now(UTC))
-        print(f"escalated {len(result.escalated)} levels, moved {result.disputes_moved} disputes")
+    logs.configure()  # JSON lines on stderr
+
+    def clock() -> datetime:
+        return fixed if now_text else datetime.now(UTC)
+
+    if every > 0:  # on a schedule: one process at a time, failed runs retried with backoff
+        escalation_job(engine, clock, every=every).run(_sleep)
         return
-    # on a schedule: one process at a time (a lock), failed runs retried with backoff
-    logs.configure()
-    job = escalation_job(
-        engine, (lambda: fixed) if now_text else (lambda: datetime.now(UTC)), every=every
+    # once (a timer, catch-up, tests): under the same lock, recorded for /ready
+    results: list[RunResult] = []
+    job = PeriodicJob(
+        ESCALATION_JOB, lambda: results.append(run_escalation(engine, clock())), engine, every=60
     )
-    job.run(lambda delay: time.sleep(delay) or False)
+    outcome = job.tick(force=True)
+    if outcome == Outcome.FAILED:
+        raise SystemExit("escalation failed: see the log above")
+    result = results[0] if results else RunResult(escalated=[], disputes_moved=0)
+    busy = " (another process was running it)" if outcome == Outcome.BUSY else ""
+    print(f"escalated {len(result.escalated)} levels, moved {result.disputes_moved} disputes{busy}")
+
+
+def _sleep(delay: float) -> bool:
+    time.sleep(delay)
+    return False  # until the process is stopped
 
 
 def _serve(host: str, port: int, workers: int) -> None:

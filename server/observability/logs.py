@@ -249,6 +249,8 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
             "uvicorn": {"handlers": [], "propagate": True, "level": level},
             "uvicorn.error": {"handlers": [], "propagate": True, "level": level},
             "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
+            # /ready reads the migration version: no "Context impl" line per probe
+            "alembic.runtime.migration": {"level": "WARNING"},
         },
     }
 

@@ -164,10 +164,10 @@ class PeriodicJob:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._wall(), UTC)
 
-    def tick(self) -> Outcome:
-        """One attempt: never raises."""
+    def tick(self, *, force: bool = False) -> Outcome:
+        """One attempt: never raises. ``force``: run even if this period already ran."""
         try:
-            outcome = self._tick()
+            outcome = self._tick(force)
         except Exception as exc:  # the lock or the bookkeeping failed: the database is down
             log.exception("scheduled job %s could not start", self.name)
             self._failed(exc, record=False)
@@ -176,13 +176,13 @@ class PeriodicJob:
             self._on_outcome(outcome)
         return outcome
 
-    def _tick(self) -> Outcome:
+    def _tick(self, force: bool) -> Outcome:
         if not self._lock.acquire():
             return Outcome.BUSY
         try:
             period = int(self._wall() // self.every)
             row = jobs_data.get(self._engine, self.name)
-            if row is not None and row.last_period == period:
+            if row is not None and row.last_period == period and not force:
                 self.failures = 0
                 return Outcome.DONE
             jobs_data.mark_started(self._engine, self.name, self._now(), _runner())
