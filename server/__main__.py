@@ -52,14 +52,14 @@ def _serve(host: str, port: int, workers: int) -> None:
     import shutil
     from pathlib import Path
 
-    import uvicorn
-
-    from server.observability.logs import log_config
-
     multiproc = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if multiproc:  # prometheus_client's multiprocess mode: start from an empty directory
         shutil.rmtree(multiproc, ignore_errors=True)
         Path(multiproc).mkdir(parents=True, exist_ok=True)
+
+    import uvicorn
+
+    from server.observability.logs import log_config
     uvicorn.run(
         "server.asgi:app",
         host=host,

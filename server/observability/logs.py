@@ -23,10 +23,9 @@ from typing import IO, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.observability import metrics
-
 HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+UNMATCHED_ROUTE = "<unmatched>"  # the route label of a path no route matches
 MAX_ERROR_BODY = 256 * 1024  # error bodies larger than this pass through untouched
 
 access_log = logging.getLogger("yixian.access")
@@ -75,7 +74,7 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
 def route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else metrics.UNMATCHED_ROUTE
+    return path if isinstance(path, str) else UNMATCHED_ROUTE
 
 
 def _with_request_id(body: bytes, request_id: str) -> bytes | None:
@@ -97,7 +96,12 @@ def _with_request_id(body: bytes, request_id: str) -> bytes | None:
 
 class RequestObserver:
     def __init__(self, app: ASGIApp) -> None:
+        # imported here, in the worker: a process that only configures logging (uvicorn's
+        # supervisor of several workers) creates no metric files in PROMETHEUS_MULTIPROC_DIR
+        from server.observability.metrics import observe_request
+
         self.app = app
+        self._observe = observe_request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -186,7 +190,7 @@ class RequestObserver:
             seconds = time.perf_counter() - started
             route = route_template(scope)
             method = scope.get("method", "")
-            metrics.observe_request(route, method, status, seconds)
+            self._observe(route, method, status, seconds)
             access_log.info(
                 "%s %s %d",
                 method,

@@ -40,7 +40,6 @@ from sync.protocol import CommandResult
 __all__ = ["CONTENT_TYPE_LATEST"]
 
 MAX_DEVICE_SERIES = 2000
-UNMATCHED_ROUTE = "<unmatched>"
 
 REQUEST_SECONDS = Histogram(
     "yixian_http_request_duration_seconds",
