@@ -60,6 +60,7 @@ def _serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from server.observability.logs import log_config
+
     uvicorn.run(
         "server.asgi:app",
         host=host,
