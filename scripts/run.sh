@@ -12,13 +12,14 @@ stop() {
   wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT
-setsid $PY -m server serve --port "$YIXIAN_PORT" & pids+=($!)
-# The supervision job (due-soon warnings, overdue escalation): every YIXIAN_ESCALATE_EVERY seconds.
-setsid $PY -m server escalate --every "${YIXIAN_ESCALATE_EVERY:-300}" > "$YIXIAN_VAR_DIR/escalate.log" 2>&1 & pids+=($!)
+# The supervision job (due-soon warnings, overdue escalation) runs inside the server every
+# YIXIAN_ESCALATE_EVERY seconds: a failed run is logged and retried, /ready shows its last success.
+export YIXIAN_ESCALATE_EVERY="${YIXIAN_ESCALATE_EVERY:-300}"
+setsid $PY -m server serve --port "$YIXIAN_PORT" 2> >(tee -a "$YIXIAN_VAR_DIR/server.log" >&2) & pids+=($!)
 if [ -f fieldapp/main.py ]; then
   export YIXIAN_SERVER_URL="http://127.0.0.1:$YIXIAN_PORT"
   export YIXIAN_DATA_DIR="$YIXIAN_VAR_DIR/app"
   setsid $PY -m fieldapp & pids+=($!)
 fi
-echo "一线 Yixian: server http://127.0.0.1:$YIXIAN_PORT (API docs at /docs), app http://127.0.0.1:$YIXIAN_APP_PORT, escalation job every ${YIXIAN_ESCALATE_EVERY:-300} s (log: $YIXIAN_VAR_DIR/escalate.log) — Ctrl-C stops all three"
+echo "一线 Yixian: server http://127.0.0.1:$YIXIAN_PORT (API docs at /docs), app http://127.0.0.1:$YIXIAN_APP_PORT, escalation job in the server every $YIXIAN_ESCALATE_EVERY s (JSON log: $YIXIAN_VAR_DIR/server.log; /ready, /metrics) — Ctrl-C stops both"
 wait

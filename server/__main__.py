@@ -4,27 +4,72 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 
 from server.config import settings_from_env
 from server.db import make_engine, migrate
 
 
 def _escalate(url: str, now_text: str | None, every: float) -> None:
-    import time
     from datetime import UTC, datetime
 
-    from server.services.escalation_job import run_escalation
+    from server.observability import logs
+    from server.services.escalation_job import RunResult, run_escalation
+    from server.services.scheduler import ESCALATION_JOB, Outcome, PeriodicJob, escalation_job
 
     engine = make_engine(url)
-    while True:
-        now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
-        if now.tzinfo is None:
+    if now_text:
+        fixed = datetime.fromisoformat(now_text)
+        if fixed.tzinfo is None:
             raise SystemExit("--now needs a time zone, e.g. 2026-11-05T10:00+08:00")
-        result = run_escalation(engine, now)
-        print(f"escalated {len(result.escalated)} levels, moved {result.disputes_moved} disputes")
-        if every <= 0:
-            return
-        time.sleep(every)
+    logs.configure()  # JSON lines on stderr
+
+    def clock() -> datetime:
+        return fixed if now_text else datetime.now(UTC)
+
+    if every > 0:  # on a schedule: one process at a time, failed runs retried with backoff
+        escalation_job(engine, clock, every=every).run(_sleep)
+        return
+    # once (a timer, catch-up, tests): under the same lock, recorded for /ready
+    results: list[RunResult] = []
+    job = PeriodicJob(
+        ESCALATION_JOB, lambda: results.append(run_escalation(engine, clock())), engine, every=60
+    )
+    outcome = job.tick(force=True)
+    if outcome == Outcome.FAILED:
+        raise SystemExit("escalation failed: see the log above")
+    result = results[0] if results else RunResult(escalated=[], disputes_moved=0)
+    busy = " (another process was running it)" if outcome == Outcome.BUSY else ""
+    print(f"escalated {len(result.escalated)} levels, moved {result.disputes_moved} disputes{busy}")
+
+
+def _sleep(delay: float) -> bool:
+    time.sleep(delay)
+    return False  # until the process is stopped
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import shutil
+    from pathlib import Path
+
+    multiproc = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if multiproc:  # prometheus_client's multiprocess mode: start from an empty directory
+        shutil.rmtree(multiproc, ignore_errors=True)
+        Path(multiproc).mkdir(parents=True, exist_ok=True)
+
+    import uvicorn
+
+    from server.observability.logs import log_config
+
+    uvicorn.run(
+        "server.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(os.environ.get("YIXIAN_LOG_LEVEL", "INFO")),
+        access_log=False,  # one JSON line per request on yixian.access instead
+        server_header=False,  # no "server: uvicorn" banner
+    )
 
 
 def _audit_verify(url: str) -> int:
@@ -77,17 +122,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "escalate":
         _escalate(settings.database_url, args.now, args.every)
     elif args.command == "serve":
-        import uvicorn
-
         settings.photo_dir.mkdir(parents=True, exist_ok=True)
-        uvicorn.run(
-            "server.asgi:app",
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level="info",
-            server_header=False,  # no "server: uvicorn" banner
-        )
+        _serve(args.host, args.port, args.workers)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from server.api import (
     evaluation,
     hotline,
     login_lockouts,
+    meta,
     photos,
     reference,
     unlisted,
@@ -31,8 +32,12 @@ from server.api.security_headers import DOCS_PAGES, SecurityHeaders
 from server.config import Settings, settings_from_env
 from server.data.wal import WalCheckpointer
 from server.db import make_engine
+from server.observability.logs import RequestObserver
+from server.observability.metrics import app_registry
+from server.observability.readiness import Readiness
 from server.services import workflow_hooks
 from server.services.boundary_cache import ReferenceCache
+from server.services.scheduler import escalation_job, last_success
 
 API_DESCRIPTION = """
 一线 Yixian: the server of the closed loop 发现 → 交办 → 处置.
@@ -57,13 +62,22 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     workflow_hooks.register()  # the workflow's reactions to case changes (case_hooks)
     checkpointer = WalCheckpointer(engine)
+    scheduler = (
+        escalation_job(engine, clock, every=settings.escalate_every)
+        if settings.escalate_every > 0
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checkpointer.start()
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             checkpointer.stop()
 
     docs = settings.api_docs  # YIXIAN_API_DOCS; off in production unless switched on
@@ -84,8 +98,19 @@ def create_app(
     app.state.checkpointer = checkpointer
     app.state.clock = clock
     app.state.reference_cache = ReferenceCache()
+    app.state.scheduler = scheduler
+    app.state.readiness = Readiness(
+        engine,
+        settings.database_url,
+        settings.photo_dir,
+        settings.minutes_path,
+        settings.scheduler_stale_after,
+    )
+    app.state.metrics_registry = app_registry(engine, lambda: last_success(engine))
     install_error_handlers(app)
     install_body_limit(app)
+
+    app.add_middleware(RequestObserver)
     for module in (
         auth,
         reference,
@@ -99,6 +124,7 @@ def create_app(
         work_calendar,
         unlisted,
         login_lockouts,
+        meta,
     ):
         app.include_router(module.router)
 

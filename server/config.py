@@ -36,6 +36,11 @@ class Settings:
     app_role: str | None = None
     api_docs: bool = True  # /docs, /redoc, /openapi.json (YIXIAN_API_DOCS)
 
+    # the escalation job inside the server process, every N seconds (0: not in this process)
+    escalate_every: float = 0.0
+    # /ready fails when the escalation job has not succeeded for this long (any process)
+    scheduler_stale_after: float = 900.0
+
     @property
     def minutes_path(self) -> Path:
         return self.minutes_dir or self.photo_dir.parent / "minutes"
@@ -95,6 +100,8 @@ def settings_from_env(var_dir: Path | None = None) -> Settings:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{base / 'yixian.db'}"
     migration_url = os.environ.get("MIGRATION_DATABASE_URL") or None
     environment = os.environ.get("YIXIAN_ENV", "development")
+
+    every = float(os.environ.get("YIXIAN_ESCALATE_EVERY") or 0)
     settings = Settings(
         database_url=url,
         photo_dir=Path(os.environ.get("YIXIAN_PHOTO_DIR", str(base / "photos"))),
@@ -109,6 +116,9 @@ def settings_from_env(var_dir: Path | None = None) -> Settings:
         max_json_bytes=_positive_int("YIXIAN_MAX_JSON_BYTES", Settings.max_json_bytes),
         compute_seconds=_positive_float("YIXIAN_COMPUTE_SECONDS", Settings.compute_seconds),
         max_open_uploads=_positive_int("YIXIAN_MAX_OPEN_UPLOADS", Settings.max_open_uploads),
+        escalate_every=every,
+        scheduler_stale_after=float(os.environ.get("YIXIAN_SCHEDULER_STALE_AFTER") or 0)
+        or max(900.0, 3 * every),
     )
     settings.check()
     return settings

@@ -188,6 +188,7 @@ class SyncClient:
                 "protocol": PROTOCOL_VERSION,
                 "commands": payloads,
                 "device_time": self.clock().isoformat(),
+                "outbox_pending": self.store.pending_count(),
             }
             resp = PushResponse.model_validate(self._request("POST", "/sync/push", body).json())
             self.store.record_results(resp.results, resp.last_applied)

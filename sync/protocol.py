@@ -85,6 +85,9 @@ class PushRequest(BaseModel):
     # the device's clock when it sent the request: the server estimates the device's clock
     # offset from it (sync/clock_rules.py), to place the commands' on-the-spot times
     device_time: datetime | None = None
+    # commands waiting in the device's outbox when it sent this batch (the server's
+    # yixian_device_outbox_pending gauge); optional: older apps do not send it
+    outbox_pending: int | None = Field(default=None, ge=0, le=10_000_000)
 
 
 class CommandResult(BaseModel):

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from server.config import Settings
 from server.db import read_session
 from server.models import User
+from server.observability.logs import note_user
 from server.services import auth as auth_service
 from server.services.auth import Unauthenticated
 from server.services.boundary_cache import ReferenceCache, ReferenceSnapshot
@@ -79,6 +80,7 @@ def get_current_user(session: SessionDep, now: NowDep, authorization: Authorizat
     )
     if user is None:
         raise Unauthenticated("登录已失效，请重新登录 / session expired: sign in again")
+    note_user(user.id)
     return user
 
 

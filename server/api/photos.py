@@ -13,6 +13,8 @@ from starlette.requests import ClientDisconnect
 
 from server.api.deps import CurrentActor, NowDep, SessionDep, SettingsDep
 from server.data import sync as sync_data
+
+from server.observability import metrics
 from server.services import photos as photo_service
 from server.services.auth import token_hash
 from server.services.photos import (
@@ -195,6 +197,7 @@ def upload_chunk(
             detail=exc.as_dict(),
             headers={OFFSET: str(exc.offset), "Cache-Control": "no-store"},
         ) from exc
+    metrics.observe_photo_bytes("upload", len(chunk))
     return Response(status_code=204, headers=_state_headers(state))
 
 
@@ -209,6 +212,7 @@ def download_photo(
 ) -> FileResponse:
     """Only for its uploader and for whoever may see a case it is evidence for (else 404)."""
     photo = photo_service.photo_for_download(session, store, actor, sha256)
+    metrics.observe_photo_bytes("download", photo.size)
     return FileResponse(
         photo.path,
         media_type=photo.content_type,

@@ -21,6 +21,8 @@ from server.api.input_guard import checks_each_command
 from server.data import sync as sync_data
 from server.db import begin_read
 from server.models import Device
+from server.observability import metrics
+from server.observability.logs import note_device
 from server.services import sync as sync_service
 from server.services.auth import Unauthenticated, actor_of
 from server.services.auth import token_hash as hash_token
@@ -76,6 +78,7 @@ def current_device(session: SessionDep, authorization: AuthorizationHeader) -> S
     if found is None:
         raise Unauthenticated("设备未登记 / unknown device: sign in again", code="unknown_device")
     device, user = found
+    note_device(device.id, user.id)
     if device.revoked:
         raise Unauthenticated("该设备已停用 / this device was revoked", code="device_revoked")
     if not user.active:
@@ -127,6 +130,7 @@ def push(
     now: NowDep,
 ) -> Response:
     link = getattr(request.app.state, "link_photo", None)
+    metrics.observe_outbox(caller.device.id, body.outbox_pending)
     try:
         response = sync_service.push(
             session,
@@ -156,6 +160,7 @@ def pull(body: PullRequest, session: SessionDep, caller: CurrentDevice, now: Now
         sync_service.note_device_clock(session, caller.device, body.device_time, now)
     session.commit()  # the short write ends here; the page is read in a deferred transaction
     begin_read(session)
+    metrics.observe_pull_page()
     return json_response(
         sync_service.pull(
             session,

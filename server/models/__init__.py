@@ -10,6 +10,8 @@ from server.models.evaluation import (
     HotlineTicket,
 )
 from server.models.login_throttle import LoginThrottleRow
+
+from server.models.jobs import JobRun
 from server.models.photos import Photo, PhotoLink
 from server.models.reference import (
     Department,
@@ -52,6 +54,7 @@ __all__ = [
     "HotlineImport",
     "HotlineTicket",
     "IntakeChannelRow",
+    "JobRun",
     "JointCheckIn",
     "JointPoint",
     "JointSession",

@@ -18,6 +18,7 @@ from server.data import reference as reference_data
 from server.data import sync as sync_data
 from server.data import work_calendar as calendar_data
 from server.models import Case, CommandResultRow, Device, User
+from server.observability.metrics import observe_command_results
 from server.services import batch_create
 from server.services import cases as case_service
 from server.services import disputes as dispute_service
@@ -315,6 +316,7 @@ def push(
         sync_data.add_results(session, [_row(device.id, cmd, fresh[cmd.id], now) for cmd in todo])
         device.last_applied = todo[-1].id
         results.extend(fresh[cmd.id] for cmd in todo)
+        observe_command_results(session, [fresh[cmd.id] for cmd in todo])
     device.last_seen_at = now
     session.add(device)
     return PushResponse(last_applied=device.last_applied, results=results, stopped_at_gap=stopped)
