@@ -13,7 +13,6 @@ from starlette.requests import ClientDisconnect
 
 from server.api.deps import CurrentActor, NowDep, SessionDep, SettingsDep
 from server.data import sync as sync_data
-
 from server.observability import metrics
 from server.services import photos as photo_service
 from server.services.auth import token_hash

@@ -9,9 +9,8 @@ from server.models.evaluation import (
     HotlineImport,
     HotlineTicket,
 )
-from server.models.login_throttle import LoginThrottleRow
-
 from server.models.jobs import JobRun
+from server.models.login_throttle import LoginThrottleRow
 from server.models.photos import Photo, PhotoLink
 from server.models.reference import (
     Department,
