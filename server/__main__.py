@@ -1,4 +1,4 @@
-"""Command line: ``python -m server migrate|load-demo|serve``."""
+"""Command line: ``python -m server migrate|load-demo|escalate|new-epoch|serve``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,19 @@ def _escalate(url: str, now_text: str | None, every: float) -> None:
         time.sleep(every)
 
 
+def _new_epoch(url: str) -> str:
+    from sqlmodel import Session
+
+    from server.data import sync as sync_data
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        value = sync_data.new_epoch(session)
+        session.commit()
+    engine.dispose()
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m server", description="一线 Yixian server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +48,11 @@ def main(argv: list[str] | None = None) -> None:
     esc = sub.add_parser("escalate", help="run the supervision job (due soon, overdue levels)")
     esc.add_argument("--now", help="ISO time with zone (default: the clock; for catch-up/tests)")
     esc.add_argument("--every", type=float, default=0, help="repeat every N seconds (0: once)")
+    sub.add_parser(
+        "new-epoch",
+        help="after restoring the database from a backup: a new epoch, so every phone "
+        "resynchronises (resends what the restored database lacks)",
+    )
     serve = sub.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default=os.environ.get("YIXIAN_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("YIXIAN_PORT", "8000")))
@@ -52,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
         print("demo data loaded (演示数据)" if loaded else "database not empty: demo data skipped")
     elif args.command == "escalate":
         _escalate(settings.database_url, args.now, args.every)
+    elif args.command == "new-epoch":
+        print(f"new sync epoch {_new_epoch(settings.database_url)}: phones resynchronise")
     elif args.command == "serve":
         import uvicorn
 

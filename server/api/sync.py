@@ -92,7 +92,13 @@ def register_device(
     device, token = sync_service.register_device(
         session, user=user, client_id=body.client_id, name=body.name, now=now
     )
-    return DeviceToken(device_id=device.id, device_token=token, last_applied=device.last_applied)
+    return DeviceToken(
+        device_id=device.id,
+        device_token=token,
+        last_applied=device.last_applied,
+        user_id=device.user_id,
+        epoch=sync_data.epoch(session),
+    )
 
 
 @router.post(
@@ -129,6 +135,7 @@ def push(
             now=now,
             link_photo=link,
             device_time=body.device_time,
+            known_epoch=body.epoch,
         )
         session.commit()
     except OperationalError:
