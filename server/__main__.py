@@ -40,6 +40,23 @@ def _new_epoch(url: str) -> str:
     return value
 
 
+def _size_pools(url: str, workers: int) -> None:
+    """Each worker's pool, so all of them stay within PostgreSQL's ``max_connections``
+    (passed to the worker processes through the environment they inherit)."""
+    from server.db import max_connections, pool_for_workers
+
+    limit = max_connections(url)
+    if limit is None:
+        return
+    pool = pool_for_workers(workers, limit)
+    os.environ.setdefault("YIXIAN_DB_POOL_SIZE", str(pool.size))
+    os.environ.setdefault("YIXIAN_DB_MAX_OVERFLOW", str(pool.overflow))
+    print(
+        f"{workers} worker(s) × pool {pool.size}+{pool.overflow} connections "
+        f"(max_connections {limit})"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m server", description="一线 Yixian server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         import uvicorn
 
         settings.photo_dir.mkdir(parents=True, exist_ok=True)
+        _size_pools(settings.database_url, args.workers)
         uvicorn.run(
             "server.asgi:app",
             host=args.host,

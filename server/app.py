@@ -25,7 +25,7 @@ from server.api import sync as sync_api
 from server.api.errors import install_error_handlers
 from server.config import Settings, settings_from_env
 from server.data.wal import WalCheckpointer
-from server.db import make_engine
+from server.db import PoolSize, make_engine
 from server.services import workflow_hooks
 from server.services.boundary_cache import ReferenceCache
 
@@ -49,7 +49,10 @@ def create_app(
     clock: Callable[[], datetime] = _utcnow,
 ) -> FastAPI:
     settings = settings or settings_from_env()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(
+        settings.database_url,
+        PoolSize(settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_s),
+    )
     workflow_hooks.register()  # the workflow's reactions to case changes (case_hooks)
     checkpointer = WalCheckpointer(engine)
 

@@ -18,6 +18,10 @@ class Settings:
     environment: str = "development"
     max_photo_bytes: int = 20 * 1024 * 1024
     minutes_dir: Path | None = None  # meeting minutes (.docx); default: beside photo_dir
+    # PostgreSQL connection pool of this process (``serve --workers`` sets them per worker)
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    db_pool_timeout_s: float = 10.0
 
     @property
     def minutes_path(self) -> Path:
@@ -39,6 +43,9 @@ def settings_from_env(var_dir: Path | None = None) -> Settings:
         minutes_dir=Path(os.environ["YIXIAN_MINUTES_DIR"])
         if os.environ.get("YIXIAN_MINUTES_DIR")
         else None,
+        db_pool_size=int(os.environ.get("YIXIAN_DB_POOL_SIZE", "10")),
+        db_max_overflow=int(os.environ.get("YIXIAN_DB_MAX_OVERFLOW", "20")),
+        db_pool_timeout_s=float(os.environ.get("YIXIAN_DB_POOL_TIMEOUT", "10")),
     )
     settings.check()
     return settings

@@ -248,9 +248,7 @@ class DeviceStore:
             s.merge(Meta(key="last_applied", value=str(last_applied)))
             s.merge(Meta(key="epoch", value=epoch))
             s.execute(
-                update(LocalPhoto)
-                .where(col(LocalPhoto.refused).is_(None))
-                .values(uploaded=False)
+                update(LocalPhoto).where(col(LocalPhoto.refused).is_(None)).values(uploaded=False)
             )
 
     @staticmethod

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
 from server.api.deps import CurrentActor, CurrentUser, NowDep, ReferenceDep, SessionDep
+from server.api.errors import is_transient
 from server.data import sync as sync_data
 from server.models import Device
 from server.services import sync as sync_service
@@ -29,6 +30,7 @@ from sync.protocol import (
 )
 
 router = APIRouter(tags=["sync"])
+PUSH_ATTEMPTS = 3  # a push that lost a lock race is run again, up to this many times in all
 
 
 class OutdatedClient(DomainError):
@@ -125,23 +127,27 @@ def push(
     now: NowDep,
 ) -> Response:
     link = getattr(request.app.state, "link_photo", None)
-    try:
-        response = sync_service.push(
-            session,
-            device_id=caller.device.id,
-            actor=caller.actor,
-            commands=body.commands,
-            ref=ref,
-            now=now,
-            link_photo=link,
-            device_time=body.device_time,
-            known_epoch=body.epoch,
-        )
-        session.commit()
-    except OperationalError:
-        session.rollback()
-        raise TryAgain("服务器繁忙，稍后自动重试 / server busy: will retry") from None
-    return json_response(response)
+    for attempt in range(PUSH_ATTEMPTS):
+        try:
+            response = sync_service.push(
+                session,
+                device_id=caller.device.id,
+                actor=caller.actor,
+                commands=body.commands,
+                ref=ref,
+                now=now,
+                link_photo=link,
+                device_time=body.device_time,
+                known_epoch=body.epoch,
+            )
+            session.commit()
+        except OperationalError as error:
+            session.rollback()
+            if is_transient(error) and attempt + 1 < PUSH_ATTEMPTS:
+                continue  # lost a lock race (deadlock, serialization): run it again whole
+            raise TryAgain("服务器繁忙，稍后自动重试 / server busy: will retry") from None
+        return json_response(response)
+    raise TryAgain("服务器繁忙，稍后自动重试 / server busy: will retry")
 
 
 @router.post(

@@ -336,9 +336,7 @@ def test_a_second_user_on_a_shared_device_records_as_themself_and_the_first_user
     first.stop()
     first.store.close()
 
-    second = DeviceSession(
-        data_dir, browser, live.base_url, user_id=second_id, status=SyncStatus()
-    )
+    second = DeviceSession(data_dir, browser, live.base_url, user_id=second_id, status=SyncStatus())
     assert second.store.path != first.store.path  # a clean device identity
     assert second.store.pending_count() == 0 and second.store.case(kept) is None
     assert second.flush_kept_aside() == 0  # offline: the first user's work stays kept aside
@@ -379,9 +377,7 @@ def test_a_previous_users_unsynced_work_is_pushed_under_their_own_device_when_on
     kept = record_offline(first.store, "签退前未同步")  # signed out before the next sync
     first.stop()
     first.store.close()
-    second = DeviceSession(
-        data_dir, browser, live.base_url, user_id=second_id, status=SyncStatus()
-    )
+    second = DeviceSession(data_dir, browser, live.base_url, user_id=second_id, status=SyncStatus())
     assert second.flush_kept_aside() == 1
     assert case_detail(live, kept)["reporter_user_id"] == first_id
     second.store.close()
