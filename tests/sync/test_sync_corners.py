@@ -20,10 +20,10 @@ from sqlalchemy import create_engine, text
 from fieldapp.device import DeviceSession
 from fieldapp.viewmodels.sync_status import SyncStatus
 from server.demo_data import SITES
-from sync.client import OtherUsersDevice, SyncClient
+from sync.client import OtherUsersDevice, SyncClient, SyncProgress, SyncReport
 from sync.device_store import DeviceStore
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, CommandType, command_hash
-from tests.conftest import PG_ADMIN_URL, PG_BASE, Backend
+from tests.conftest import PG_ADMIN_URL, Backend
 from tests.support.live_server import LiveServer
 
 WATER = next(s for s in SITES if s.kind == "waterlogging_point")
@@ -125,6 +125,7 @@ def reopen(client: SyncClient, from_backup: Path | None = None) -> SyncClient:
 # --- a command id is bound to its content ----------------------------------------------------
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the database plays no part
 def test_a_phone_restored_from_an_old_backup_renumbers_and_loses_no_case(
     tmp_path: Path, live: LiveServer
 ) -> None:
@@ -196,6 +197,7 @@ def test_a_different_command_under_a_used_id_is_answered_renumber_and_nothing_af
     assert legacy[1]["payload"]["case_id"] in server_cases(live)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the database plays no part
 def test_a_reinstalled_app_numbers_its_commands_after_the_servers_last_applied_id(
     tmp_path: Path, live: LiveServer
 ) -> None:
@@ -232,15 +234,15 @@ class Snapshots:
         eng.dispose()
 
     def take(self) -> str:
-        self.live.stop()
         url = self.live.db_url
-        if url.startswith("sqlite"):
+        if url.startswith("sqlite"):  # SQLite's online backup: a consistent copy, live
             target = str(self.tmp / "server-backup.db")
             copy_store(Path(url.split("///", 1)[1]), Path(target))
-        else:
-            target = f"{url.rsplit('/', 1)[1]}_bak"
-            self._admin(f'CREATE DATABASE "{target}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
-            self.pg_copies.append(target)
+            return target
+        self.live.stop()  # a PostgreSQL copy (CREATE DATABASE … TEMPLATE) wants no sessions
+        target = f"{url.rsplit('/', 1)[1]}_bak"
+        self._admin(f'CREATE DATABASE "{target}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
+        self.pg_copies.append(target)
         self.live.start()
         return target
 
@@ -271,7 +273,6 @@ class Snapshots:
 def test_after_the_server_is_restored_from_a_backup_phones_resend_what_it_lost_and_pull_anew(
     tmp_path: Path, live: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert PG_BASE  # both backends (the fixture skips PostgreSQL only when it is absent)
     busy = phone(tmp_path, live, "inspector", "busy")  # records again after the restore
     idle = phone(tmp_path, live, "inspector", "idle")  # has nothing new: notices on pull
     before = record_offline(busy.store, "备份前")
@@ -311,6 +312,7 @@ def test_after_the_server_is_restored_from_a_backup_phones_resend_what_it_lost_a
 # --- a shared phone or browser is one user at a time ------------------------------------------
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the database plays no part
 def test_a_second_user_on_a_shared_device_records_as_themself_and_the_first_users_work_stays_theirs(
     tmp_path: Path, live: LiveServer
 ) -> None:
@@ -366,6 +368,7 @@ def test_a_second_user_on_a_shared_device_records_as_themself_and_the_first_user
     again.store.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the database plays no part
 def test_a_previous_users_unsynced_work_is_pushed_under_their_own_device_when_online(
     tmp_path: Path, live: LiveServer
 ) -> None:
@@ -381,3 +384,48 @@ def test_a_previous_users_unsynced_work_is_pushed_under_their_own_device_when_on
     assert second.flush_kept_aside() == 1
     assert case_detail(live, kept)["reporter_user_id"] == first_id
     second.store.close()
+
+
+# --- a busy server: retry later, as long as it asks ------------------------------------------
+
+
+class _BusyThenOk:
+    """An HTTP session whose server answers 503 (Retry-After: 7), then 500, then 200."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def request(self, method: str, url: str, **_kw: Any) -> requests.Response:
+        self.calls += 1
+        r = requests.Response()
+        r.status_code = {1: 503, 2: 500}.get(self.calls, 200)
+        if r.status_code == 503:
+            r.headers["Retry-After"] = "7"
+        body = (
+            b'{"last_applied": 1, "results": [{"id": 1, "status": "applied"}]}'
+            if r.status_code == 200
+            else b'{"detail": {"code": "retry", "reason": "busy"}}'
+        )
+        r._content = body
+        return r
+
+
+def test_a_busy_server_is_retried_later_honouring_retry_after_and_nothing_is_dropped(
+    tmp_path: Path,
+) -> None:
+    slept: list[float] = []
+    http = _BusyThenOk()
+    client = SyncClient(
+        DeviceStore(tmp_path / "phone.db"),
+        "http://127.0.0.1:9",
+        http=http,  # type: ignore[arg-type]
+        sleep=slept.append,
+        rng=lambda: 0.0,  # no jitter: only the server's Retry-After makes it wait
+        attempts=3,
+    )
+    client.store.set("device_token", "t")
+    record_offline(client.store, "积水")
+    done = SyncReport()
+    client.push(done, SyncProgress(), lambda _p: None)
+    assert http.calls == 3 and slept == [7.0, 0.0]
+    assert done.applied == 1 and client.store.pending_count() == 0
