@@ -237,11 +237,7 @@ class SyncClient:
                 body["epoch"] = epoch
             resp = PushResponse.model_validate(self._request("POST", "/sync/push", body).json())
             if self._epoch_changed(resp.epoch, resp.last_applied):
-                rounds += 1  # the server was restored: what it lacks is queued again
-                if rounds > MAX_RENUMBER_ROUNDS:
-                    return
-                progress.commands_total = self.store.pending_count()
-                continue
+                return  # the server was restored: sync_once uploads photos again, then resends
             if any(r.status == ResultStatus.RENUMBER for r in resp.results):
                 # our unsent ids were used by other commands (this phone restored from a
                 # backup): number them after the server's last applied id and send again
@@ -335,8 +331,13 @@ class SyncClient:
         report = SyncReport()
         progress = SyncProgress()
         cb = on_progress or (lambda _p: None)
+        self._resynced = False
         self.upload_photos(report, progress, cb)
         self.push(report, progress, cb)
+        if self._resynced:  # a restored server: its photos first, then what it lacks
+            self._resynced = False
+            self.upload_photos(report, progress, cb)
+            self.push(report, progress, cb)
         self.pull(report, progress, cb)
         if self._resynced:  # the pull found a restored server: send what it lacks now
             self._resynced = False
