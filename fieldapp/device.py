@@ -1,8 +1,12 @@
 """This session's device: its local database, photos, sync engine and background sync loop.
 
 In web mode each browser session is one device (docs/flet.md): its client id is kept in the
-browser's SharedPreferences, its database is ``YIXIAN_DATA_DIR/devices/<client id>.db`` and its
-photos sit beside it. After sign-in the device registers (``POST /devices`` with the user's
+browser's SharedPreferences. A shared phone or browser is one user at a time: each user who
+signs in on it is a device of its own (``sync.client.device_identity``), with its own database
+``YIXIAN_DATA_DIR/devices/<client id>/<identity>.db`` and photos beside it, so one user's
+outbox is never sent under another's. A previous user's unsynced work is kept aside in their
+database, pushed under their own device token when the server answers, and synced with the
+rest when they sign in again. After sign-in the device registers (``POST /devices`` with the user's
 token); the device token is kept in the secure token store with the session and in the device's
 own database (where the sync engine reads it). The first sync pulls the reference data; from
 then on everything works offline.
@@ -32,7 +36,15 @@ import requests
 from fieldapp.photos import MAX_DOWNLOAD_BYTES, thumbnail_of
 from fieldapp.viewmodels.records import PhotoShelf
 from fieldapp.viewmodels.sync_status import Counts, SyncStatus
-from sync.client import NotRegistered, Offline, SyncClient, SyncProgress
+from sync.client import (
+    NotRegistered,
+    Offline,
+    SyncClient,
+    SyncError,
+    SyncProgress,
+    SyncReport,
+    device_identity,
+)
 from sync.device_store import DeviceStore
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from sync.reference_codec import EMPTY_REFERENCE, Reference, decode_reference
@@ -60,16 +72,29 @@ class DeviceSession:
         client_id: str,
         server_url: str,
         *,
+        user_id: str | None = None,
         status: SyncStatus | None = None,
         interval_s: float = SYNC_INTERVAL_S,
         clock: Callable[[], datetime] = _now,
     ) -> None:
         devices = data_dir / "devices"
         self.client_id = client_id
-        self.store = DeviceStore(devices / f"{client_id}.db")
-        if self.store.get("client_id") != client_id:
-            self.store.set("client_id", client_id)  # the engine registers under this id
-        self.shelf = PhotoShelf(devices / f"{client_id}-photos")
+        self.user_id = user_id
+        self.server_url = server_url
+        # the browser's own folder: the stores of every user who signed in on it
+        self.folder = devices / client_id
+        if user_id is None:  # one user, no sign-in known (the layout before shared devices)
+            identity, path = client_id, devices / f"{client_id}.db"
+        else:
+            identity = device_identity(client_id, user_id)
+            path = self.folder / f"{identity}.db"
+        self.identity = identity
+        self.store = DeviceStore(path)
+        if self.store.get("client_id") != identity:
+            self.store.set("client_id", identity)  # the engine registers under this id
+        if user_id is not None and self.store.get("user_id") is None:
+            self.store.set("user_id", user_id)  # the engine refuses to register it for another
+        self.shelf = PhotoShelf(path.parent / f"{identity}-photos")
         self.client = SyncClient(self.store, server_url, attempts=2, timeout=10.0)
         self.status: SyncStatus = status if status is not None else ObservableSyncStatus()
         self.interval_s = interval_s
@@ -120,9 +145,11 @@ class DeviceSession:
     ) -> None:
         """Sync until ``stop()``. Registers first when this device has no token yet."""
         self._wake = asyncio.Event()
-        if device_token and not self.client.registered:
+        if device_token and not self.client.registered and self.user_id is None:
             self.store.set("device_token", device_token)
         self.status.counted(self.counts())
+        with contextlib.suppress(Exception):  # never stops this user's own sync
+            await asyncio.to_thread(self.flush_kept_aside)
         while not self._stopped:
             if not self.client.registered:
                 token = await self._register(user_token)
@@ -136,7 +163,9 @@ class DeviceSession:
 
     async def _register(self, user_token: str) -> str | None:
         try:
-            await asyncio.to_thread(self.client.register, user_token, "web")
+            await asyncio.to_thread(
+                lambda: self.client.register(user_token, "web", user_id=self.user_id)
+            )
         except Exception as exc:  # offline, refused, a server without /devices…
             self.status.failed(exc, self.counts())
             return None
@@ -171,6 +200,37 @@ class DeviceSession:
             fetched = 0
         if fetched:
             self.status.counted(self.counts())
+
+    def kept_aside(self) -> list[Path]:
+        """The databases of the other users who signed in on this phone or browser (and the
+        one of the layout before shared devices), each holding that user's own work."""
+        legacy = self.folder.parent / f"{self.client_id}.db"
+        found = sorted(self.folder.glob("*.db")) if self.folder.is_dir() else []
+        if legacy.is_file():
+            found.append(legacy)
+        return [p for p in found if p.resolve() != self.store.path.resolve()]
+
+    def flush_kept_aside(self) -> int:
+        """Push the other users' unsynced work, each under its own device token (the server
+        records it as theirs), never under this user's; what fails stays kept aside for the
+        next try or for when that user signs in again. Blocking: call off the UI loop.
+        Returns the commands the server answered."""
+        sent = 0
+        for path in self.kept_aside():
+            store = DeviceStore(path)
+            try:
+                if store.get("device_token") is None or store.pending_count() == 0:
+                    continue
+                client = SyncClient(store, self.server_url, attempts=1, timeout=10.0)
+                report, progress = SyncReport(), SyncProgress()
+                client.upload_photos(report, progress, lambda _p: None)
+                client.push(report, progress, lambda _p: None)
+                sent += report.pushed
+            except (SyncError, requests.RequestException) as exc:
+                log.info("kept-aside work of %s not sent yet: %s", path.stem[:8], exc)
+            finally:
+                store.close()
+        return sent
 
     def probe(self) -> None:
         """Raise ``Offline`` at once when the server does not answer: the engine's own retries
@@ -326,8 +386,12 @@ async def client_id_of(prefs: ft.SharedPreferences | None) -> str:
     return fresh
 
 
-def open_device(data_dir: Path, client_id: str, server_url: str) -> DeviceSession:
-    return DeviceSession(data_dir, client_id, server_url)
+def open_device(
+    data_dir: Path, client_id: str, server_url: str, user_id: str | None = None
+) -> DeviceSession:
+    """The device of ``user_id`` on this phone or browser (a shared one is one user at a
+    time: each user's work in their own store, under their own registration)."""
+    return DeviceSession(data_dir, client_id, server_url, user_id=user_id)
 
 
 __all__ = [

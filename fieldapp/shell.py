@@ -147,7 +147,11 @@ def DeviceRunner() -> None:
             return
         client_id = await client_id_of(env.services.prefs)
         device = await asyncio.to_thread(
-            open_device, env.services.config.data_dir, client_id, current.server_url
+            open_device,
+            env.services.config.data_dir,
+            client_id,
+            current.server_url,
+            current.user.id,
         )
         log.info("device %s opened for user %s", client_id[:8], current.user.id)
         holder.device = device

@@ -1,4 +1,4 @@
-"""Command line: ``python -m server migrate|load-demo|escalate|audit verify|serve``."""
+"""Command line: ``python -m server migrate|load-demo|escalate|audit verify|new-epoch|serve``."""
 
 from __future__ import annotations
 
@@ -90,6 +90,36 @@ def _audit_verify(url: str) -> int:
     return 0 if report.intact else 1
 
 
+def _new_epoch(url: str) -> str:
+    from sqlmodel import Session
+
+    from server.data import sync as sync_data
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        value = sync_data.new_epoch(session)
+        session.commit()
+    engine.dispose()
+    return value
+
+
+def _size_pools(url: str, workers: int) -> None:
+    """Each worker's pool, so all of them stay within PostgreSQL's ``max_connections``
+    (passed to the worker processes through the environment they inherit)."""
+    from server.db import max_connections, pool_for_workers
+
+    limit = max_connections(url)
+    if limit is None:
+        return
+    pool = pool_for_workers(workers, limit)
+    os.environ.setdefault("YIXIAN_DB_POOL_SIZE", str(pool.size))
+    os.environ.setdefault("YIXIAN_DB_MAX_OVERFLOW", str(pool.overflow))
+    print(
+        f"{workers} worker(s) × pool {pool.size}+{pool.overflow} connections "
+        f"(max_connections {limit})"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m server", description="一线 Yixian server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +130,11 @@ def main(argv: list[str] | None = None) -> None:
     esc.add_argument("--every", type=float, default=0, help="repeat every N seconds (0: once)")
     audit = sub.add_parser("audit", help="check the case histories' hash chains")
     audit.add_argument("action", choices=["verify"], help="verify: check every case's chain")
+    sub.add_parser(
+        "new-epoch",
+        help="after restoring the database from a backup: a new epoch, so every phone "
+        "resynchronises (resends what the restored database lacks)",
+    )
     serve = sub.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default=os.environ.get("YIXIAN_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("YIXIAN_PORT", "8000")))
@@ -121,8 +156,11 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(_audit_verify(settings.database_url))
     elif args.command == "escalate":
         _escalate(settings.database_url, args.now, args.every)
+    elif args.command == "new-epoch":
+        print(f"new sync epoch {_new_epoch(settings.database_url)}: phones resynchronise")
     elif args.command == "serve":
         settings.photo_dir.mkdir(parents=True, exist_ok=True)
+        _size_pools(settings.database_url, args.workers)
         _serve(args.host, args.port, args.workers)
 
 

@@ -31,7 +31,7 @@ from server.api.openapi_doc import install_openapi
 from server.api.security_headers import DOCS_PAGES, SecurityHeaders
 from server.config import Settings, settings_from_env
 from server.data.wal import WalCheckpointer
-from server.db import make_engine
+from server.db import PoolSize, make_engine
 from server.observability.logs import RequestObserver
 from server.observability.metrics import app_registry
 from server.observability.readiness import Readiness
@@ -59,7 +59,10 @@ def create_app(
     clock: Callable[[], datetime] = _utcnow,
 ) -> FastAPI:
     settings = settings or settings_from_env()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(
+        settings.database_url,
+        PoolSize(settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_s),
+    )
     workflow_hooks.register()  # the workflow's reactions to case changes (case_hooks)
     checkpointer = WalCheckpointer(engine)
     scheduler = (

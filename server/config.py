@@ -40,6 +40,10 @@ class Settings:
     escalate_every: float = 0.0
     # /ready fails when the escalation job has not succeeded for this long (any process)
     scheduler_stale_after: float = 900.0
+    # PostgreSQL connection pool of this process (``serve --workers`` sets them per worker)
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    db_pool_timeout_s: float = 10.0
 
     @property
     def minutes_path(self) -> Path:
@@ -119,6 +123,9 @@ def settings_from_env(var_dir: Path | None = None) -> Settings:
         escalate_every=every,
         scheduler_stale_after=float(os.environ.get("YIXIAN_SCHEDULER_STALE_AFTER") or 0)
         or max(900.0, 3 * every),
+        db_pool_size=int(os.environ.get("YIXIAN_DB_POOL_SIZE", "10")),
+        db_max_overflow=int(os.environ.get("YIXIAN_DB_MAX_OVERFLOW", "20")),
+        db_pool_timeout_s=float(os.environ.get("YIXIAN_DB_POOL_TIMEOUT", "10")),
     )
     settings.check()
     return settings

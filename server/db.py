@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from server.data.wal import SAFETY_NET_PAGES
@@ -50,7 +52,51 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def make_engine(url: str) -> Engine:
+POOL_SIZE = 10
+MAX_OVERFLOW = 20
+POOL_TIMEOUT_S = 10.0
+# connections kept free of the pools for migrations, the escalation job and administrators
+RESERVED_CONNECTIONS = 10
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """One process's connection pool (PostgreSQL): ``size`` kept, ``overflow`` more at peaks."""
+
+    size: int = POOL_SIZE
+    overflow: int = MAX_OVERFLOW
+    timeout_s: float = POOL_TIMEOUT_S
+
+    @property
+    def most(self) -> int:
+        return self.size + self.overflow
+
+
+def pool_for_workers(workers: int, max_connections: int) -> PoolSize:
+    """Each of ``workers`` processes' pool, so that together they stay within the database's
+    ``max_connections`` (less ``RESERVED_CONNECTIONS``): workers × (size + overflow) ≤ it."""
+    share = max(1, (max_connections - RESERVED_CONNECTIONS) // max(1, workers))
+    most = min(share, POOL_SIZE + MAX_OVERFLOW)
+    size = max(1, min(POOL_SIZE, most // 3 or 1))
+    return PoolSize(size=size, overflow=max(0, most - size))
+
+
+def max_connections(url: str) -> int | None:
+    """PostgreSQL's ``SHOW max_connections`` (None for SQLite)."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        return None
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+    finally:
+        engine.dispose()
+
+
+def make_engine(url: str, pool: PoolSize | None = None) -> Engine:
+    """An engine on ``url``; on PostgreSQL with ``pool`` (a waiting request gives up after its
+    ``timeout_s``: the API answers 503 with Retry-After, server/api/errors.py)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
@@ -82,7 +128,14 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    pool = pool or PoolSize()
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool.size,
+        max_overflow=pool.overflow,
+        pool_timeout=pool.timeout_s,
+    )
 
 
 def alembic_config(url: str) -> Config:

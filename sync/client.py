@@ -27,7 +27,6 @@ from sync.protocol import (
     ResultStatus,
 )
 
-RETRY_STATUSES = frozenset({502, 503, 504})
 PUSH_ENVELOPE_BYTES = 1024  # the push body around its commands: protocol, device_time, braces
 
 
@@ -40,6 +39,14 @@ def fitting_push(payloads: list[dict[str, Any]]) -> int:
         if size > MAX_PUSH_BYTES:
             return max(n, 1)
     return len(payloads)
+
+
+# retried later with backoff (a busy server answers 503 with Retry-After; a 500 is a server
+# bug, but the commands stay queued and are sent again, never dropped)
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+RETRY_AFTER_CAP_S = 60.0
+# renumber / resynchronise rounds in one push before giving up until the next sync
+MAX_RENUMBER_ROUNDS = 5
 
 
 class SyncError(Exception):
@@ -56,6 +63,21 @@ class OutdatedApp(SyncError):
 
 class NotRegistered(SyncError):
     """No device token, or the server refused it (revoked): sign in again."""
+
+
+class OtherUsersDevice(SyncError):
+    """This device store belongs to another user: open that user's store instead (a shared
+    phone is one user at a time; see ``device_identity``)."""
+
+
+def device_identity(client_id: str, user_id: str) -> str:
+    """The client id a device registers under for one user: a shared phone or browser is a
+    separate device for each user who signs in on it (their outboxes never mix)."""
+    try:
+        base = uuid.UUID(client_id)
+    except ValueError:
+        base = uuid.uuid5(uuid.NAMESPACE_URL, client_id)
+    return str(uuid.uuid5(base, user_id))
 
 
 @dataclass
@@ -101,6 +123,7 @@ class SyncClient:
         self.batch = max(1, min(batch, MAX_BATCH))  # the server refuses a larger batch
         self.timeout = timeout
         self.clock = clock  # the device's clock: sent with each push and pull
+        self._resynced = False  # a restored server was noticed during this sync
 
     # --- registration ----------------------------------------------------------------------
 
@@ -112,15 +135,43 @@ class SyncClient:
             self.store.set("client_id", cid)
         return cid
 
-    def register(self, user_token: str, name: str = "") -> str:
+    def register(self, user_token: str, name: str = "", *, user_id: str | None = None) -> str:
+        """Register this device for the signed-in user. A store registered for another user
+        is refused (``OtherUsersDevice``) before anything is sent: its outbox is that user's.
+        The server's ``last_applied`` is honoured (new commands are numbered after it) and its
+        epoch checked (another one: resynchronise)."""
+        owner = self.store.get("user_id")
+        if user_id is not None and owner is not None and owner != user_id:
+            raise OtherUsersDevice("本机数据属于另一用户 / this device's data is another user's")
         r = self._request(
             "POST", "/devices", {"client_id": self.client_id, "name": name}, token=user_token
         )
         body = DeviceToken.model_validate(r.json())
+        if owner is not None and body.user_id is not None and owner != body.user_id:
+            raise OtherUsersDevice("本机数据属于另一用户 / this device's data is another user's")
         with self.store.transaction() as s:
             self.store.set("device_id", body.device_id, s)
             self.store.set("device_token", body.device_token, s)
+            if body.user_id is not None or user_id is not None:
+                self.store.set("user_id", str(body.user_id or user_id), s)
+        if not self._epoch_changed(body.epoch, body.last_applied):
+            self.store.honour_last_applied(body.last_applied)
         return body.device_id
+
+    def _epoch_changed(self, epoch: str | None, last_applied: int) -> bool:
+        """Note the server's epoch. Another one than last seen (its database was restored from
+        a backup): resynchronise — queue again what it lacks, pull from scratch."""
+        if epoch is None:  # an older server
+            return False
+        known = self.store.get("epoch")
+        if known is None:
+            self.store.set("epoch", epoch)
+            return False
+        if known == epoch:
+            return False
+        self.store.resync_after_restore(last_applied, epoch)
+        self._resynced = True
+        return True
 
     @property
     def registered(self) -> bool:
@@ -131,6 +182,14 @@ class SyncClient:
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter: 0..min(30, 0.5·2^attempt) seconds."""
         return self.rng() * min(30.0, 0.5 * (2**attempt))
+
+    @staticmethod
+    def retry_after(response: requests.Response) -> float:
+        """The server's Retry-After (seconds, capped), 0 when absent or not a number."""
+        try:
+            return min(RETRY_AFTER_CAP_S, max(0.0, float(response.headers.get("Retry-After", 0))))
+        except ValueError:
+            return 0.0
 
     def _request(
         self,
@@ -145,6 +204,7 @@ class SyncClient:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         last: Exception | None = None
+        wait_at_least = 0.0
         for attempt in range(self.attempts):
             try:
                 r = self.http.request(
@@ -155,6 +215,7 @@ class SyncClient:
             else:
                 if r.status_code in RETRY_STATUSES:
                     last = SyncError(f"{r.status_code}: {r.text[:200]}")
+                    wait_at_least = self.retry_after(r)
                 elif r.status_code == 426:
                     raise OutdatedApp(r.json()["detail"]["reason"])
                 elif r.status_code == 401:
@@ -164,7 +225,8 @@ class SyncClient:
                 else:
                     return r
             if attempt + 1 < self.attempts:
-                self.sleep(self.backoff(attempt))
+                self.sleep(max(self.backoff(attempt), wait_at_least))
+                wait_at_least = 0.0
         raise Offline(f"无法连接服务器，数据已保存在本机 / server unreachable: {last}")
 
     # --- the three steps -------------------------------------------------------------------
@@ -177,6 +239,7 @@ class SyncClient:
     ) -> None:
         progress.phase = "push"
         progress.commands_total = self.store.pending_count()
+        rounds = 0
         while True:
             commands = self.store.pending(self.batch)
             if not commands:
@@ -184,13 +247,28 @@ class SyncClient:
             payloads = [c.model_dump(mode="json") for c in commands]
             fits = fitting_push(payloads)
             commands, payloads = commands[:fits], payloads[:fits]
-            body = {
+            body: dict[str, Any] = {
                 "protocol": PROTOCOL_VERSION,
                 "commands": payloads,
                 "device_time": self.clock().isoformat(),
                 "outbox_pending": self.store.pending_count(),
             }
+            epoch = self.store.get("epoch")
+            if epoch is not None:
+                body["epoch"] = epoch
             resp = PushResponse.model_validate(self._request("POST", "/sync/push", body).json())
+            if self._epoch_changed(resp.epoch, resp.last_applied):
+                return  # the server was restored: sync_once uploads photos again, then resends
+            if any(r.status == ResultStatus.RENUMBER for r in resp.results):
+                # our unsent ids were used by other commands (this phone restored from a
+                # backup): number them after the server's last applied id and send again
+                rounds += 1
+                self.store.renumber_pending_after(resp.last_applied)
+                kept = [r for r in resp.results if r.status != ResultStatus.RENUMBER]
+                self.store.record_results(kept, resp.last_applied)
+                if rounds > MAX_RENUMBER_ROUNDS:
+                    return
+                continue
             self.store.record_results(resp.results, resp.last_applied)
             fresh = [r for r in resp.results if r.id in {c.id for c in commands}]
             report.pushed += len(fresh)
@@ -260,6 +338,8 @@ class SyncClient:
                 "device_time": self.clock().isoformat(),
             }
             resp = PullResponse.model_validate(self._request("POST", "/sync/pull", body).json())
+            if self._epoch_changed(resp.epoch, resp.last_applied):
+                continue  # restored server: pull anew (what it lacks is sent at the next push)
             self.store.apply_pull(resp)
             report.cases_pulled += len(resp.cases)
             on_progress(progress)
@@ -272,9 +352,19 @@ class SyncClient:
         report = SyncReport()
         progress = SyncProgress()
         cb = on_progress or (lambda _p: None)
+        self._resynced = False
         self.upload_photos(report, progress, cb)
         self.push(report, progress, cb)
+        if self._resynced:  # a restored server: its photos first, then what it lacks
+            self._resynced = False
+            self.upload_photos(report, progress, cb)
+            self.push(report, progress, cb)
         self.pull(report, progress, cb)
+        if self._resynced:  # the pull found a restored server: send what it lacks now
+            self._resynced = False
+            self.upload_photos(report, progress, cb)
+            self.push(report, progress, cb)
+            self.pull(report, progress, cb)
         progress.phase = "done"
         cb(progress)
         return report

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Engine, Text, event
+from sqlalchemy import Column, Engine, Text, event, update
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from sync.commands import decode_payload
-from sync.protocol import Command, CommandResult, CommandType, PullResponse
+from sync.protocol import Command, CommandResult, CommandType, PullResponse, command_hash
 
 
 class DeviceModel(SQLModel, registry=registry()):
@@ -174,15 +174,19 @@ class DeviceStore:
                 .order_by(col(OutboxCommand.id))
                 .limit(limit)
             ).all()
-            return [
-                Command(
-                    id=r.id,
-                    type=CommandType(r.type),
-                    payload=json.loads(r.payload),
-                    created_at=datetime.fromisoformat(r.created_at),
+            commands = []
+            for r in rows:
+                payload = json.loads(r.payload)
+                commands.append(
+                    Command(
+                        id=r.id,
+                        type=CommandType(r.type),
+                        payload=payload,
+                        created_at=datetime.fromisoformat(r.created_at),
+                        hash=command_hash(r.type, payload),
+                    )
                 )
-                for r in rows
-            ]
+            return commands
 
     def pending_count(self) -> int:
         with self.reading() as s:
@@ -211,6 +215,66 @@ class DeviceStore:
                 ).all():
                     row.status = "applied?"  # applied on the server; its result comes by pull
                     s.add(row)
+
+    def honour_last_applied(self, last_applied: int) -> None:
+        """The server's last applied id for this device (at registration): new commands are
+        numbered after it, never at or below it."""
+        with self.transaction() as s:
+            current = int((s.get(Meta, "last_applied") or Meta(key="", value="0")).value)
+            if last_applied > current:
+                s.merge(Meta(key="last_applied", value=str(last_applied)))
+
+    def renumber_pending_after(self, last_applied: int) -> None:
+        """The server applied other commands under some of our unsent ids (this phone was
+        restored from an old backup): number every pending command after ``last_applied``
+        (and after every id kept here), in their order, to be sent again."""
+        with self.transaction() as s:
+            moved = select(OutboxCommand.id).where(OutboxCommand.status == "pending")
+            self._renumber(s, moved, last_applied)
+
+    def resync_after_restore(self, last_applied: int, epoch: str) -> None:
+        """The server's database was restored (another epoch): it lacks whatever this device
+        sent after ``last_applied``. Every command after that id is queued again (renumbered
+        from it, in order), the pull starts over (the cursor is dropped), results are asked
+        again from that id and photos are offered again (the server says which it holds)."""
+        with self.transaction() as s:
+            moved = select(OutboxCommand.id).where(col(OutboxCommand.id) > last_applied)
+            self._renumber(s, moved, last_applied)
+            cursor = s.get(Meta, "cursor")
+            if cursor is not None:
+                s.delete(cursor)
+            shown = int((s.get(Meta, "results_after") or Meta(key="", value="0")).value)
+            s.merge(Meta(key="results_after", value=str(min(shown, last_applied))))
+            s.merge(Meta(key="last_applied", value=str(last_applied)))
+            s.merge(Meta(key="epoch", value=epoch))
+            s.execute(
+                update(LocalPhoto).where(col(LocalPhoto.refused).is_(None)).values(uploaded=False)
+            )
+
+    @staticmethod
+    def _renumber(s: Session, moved: Any, last_applied: int) -> None:
+        ids = sorted(int(i) for i in s.exec(moved).all())
+        if not ids:
+            return
+        kept = s.exec(
+            select(OutboxCommand.id)
+            .where(col(OutboxCommand.id).not_in(ids))
+            .order_by(col(OutboxCommand.id).desc())
+        ).first()
+        start = max(last_applied, kept or 0) + 1
+        # two steps (negative first): a new id may be one of the old ones
+        s.execute(
+            update(OutboxCommand)
+            .where(col(OutboxCommand.id).in_(ids))
+            .values(id=-col(OutboxCommand.id))
+        )
+        for n, old in enumerate(ids):
+            s.execute(
+                update(OutboxCommand)
+                .where(col(OutboxCommand.id) == -old)
+                .values(id=start + n, status="pending", code=None, reason=None, seen=False)
+            )
+        s.merge(Meta(key="last_applied", value=str(last_applied)))
 
     def problems(self) -> list[OutboxCommand]:
         """Rejected or conflicting commands: what the user must see (同步问题)."""

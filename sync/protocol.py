@@ -8,6 +8,8 @@ or conflict). ``POST /sync/pull`` returns the changes since a cursor that the us
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -35,6 +37,22 @@ class ResultStatus(StrEnum):
     APPLIED = "applied"
     REJECTED = "rejected"  # the rules refused it: the reason reaches the user
     CONFLICT = "conflict"  # applied in part: someone else changed a field meanwhile
+    # the id was already used by a different command (a phone restored from an old backup):
+    # nothing was applied; the phone renumbers its unsent commands after ``last_applied``
+    RENUMBER = "renumber"
+
+
+def command_hash(type_: str, payload: dict[str, Any]) -> str:
+    """A command's content: sha256 of the canonical JSON of its type and payload (sorted keys,
+    no spaces, UTF-8). Binds a command id to what it carries: the server answers a different
+    command under a used id with ``renumber`` instead of the other command's result."""
+    canonical = json.dumps(
+        {"type": str(type_), "payload": payload},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class Command(BaseModel):
@@ -57,6 +75,8 @@ class Command(BaseModel):
     type: CommandType
     created_at: datetime  # the device's clock: kept as evidence, never trusted for order
     payload: dict[str, Any]  # read per command by sync/commands.py: a bad one refuses that command
+    # command_hash(type, payload); absent from older apps (legacy: not checked)
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class PushRequest(BaseModel):
@@ -88,6 +108,8 @@ class PushRequest(BaseModel):
     # commands waiting in the device's outbox when it sent this batch (the server's
     # yixian_device_outbox_pending gauge); optional: older apps do not send it
     outbox_pending: int | None = Field(default=None, ge=0, le=10_000_000)
+    # the server epoch the phone last saw: another one (a restored database) applies nothing
+    epoch: str | None = Field(default=None, max_length=64)
 
 
 class CommandResult(BaseModel):
@@ -103,6 +125,8 @@ class PushResponse(BaseModel):
     last_applied: int
     results: list[CommandResult]
     stopped_at_gap: int | None = None  # the first id not applied because an earlier one is missing
+    # identifies the server's database; a new one after a restore (the phone resynchronises)
+    epoch: str | None = None
 
 
 class PullRequest(BaseModel):
@@ -133,6 +157,7 @@ class PullResponse(BaseModel):
     last_applied: int
     results: list[CommandResult]
     gone: list[str] = []  # cases this user no longer sees (their department was withdrawn)
+    epoch: str | None = None
 
 
 class DeviceRegistration(BaseModel):
@@ -148,7 +173,9 @@ class DeviceRegistration(BaseModel):
 class DeviceToken(BaseModel):
     device_id: str
     device_token: str
-    last_applied: int
+    last_applied: int  # the phone numbers its commands after it, never at or below
+    user_id: str | None = None  # the user this device acts for
+    epoch: str | None = None
 
 
 def is_outdated(protocol: int) -> bool:

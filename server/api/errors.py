@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from server.services.auth import BadCredentials, Unauthenticated
 from server.services.login_throttle import SignInBusy, SignInLocked
@@ -32,6 +34,26 @@ STATUS_FOR: tuple[tuple[type[DomainError], int], ...] = (
 )
 
 
+RETRY_AFTER_S = 2  # what a busy server tells a client to wait before trying again
+# PostgreSQL's codes for a transaction that lost a race and may simply be run again:
+# serialization_failure, deadlock_detected, lock_not_available
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_transient(error: OperationalError) -> bool:
+    """A deadlock or serialization failure: the transaction may be run again as it was."""
+    return getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
+def busy(reason: str) -> JSONResponse:
+    """503 with Retry-After: nothing was changed, try again shortly."""
+    return JSONResponse(
+        status_code=503,
+        content={"detail": {"code": "retry", "reason": reason}},
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 def http_status(error: DomainError) -> int:
     if error.code == "outdated_client":
         return 426
@@ -46,12 +68,23 @@ def http_status(error: DomainError) -> int:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        status = http_status(exc)
         retry_after = getattr(exc, "retry_after_s", None)  # seconds, for 429 and 503
-        return JSONResponse(
-            status_code=http_status(exc),
-            content={"detail": exc.as_dict()},
-            headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
-        )
+        if retry_after is None and status == 503:
+            retry_after = RETRY_AFTER_S
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return JSONResponse(status_code=status, content={"detail": exc.as_dict()}, headers=headers)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        # every database connection of this process is busy: nothing was done
+        return busy("服务器繁忙，请稍后重试 / server busy: try again shortly")
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(_request: Request, _exc: OperationalError) -> JSONResponse:
+        # a lock wait lost (deadlock, serialization), a locked SQLite, a lost connection: the
+        # transaction was rolled back whole; the same request may simply be sent again
+        return busy("数据库繁忙，请稍后重试 / database busy: try again shortly")
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,6 +17,7 @@ from server.api.deps import (
     ReferenceDep,
     SessionDep,
 )
+from server.api.errors import is_transient
 from server.api.input_guard import checks_each_command
 from server.data import sync as sync_data
 from server.db import begin_read
@@ -40,6 +41,7 @@ from sync.protocol import (
 )
 
 router = APIRouter(tags=["sync"])
+PUSH_ATTEMPTS = 3  # a push that lost a lock race is run again, up to this many times in all
 
 
 class OutdatedClient(DomainError):
@@ -102,7 +104,13 @@ def register_device(
     device, token = sync_service.register_device(
         session, user=user, client_id=body.client_id, name=body.name, now=now
     )
-    return DeviceToken(device_id=device.id, device_token=token, last_applied=device.last_applied)
+    return DeviceToken(
+        device_id=device.id,
+        device_token=token,
+        last_applied=device.last_applied,
+        user_id=device.user_id,
+        epoch=sync_data.epoch(session),
+    )
 
 
 @router.post(
@@ -131,22 +139,27 @@ def push(
 ) -> Response:
     link = getattr(request.app.state, "link_photo", None)
     metrics.observe_outbox(caller.device.id, body.outbox_pending)
-    try:
-        response = sync_service.push(
-            session,
-            device_id=caller.device.id,
-            actor=caller.actor,
-            commands=body.commands,
-            ref=ref,
-            now=now,
-            link_photo=link,
-            device_time=body.device_time,
-        )
-        session.commit()
-    except OperationalError:
-        session.rollback()
-        raise TryAgain("服务器繁忙，稍后自动重试 / server busy: will retry") from None
-    return json_response(response)
+    for attempt in range(PUSH_ATTEMPTS):
+        try:
+            response = sync_service.push(
+                session,
+                device_id=caller.device.id,
+                actor=caller.actor,
+                commands=body.commands,
+                ref=ref,
+                now=now,
+                link_photo=link,
+                device_time=body.device_time,
+                known_epoch=body.epoch,
+            )
+            session.commit()
+        except OperationalError as error:
+            session.rollback()
+            if is_transient(error) and attempt + 1 < PUSH_ATTEMPTS:
+                continue  # lost a lock race (deadlock, serialization): run it again whole
+            raise TryAgain("服务器繁忙，稍后自动重试 / server busy: will retry") from None
+        return json_response(response)
+    raise TryAgain("服务器繁忙，稍后自动重试 / server busy: will retry")
 
 
 @router.post(

@@ -31,8 +31,8 @@ class CaseFilter:
 
 def get_case(session: Session, case_id: str, *, for_update: bool = False) -> Case | None:
     stmt = select(Case).where(Case.id == case_id)
-    if for_update:
-        stmt = stmt.with_for_update()
+    if for_update:  # re-read under the lock: a copy loaded before it may be stale
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.exec(stmt).first()
 
 

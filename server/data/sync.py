@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,15 +31,27 @@ def epoch(session: Session) -> str:
     return row.epoch if row else ""
 
 
+def new_epoch(session: Session) -> str:
+    """Give this database a new epoch (after a restore): every phone sees the change at its
+    next sync and resynchronises (sync/client.py)."""
+    value = str(uuid.uuid4())
+    session.execute(
+        text("UPDATE sync_counter SET epoch = :e WHERE name = :n"), {"e": value, "n": COUNTER}
+    )
+    return value
+
+
 def current_change_seq(session: Session) -> int:
     row = session.get(SyncCounter, COUNTER)
     return row.value if row else 0
 
 
 def get_device(session: Session, device_id: str, *, for_update: bool = False) -> Device | None:
+    """The device; ``for_update`` locks its row and re-reads it (the request loaded it before
+    the lock: a concurrent push of the same device may have moved ``last_applied`` since)."""
     stmt = select(Device).where(Device.id == device_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.exec(stmt).first()
 
 

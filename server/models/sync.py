@@ -38,6 +38,9 @@ class CommandResultRow(SQLModel, table=True):
     case_id: str | None = Field(default=None, max_length=36)
     detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     device_created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # sync.protocol.command_hash of the command applied under this id (NULL: stored before
+    # hashes): a different command sent under the same id is answered ``renumber``
+    content_hash: str | None = Field(default=None, max_length=64)
     applied_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -190,7 +190,7 @@ def visible(case: Case, actor: Actor) -> bool:
 def get_visible_case(
     session: Session, case_id: str, actor: Actor, *, for_update: bool = False
 ) -> Case:
-    case = cases_data.get_case(session, case_id, for_update=for_update)
+    case = lock_case(session, case_id) if for_update else cases_data.get_case(session, case_id)
     if case is None or not visible(case, actor):
         raise NotFound(f"案件 {case_id} 不存在或无权查看 / case {case_id} not found")
     return case
@@ -237,6 +237,16 @@ def reserve_change_seq(session: Session) -> int:
         held = (session.get_transaction(), value)
         session.info["change_seq"] = held
     return int(held[1])
+
+
+def lock_case(session: Session, case_id: str) -> Case | None:
+    """The case, locked for a change. One lock order on every path (REST, sync, the jobs), so
+    none can deadlock another on PostgreSQL: a sync push's device row, then the change counter
+    (``reserve_change_seq``), then cases, then what hangs off them. Taking a case first and
+    the counter at its first change would wait for a push that holds the counter and waits
+    for that case."""
+    reserve_change_seq(session)
+    return cases_data.get_case(session, case_id, for_update=True)
 
 
 def stamp_change(session: Session, case: Case) -> None:
@@ -733,7 +743,7 @@ def keep_rejected_evidence(
     """A transition refused on arrival still leaves its notes and photos on the case."""
     if not note.strip() and not photos:
         return False
-    case = cases_data.get_case(session, case_id, for_update=True)
+    case = lock_case(session, case_id)
     if case is None or not visible(case, actor):
         return False
     case.updated_at = now

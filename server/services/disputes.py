@@ -13,7 +13,6 @@ from typing import Any
 from sqlmodel import Session
 
 from server.data import boundary as boundary_data
-from server.data import cases as cases_data
 from server.data import reference as reference_data
 from server.data import workflow as wf_data
 from server.models import Case, CaseEvent, Dispute
@@ -85,6 +84,7 @@ def _suspensions(d: Dispute) -> list[Suspension]:
 
 
 def _dispute_or_404(session: Session, dispute_id: str, actor: Actor) -> tuple[Dispute, Case]:
+    case_service.reserve_change_seq(session)  # the lock order: counter, dispute, case
     dispute = wf_data.get_dispute(session, dispute_id, for_update=True)
     if dispute is None:
         raise NotFound(f"异议 {dispute_id} 不存在 / dispute {dispute_id} not found")
@@ -331,12 +331,13 @@ def escalate(
 def escalate_overdue_stage(session: Session, dispute_id: str, now: datetime) -> bool:
     """The scheduled job: a stage whose time ran out moves on (once: the dispute row is locked
     and its stage re-checked). A last stage that runs out is reported to the supervisors."""
+    case_service.reserve_change_seq(session)  # the lock order: counter, dispute, case
     dispute = wf_data.get_dispute(session, dispute_id, for_update=True)
     if dispute is None or dispute.status != DisputeStatus.OPEN or dispute.suspended:
         return False
     if dispute.stage_due_at >= now:
         return False
-    case = cases_data.get_case(session, dispute.case_id, for_update=True)
+    case = case_service.lock_case(session, dispute.case_id)
     if case is None:
         return False
     stage = Stage(dispute.stage)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from server.data import workflow as wf_data
+from server.services import cases as case_service
 from server.services.disputes import escalate_overdue_stage
 from server.services.escalation import escalate_case
 
@@ -32,6 +33,8 @@ def run_escalation(engine: Engine, now: datetime) -> RunResult:
     escalated: list[tuple[str, str]] = []
     for case_id in case_ids:
         with Session(engine, expire_on_commit=False) as session:
+            # the lock order of every writer: the change counter, then the case
+            case_service.reserve_change_seq(session)
             case = wf_data.lock_case_or_skip(session, case_id)
             if case is None:
                 continue  # another process holds it right now and is escalating it

@@ -482,10 +482,10 @@ class CallBackImport:
 def _case_carrying(session: Session, case_id: str) -> Case:
     """The ticket's case, locked; a case merged into another (a repeat) hands over to it."""
     seen: set[str] = set()
-    case = cases_data.get_case(session, case_id, for_update=True)
+    case = case_service.lock_case(session, case_id)
     while case is not None and case.duplicate_of and case.id not in seen:
         seen.add(case.id)
-        target = cases_data.get_case(session, case.duplicate_of, for_update=True)
+        target = case_service.lock_case(session, case.duplicate_of)
         if target is None:
             break
         case = target

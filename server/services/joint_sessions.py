@@ -133,6 +133,7 @@ def check_in(
     where: Point | None,
     now: datetime,
 ) -> JointCheckIn:
+    case_service.reserve_change_seq(session)  # the lock order: counter, session, cases
     js = visible_session(session, session_id, actor, for_update=True)
     if js.status != OPEN:
         raise RuleViolation("联合办公已结束 / the session is over", code="session_over")
@@ -172,6 +173,7 @@ def add_point(
 ) -> Case:
     """A problem found at the session: recorded as a case and assigned on the spot to the
     departments present, each with its duty and time node."""
+    case_service.reserve_change_seq(session)  # the lock order: counter, session, cases
     js = visible_session(session, session_id, actor, for_update=True)
     if js.status != OPEN:
         raise RuleViolation("联合办公已结束 / the session is over", code="session_over")
@@ -245,6 +247,7 @@ def conclude(
 ) -> JointSession:
     """End the session and generate its one minute (attendees, facts, decisions per department,
     time nodes, legal basis), linked to every point's case."""
+    case_service.reserve_change_seq(session)  # the lock order: counter, session, cases
     js = visible_session(session, session_id, actor, for_update=True)
     if actor.user_id != js.convened_by and actor.role not in (Role.SUPERVISOR, Role.COORDINATOR):
         raise NotPermitted(

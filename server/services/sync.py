@@ -49,6 +49,7 @@ from sync.protocol import (
     PullResponse,
     PushResponse,
     ResultStatus,
+    command_hash,
 )
 from sync.reference_codec import encode_calendar
 from sync.visibility import OVERSIGHT_ROLES
@@ -235,6 +236,7 @@ def _row(device_id: str, cmd: Command, result: CommandResult, now: datetime) -> 
         "device_created_at": cmd.created_at
         if cmd.created_at.tzinfo is not None
         else cmd.created_at.replace(tzinfo=UTC),
+        "content_hash": command_hash(cmd.type.value, cmd.payload),
         "applied_at": now,
     }
 
@@ -260,13 +262,23 @@ def push(
     now: datetime,
     link_photo: Callable[..., None] | None = None,
     device_time: datetime | None = None,
+    known_epoch: str | None = None,
 ) -> PushResponse:
     """Apply a batch in one transaction (the caller commits). Ids already applied are answered
-    with their stored result; a gap stops the batch; the device's last applied id moves in the
-    same transaction as the effects."""
+    with their stored result — or ``renumber`` when the command sent under that id is not the
+    one applied (another content hash), which stops the batch; a gap stops the batch; the
+    device's last applied id moves in the same transaction as the effects. A phone that knows
+    another epoch (the database was restored since) gets nothing applied: it resynchronises.
+
+    Lock order (PostgreSQL): the device row, then the change counter, then cases — the order
+    REST actions keep too (counter, then case: ``cases.lock_case``)."""
+    # The device row first: two pushes of one device run one after the other.
     device = sync_data.get_device(session, device_id, for_update=True)
     if device is None:
         raise NotFound("设备不存在 / device not found")
+    epoch = sync_data.epoch(session)
+    if known_epoch is not None and known_epoch != epoch:
+        return PushResponse(last_applied=device.last_applied, results=[], epoch=epoch)
     if device_time is not None:
         note_device_clock(session, device, device_time, now)
     offset = device.clock_offset_s
@@ -274,16 +286,30 @@ def push(
     # can never leave two transactions with one number.
     change_seq = case_service.reserve_change_seq(session)
     commands = sorted(commands, key=lambda c: c.id)
-    done = sync_data.stored_results(
-        session, device.id, [c.id for c in commands if c.id <= device.last_applied]
-    )
-    results: list[CommandResult] = [result_of(r) for r in done]
+    done = {
+        r.command_id: r
+        for r in sync_data.stored_results(
+            session, device.id, [c.id for c in commands if c.id <= device.last_applied]
+        )
+    }
+    results: list[CommandResult] = []
     todo: list[Command] = []
     stopped: int | None = None
     expected = device.last_applied + 1
+    reused = False
     for cmd in commands:
         if cmd.id < expected:
+            row = done.get(cmd.id)
+            if row is None:
+                continue
+            if _id_reused(cmd, row):
+                reused = True
+                results.append(_renumber(cmd, device.last_applied))
+            else:
+                results.append(result_of(row))
             continue
+        if reused:  # the phone renumbers these after last_applied and sends them again
+            break
         if cmd.id != expected:
             stopped = cmd.id
             break
@@ -319,7 +345,29 @@ def push(
         observe_command_results(session, [fresh[cmd.id] for cmd in todo])
     device.last_seen_at = now
     session.add(device)
-    return PushResponse(last_applied=device.last_applied, results=results, stopped_at_gap=stopped)
+    return PushResponse(
+        last_applied=device.last_applied, results=results, stopped_at_gap=stopped, epoch=epoch
+    )
+
+
+def _id_reused(cmd: Command, row: CommandResultRow) -> bool:
+    """Another command was applied under this id. A command or a row without a hash (an older
+    app, a result stored before hashes) is taken as the same command, as before."""
+    if cmd.hash is None or row.content_hash is None:
+        return False
+    return command_hash(cmd.type.value, cmd.payload) != row.content_hash
+
+
+def _renumber(cmd: Command, last_applied: int) -> CommandResult:
+    return CommandResult(
+        id=cmd.id,
+        status=ResultStatus.RENUMBER,
+        code="id_reused",
+        reason="该编号已用于另一条命令，手机将重新编号后再发送 / this id was used by another "
+        "command: the phone renumbers it after the last applied id and sends it again",
+        case_id=case_id_of(cmd.payload),
+        detail={"last_applied": last_applied},
+    )
 
 
 def _apply_one(
@@ -504,4 +552,5 @@ def pull(
         last_applied=device.last_applied,
         results=[result_of(r) for r in results],
         gone=sorted({case_id for case_id, _ in withdrawn}),
+        epoch=epoch,
     )
