@@ -1,7 +1,7 @@
 """a command's content hash beside its stored result
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 Create Date: 2026-12-07 18:00:00
 
 Written by hand. ``device_command_result.content_hash`` is ``sync.protocol.command_hash`` of
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

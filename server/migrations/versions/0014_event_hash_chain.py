@@ -2,7 +2,7 @@
 rewrite an application can issue
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0013
 Create Date: 2026-12-07 18:00:00
 
 Written by hand. ``case_event.prev_hash``/``hash`` (server/data/event_chain.py) are added and
@@ -26,7 +26,7 @@ import server.models.types
 from server.data.event_chain import GENESIS, HASHED_FIELDS, event_hash
 
 revision = "0014"
-down_revision = "0008"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """login_throttle: failed sign-ins per account and per client address, and their lockouts
 
 Revision ID: 0016
-Revises: 0008
+Revises: 0014
 Create Date: 2026-12-07 18:00:00
 
 Written by hand. One row per account (the username given) and per client address; the server
@@ -16,7 +16,7 @@ import server.models.types
 
 
 revision = "0016"
-down_revision = "0008"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

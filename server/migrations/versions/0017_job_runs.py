@@ -1,7 +1,7 @@
 """scheduled work's bookkeeping: the job_run table
 
 Revision ID: 0017
-Revises: 0008
+Revises: 0016
 Create Date: 2026-12-07 18:00:00
 
 Written by hand. One row per periodic job (the escalation job): the period of its last
@@ -15,7 +15,7 @@ import server.models.types
 
 
 revision = "0017"
-down_revision = "0008"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
