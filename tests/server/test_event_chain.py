@@ -116,6 +116,7 @@ def test_concurrent_events_on_one_case_never_fork_its_chain(server: Server) -> N
     assert verify(server).breaks == []
 
 
+@pytest.mark.tampers_history
 def test_an_event_changed_in_the_database_is_named_with_its_case_and_what_differs(
     server: Server,
 ) -> None:
@@ -132,6 +133,7 @@ def test_an_event_changed_in_the_database_is_named_with_its_case_and_what_differ
     assert "changed after it was written" in report.breaks[0].problem
 
 
+@pytest.mark.tampers_history
 def test_an_event_re_hashed_to_hide_a_change_breaks_the_chain_at_the_next_event(
     server: Server,
 ) -> None:
@@ -163,6 +165,7 @@ def test_an_event_re_hashed_to_hide_a_change_breaks_the_chain_at_the_next_event(
     assert "prev_hash" in found.problem
 
 
+@pytest.mark.tampers_history
 def test_a_deleted_event_is_named_by_the_gap_it_leaves(server: Server) -> None:
     case_id = a_case_with_history(server)
     with owner_bypassing_triggers(server) as conn:
@@ -172,6 +175,7 @@ def test_a_deleted_event_is_named_by_the_gap_it_leaves(server: Server) -> None:
     assert "seq 2 is missing" in found.problem
 
 
+@pytest.mark.tampers_history
 def test_a_case_whose_events_were_all_deleted_is_named(server: Server) -> None:
     case_id = record(server)["id"]
     with owner_bypassing_triggers(server) as conn:
@@ -180,6 +184,7 @@ def test_a_case_whose_events_were_all_deleted_is_named(server: Server) -> None:
     assert found.case_id == case_id and "no events" in found.problem
 
 
+@pytest.mark.tampers_history
 def test_audit_verify_on_the_command_line_exits_non_zero_and_names_the_broken_event(
     server: Server, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
