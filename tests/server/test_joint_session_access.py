@@ -63,3 +63,21 @@ def test_invited_departments_and_oversight_work_on_the_session(server: Server) -
     view = post_ok(server, f"/joint-sessions/{sid}/points", "sw_handler", _point("zhzf"), 201)
     assert len(view["points"]) == 1
     assert server.get(f"/joint-sessions/{sid}", "coordinator").status_code == 200
+
+
+def test_a_control_character_is_refused_and_the_session_can_still_be_concluded(
+    server: Server,
+) -> None:
+    sid = _session(server)
+    post_ok(server, f"/joint-sessions/{sid}/check-in", "zhzf_handler", {})
+    point = _point("zhzf")
+    point["label"] = "点位\x0b1"
+    r = server.post(f"/joint-sessions/{sid}/points", "zhzf_handler", point)
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "label"
+    r = server.post(f"/joint-sessions/{sid}/conclude", "rx_handler", {"facts": "查明\x0c积水"})
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "facts"
+    # multi-line facts are fine, and the minute (.docx) is written
+    done = post_ok(
+        server, f"/joint-sessions/{sid}/conclude", "rx_handler", {"facts": "查明积水\n\t两处"}
+    )
+    assert done["status"] == "concluded" and done["minute_id"]
