@@ -26,6 +26,7 @@ from server.api.errors import install_error_handlers
 from server.config import Settings, settings_from_env
 from server.data.wal import WalCheckpointer
 from server.db import make_engine
+from server.services import auth as auth_service
 from server.services import workflow_hooks
 from server.services.boundary_cache import ReferenceCache
 
@@ -49,6 +50,8 @@ def create_app(
     clock: Callable[[], datetime] = _utcnow,
 ) -> FastAPI:
     settings = settings or settings_from_env()
+    settings.check()  # production refuses a weak secret here too
+    auth_service.use_secret(settings.secret)
     engine = engine or make_engine(settings.database_url)
     workflow_hooks.register()  # the workflow's reactions to case changes (case_hooks)
     checkpointer = WalCheckpointer(engine)

@@ -19,7 +19,7 @@ from server.models.reference import (
     WorkCalendarYearRow,
 )
 from server.models.sync import CaseWithdrawal, CommandResultRow, Device, SyncCounter
-from server.models.users import AuthToken, User
+from server.models.users import AuthSession, AuthToken, User
 from server.models.workflow import (
     AssistTask,
     CaseEscalation,
@@ -33,6 +33,7 @@ from server.models.workflow import (
 
 __all__ = [
     "AssistTask",
+    "AuthSession",
     "AuthToken",
     "BoundaryEntryRow",
     "BoundaryVersionRow",
