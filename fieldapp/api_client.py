@@ -222,10 +222,10 @@ def _checked_body(response: requests.Response) -> Any:
         body = None
     status = response.status_code
     if 400 <= status < 500:
-        code, reason = _detail(body, fallback=response.reason or "")
+        code, reason = _detail(body, fallback=getattr(response, "reason", None) or "")
         raise Rejected(status, code, reason)
     if status >= 500:
-        _, reason = _detail(body, fallback=response.reason or "")
+        _, reason = _detail(body, fallback=getattr(response, "reason", None) or "")
         raise ServerFault(status, reason)
     return body
 

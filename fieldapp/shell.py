@@ -196,14 +196,13 @@ def track_sign_in(env: AppEnv, current: Session) -> None:
         await env.services.token_store.clear()
         env.state.sign_out()
 
-    track(
-        SessionTokens(
-            current.token,
-            current.refresh_token,
-            on_rotated=lambda a, r: loop.call_soon_threadsafe(page.run_task, keep, a, r),
-            on_ended=lambda: loop.call_soon_threadsafe(page.run_task, ended),
-        )
-    )
+    def rotated(access: str, refresh: str) -> None:  # called from a worker thread
+        loop.call_soon_threadsafe(page.run_task, keep, access, refresh)
+
+    def refused() -> None:
+        loop.call_soon_threadsafe(page.run_task, ended)
+
+    track(SessionTokens(current.token, current.refresh_token, on_rotated=rotated, on_ended=refused))
 
 
 @component

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import flet as ft
 
@@ -24,7 +25,7 @@ def PasswordScreen() -> ft.Control:
     lang = state.lang
     session = state.session
 
-    def make() -> PasswordViewModel:
+    def make() -> Any:
         api = ApiClient(
             session.server_url if session else "", token=session.token if session else None
         )
