@@ -31,6 +31,8 @@ import flet as ft
 import requests
 from PIL import Image
 
+from fieldapp.api_client import ApiClient
+from fieldapp.session_tokens import tokens_for
 from fieldapp.viewmodels.records import PhotoShelf
 from fieldapp.viewmodels.sync_status import Counts, SyncStatus
 from sync.client import NotRegistered, Offline, SyncClient, SyncProgress
@@ -138,12 +140,28 @@ class DeviceSession:
 
     async def _register(self, user_token: str) -> str | None:
         try:
-            await asyncio.to_thread(self.client.register, user_token, "web")
+            await asyncio.to_thread(self._register_with_fresh_token, user_token)
         except Exception as exc:  # offline, refused, a server without /devices…
             self.status.failed(exc, self.counts())
             return None
         self.status.registered = True
         return self.store.get("device_token")
+
+    def _register_with_fresh_token(self, user_token: str) -> None:
+        """Register with the sign-in's current access token, refreshed once if it has expired
+        (a device token ended while the phone was offline for hours). Blocking."""
+        tokens = tokens_for(user_token)
+        token = tokens.access if tokens is not None else user_token
+        try:
+            self.client.register(token, "web")
+        except NotRegistered:
+            renewed = tokens.renewed(token, self._auth_client().refresh) if tokens else None
+            if renewed is None:
+                raise
+            self.client.register(renewed, "web")
+
+    def _auth_client(self) -> ApiClient:
+        return ApiClient(self.client.base_url, session=self.client.http)
 
     async def sync_now(self) -> None:
         loop = asyncio.get_running_loop()

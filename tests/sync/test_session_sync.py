@@ -135,3 +135,31 @@ def test_the_phone_refreshes_its_access_token_after_days_offline_and_signs_out_w
         assert ended == [True]
     finally:
         forget(tokens)
+
+
+def test_a_phone_whose_access_token_expired_offline_registers_after_one_refresh(
+    server: Server, tmp_path: Path
+) -> None:
+    from fieldapp.device import DeviceSession
+
+    app: Any = server.client.app
+    app.state.settings = dataclasses.replace(
+        app.state.settings, access_ttl_minutes=Settings.access_ttl_minutes
+    )
+    http: Any = server.client
+    login = ApiClient(BASE, session=http).login("inspector", "yixian-demo")
+    rotated: list[str] = []
+    tokens = track(
+        SessionTokens(login.token, login.refresh_token, on_rotated=lambda a, _r: rotated.append(a))
+    )
+    try:
+        device = DeviceSession(tmp_path, str(uuid.uuid4()), BASE)
+        device.client.http = http
+        case_id = record_offline(device.client, "夜间积水")
+        server.clock.now += timedelta(hours=5)  # signed in, then offline all afternoon
+        device._register_with_fresh_token(login.token)
+        assert len(rotated) == 1 and device.client.registered
+        assert device.client.sync_once().applied == 1
+        assert case_on_server(server, case_id) == 200
+    finally:
+        forget(tokens)
