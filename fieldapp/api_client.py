@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import requests
 from pydantic import ValidationError
 
+from fieldapp.session_tokens import SessionTokens, tokens_for
 from sync.bodies import LoginOut
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -66,8 +67,9 @@ class UserInfo:
 
 @dataclass(frozen=True)
 class LoginResult:
-    token: str
+    token: str  # the access token (short-lived)
     user: UserInfo
+    refresh_token: str = ""  # traded once for a new pair when the access token has expired
 
 
 class AuthApi(Protocol):
@@ -82,7 +84,10 @@ def normalize_base_url(url: str) -> str:
 
 
 class ApiClient:
-    """One server. ``token`` is sent as a bearer token once signed in."""
+    """One server. ``token`` is sent as a bearer token once signed in. When it is an access
+    token of a tracked sign-in (``fieldapp.session_tokens``), a 401 is answered by refreshing
+    the sign-in once and sending the request again: an access token lives an hour, a phone is
+    offline for days."""
 
     def __init__(
         self,
@@ -96,6 +101,7 @@ class ApiClient:
         self.token = token
         self.timeout_s = timeout_s
         self._http = session or requests.Session()
+        self._tokens: SessionTokens | None = tokens_for(token)
 
     def login(self, username: str, password: str) -> LoginResult:
         body = self._request(
@@ -110,6 +116,7 @@ class ApiClient:
         user = answer.user
         return LoginResult(
             token=answer.token,
+            refresh_token=answer.refresh_token,
             user=UserInfo(
                 id=user.id,
                 username=user.username,
@@ -141,14 +148,52 @@ class ApiClient:
         """POST ``body`` as JSON to ``path``; a 4xx becomes ``Rejected`` with the rule's reason."""
         return self._request("POST", path, json=body or {})
 
+    def refresh(self, refresh_token: str) -> tuple[str, str] | None:
+        """A new (access, refresh) pair, or None when the server refuses the refresh token
+        (expired, revoked, already used): sign in again. Offline raises ``ServerUnreachable``."""
+        response = self._send_once(
+            "POST", "/auth/refresh", None, json={"refresh_token": refresh_token}
+        )
+        if response.status_code in (400, 401, 403, 422):
+            return None
+        answer = LoginOut.model_validate(_decode(response))
+        return answer.token, answer.refresh_token
+
+    def logout(self) -> None:
+        """End this sign-in on the server (its access and refresh tokens)."""
+        _checked_body(self._send("POST", "/auth/logout", json={}))
+
+    def change_password(self, current_password: str, new_password: str) -> None:
+        """POST /auth/password; a refusal is ``Rejected`` with the field in ``code``/reason."""
+        _checked_body(
+            self._send(
+                "POST",
+                "/auth/password",
+                json={"current_password": current_password, "new_password": new_password},
+            )
+        )
+
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         return _decode(self._send(method, path, **kwargs))
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        tokens = self._tokens
+        token = tokens.access if tokens is not None else self.token
+        response = self._send_once(method, path, token, **kwargs)
+        if response.status_code == 401 and tokens is not None and token:
+            renewed = tokens.renewed(token, self.refresh)
+            if renewed is not None:
+                self.token = renewed
+                response = self._send_once(method, path, renewed, **kwargs)
+        return response
+
+    def _send_once(
+        self, method: str, path: str, token: str | None, **kwargs: Any
+    ) -> requests.Response:
         url = self.base_url + path
         headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         try:
             response = self._http.request(
                 method, url, headers=headers, timeout=self.timeout_s, **kwargs
@@ -177,10 +222,10 @@ def _checked_body(response: requests.Response) -> Any:
         body = None
     status = response.status_code
     if 400 <= status < 500:
-        code, reason = _detail(body, fallback=response.reason or "")
+        code, reason = _detail(body, fallback=getattr(response, "reason", None) or "")
         raise Rejected(status, code, reason)
     if status >= 500:
-        _, reason = _detail(body, fallback=response.reason or "")
+        _, reason = _detail(body, fallback=getattr(response, "reason", None) or "")
         raise ServerFault(status, reason)
     return body
 

@@ -33,7 +33,9 @@ from typing import Any
 import flet as ft
 import requests
 
+from fieldapp.api_client import ApiClient
 from fieldapp.photos import MAX_DOWNLOAD_BYTES, thumbnail_of
+from fieldapp.session_tokens import tokens_for
 from fieldapp.viewmodels.records import PhotoShelf
 from fieldapp.viewmodels.sync_status import Counts, SyncStatus
 from sync.client import (
@@ -163,14 +165,28 @@ class DeviceSession:
 
     async def _register(self, user_token: str) -> str | None:
         try:
-            await asyncio.to_thread(
-                lambda: self.client.register(user_token, "web", user_id=self.user_id)
-            )
+            await asyncio.to_thread(self._register_with_fresh_token, user_token)
         except Exception as exc:  # offline, refused, a server without /devices…
             self.status.failed(exc, self.counts())
             return None
         self.status.registered = True
         return self.store.get("device_token")
+
+    def _register_with_fresh_token(self, user_token: str) -> None:
+        """Register with the sign-in's current access token, refreshed once if it has expired
+        (a device token ended while the phone was offline for hours). Blocking."""
+        tokens = tokens_for(user_token)
+        token = tokens.access if tokens is not None else user_token
+        try:
+            self.client.register(token, "web", user_id=self.user_id)
+        except NotRegistered:
+            renewed = tokens.renewed(token, self._auth_client().refresh) if tokens else None
+            if renewed is None:
+                raise
+            self.client.register(renewed, "web", user_id=self.user_id)
+
+    def _auth_client(self) -> ApiClient:
+        return ApiClient(self.client.base_url, session=self.client.http)
 
     async def sync_now(self) -> None:
         loop = asyncio.get_running_loop()

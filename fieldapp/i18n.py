@@ -292,6 +292,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "settings.secure_storage": ("令牌保存位置", "Token stored in"),
     "settings.storage.secure": ("安全存储", "secure storage"),
     "settings.storage.memory": ("仅本次会话", "this session only"),
+    "settings.change_password": ("修改密码", "Change password"),
+    # change password (设置 → 修改密码)
+    "password.title": ("修改密码", "Change password"),
+    "password.current": ("当前密码", "Current password"),
+    "password.new": ("新密码", "New password"),
+    "password.repeat": ("再次输入新密码", "New password again"),
+    "password.rule": (
+        "至少 8 个字符，不能全是数字，不能与用户名相同",
+        "At least 8 characters, not only digits, not your username",
+    ),
+    "password.submit": ("确认修改", "Change password"),
+    "password.busy": ("正在修改…", "Changing…"),
+    "password.done": (
+        "密码已修改，其他设备上的登录已退出",
+        "Password changed; your other devices are signed out",
+    ),
+    "password.error.current_required": ("请输入当前密码", "Enter your current password"),
+    "password.error.current_wrong": ("当前密码不正确", "The current password is wrong"),
+    "password.error.weak": (
+        "新密码至少 {n} 个字符，不能全是数字，不能与用户名相同",
+        "At least {n} characters, not only digits, not your username",
+    ),
+    "password.error.same": ("新密码不能与当前密码相同", "Choose a password you do not use now"),
+    "password.error.mismatch": ("两次输入的新密码不一致", "The two new passwords differ"),
+    "password.error.refused": ("服务器拒绝了新密码", "The server refused the new password"),
+    "password.error.signed_out": ("登录已失效，请重新登录", "Signed out: sign in again"),
+    "password.error.offline": (
+        "无法连接服务器，修改密码需要联网",
+        "Cannot reach the server: changing a password needs a connection",
+    ),
+    "password.error.server": ("服务器出错，请稍后再试", "Server error: try again later"),
     # roles
     "role.inspector": ("巡查员", "Inspector"),
     "role.handler": ("部门经办人", "Department handler"),

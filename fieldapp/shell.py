@@ -48,9 +48,12 @@ from fieldapp.screens.joint_session import JointListScreen, JointSessionScreen
 from fieldapp.screens.login import LoginScreen
 from fieldapp.screens.new_case import NewCaseScreen
 from fieldapp.screens.notifications import NotificationsScreen
+from fieldapp.screens.password import PasswordScreen
 from fieldapp.screens.problems import ProblemsScreen
 from fieldapp.screens.settings import SettingsScreen
+from fieldapp.session_tokens import SessionTokens, forget, tokens_for, track
 from fieldapp.theme import PAGE_PADDING
+from fieldapp.viewmodels.app_state import Session
 from fieldapp.viewmodels.dashboard import may_see_dashboard
 
 log = logging.getLogger(__name__)
@@ -164,15 +167,46 @@ def DeviceRunner() -> None:
             await env.services.token_store.save(updated)
             env.state.session = updated
 
+        track_sign_in(env, current)
         ft.context.page.run_task(device.run, current.token, current.device_token, remember)
 
     def stop() -> None:
+        forget(tokens_for(session.token if session else None))
         log.info("device runner cleanup (device %s)", holder.device and holder.device.client_id[:8])
         if holder.device is not None:
             holder.device.stop()
             holder.device = None
 
     ft.use_effect(start, [user_id], cleanup=stop)
+
+
+def track_sign_in(env: AppEnv, current: Session) -> None:
+    """Let this sign-in's clients refresh its access token (``fieldapp.session_tokens``): a new
+    pair is kept in the token store; a refused refresh signs out (the outbox stays)."""
+    if not current.refresh_token or tokens_for(current.token) is not None:
+        return
+    loop = asyncio.get_running_loop()
+    page = ft.context.page
+
+    async def keep(access: str, refresh: str) -> None:
+        latest = env.state.session
+        if latest is None:
+            return
+        updated = replace(latest, token=access, refresh_token=refresh)
+        env.state.session = updated
+        await env.services.token_store.save(updated)
+
+    async def ended() -> None:
+        await env.services.token_store.clear()
+        env.state.sign_out()
+
+    def rotated(access: str, refresh: str) -> None:  # called from a worker thread
+        loop.call_soon_threadsafe(page.run_task, keep, access, refresh)
+
+    def refused() -> None:
+        loop.call_soon_threadsafe(page.run_task, ended)
+
+    track(SessionTokens(current.token, current.refresh_token, on_rotated=rotated, on_ended=refused))
 
 
 @component
@@ -201,6 +235,7 @@ SIGNED_IN_ROUTES: list[ft.Route] = [
     ft.Route(path="case/:case_id/dispute", component=DisputeScreen),  # 异议 (online only)
     ft.Route(path="problems", component=ProblemsScreen),
     ft.Route(path="settings", component=SettingsScreen),
+    ft.Route(path="settings/password", component=PasswordScreen),  # 修改密码 (online only)
     ft.Route(path="joint", component=JointListScreen),  # 联合办公 (online only)
     ft.Route(path="joint/:session_id", component=JointSessionScreen),
     ft.Route(path="dashboard", component=DashboardScreen),

@@ -35,6 +35,7 @@ from server.db import PoolSize, make_engine
 from server.observability.logs import RequestObserver
 from server.observability.metrics import app_registry
 from server.observability.readiness import Readiness
+from server.services import auth as auth_service
 from server.services import workflow_hooks
 from server.services.boundary_cache import ReferenceCache
 from server.services.scheduler import escalation_job, last_success
@@ -59,6 +60,8 @@ def create_app(
     clock: Callable[[], datetime] = _utcnow,
 ) -> FastAPI:
     settings = settings or settings_from_env()
+    settings.check()  # production refuses a weak secret here too
+    auth_service.use_secret(settings.secret)
     engine = engine or make_engine(
         settings.database_url,
         PoolSize(settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_s),

@@ -11,6 +11,12 @@ from sqlalchemy.engine import make_url
 from server.db import normalise_url
 
 DEV_SECRET = "yixian-development-secret"
+MIN_SECRET_CHARS = 32
+
+
+def is_production(environment: str | None) -> bool:
+    """``YIXIAN_ENV=production`` in any casing (and with stray spaces)."""
+    return (environment or "").strip().lower() == "production"
 
 
 @dataclass(frozen=True)
@@ -18,7 +24,9 @@ class Settings:
     database_url: str
     photo_dir: Path
     secret: str
-    token_ttl_hours: int = 24 * 30
+    access_ttl_minutes: int = 60  # an access token (sent with every request)
+    refresh_ttl_days: int = 60  # a sign-in session unused this long ends (sliding)
+    device_idle_days: int = 60  # a device token unused this long ends (sliding)
     environment: str = "development"
     max_photo_bytes: int = 20 * 1024 * 1024
     # Availability limits (README "Availability limits"): a JSON body larger than this is
@@ -49,9 +57,21 @@ class Settings:
     def minutes_path(self) -> Path:
         return self.minutes_dir or self.photo_dir.parent / "minutes"
 
+    @property
+    def production(self) -> bool:
+        return is_production(self.environment)
+
     def check(self) -> None:
-        if self.environment == "production" and self.secret == DEV_SECRET:
-            raise RuntimeError("YIXIAN_SECRET must be set outside development")
+        """In production, refuse an empty, short or development secret (it keys every stored
+        token hash: whoever knows it and can write the database could mint a sign-in)."""
+        if not self.production:
+            return
+        if self.secret.strip() == "" or self.secret == DEV_SECRET:
+            raise RuntimeError("YIXIAN_SECRET must be set (not the development one) in production")
+        if len(self.secret) < MIN_SECRET_CHARS:
+            raise RuntimeError(
+                f"YIXIAN_SECRET must be at least {MIN_SECRET_CHARS} characters in production"
+            )
 
 
 def _app_role(url: str, migration_url: str | None) -> str | None:

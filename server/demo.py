@@ -6,6 +6,7 @@ loaded as departments with the code ``town:<town code>`` so their staff can sign
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from server import demo_data
+from server.config import is_production
 from server.data import boundary as boundary_data
 from server.models import Department, SiteRow, TownRow, User
 from server.services import cases as case_service
@@ -24,8 +26,17 @@ from sync.clock import CHINA_TZ
 from sync.lifecycle import Action
 
 
+class DemoRefused(RuntimeError):
+    """Demo data asked for on a production server."""
+
+
 def load_demo(engine: Engine, *, now: datetime, with_cases: bool = True) -> bool:
-    """Load the demo data; return False if the database was not empty."""
+    """Load the demo data; return False if the database was not empty. Refused outright when
+    ``YIXIAN_ENV`` says production (in any casing): the demo accounts share a public password."""
+    if is_production(os.environ.get("YIXIAN_ENV")):
+        raise DemoRefused(
+            "YIXIAN_ENV=production: the demo accounts (public password) are never loaded"
+        )
     workflow_hooks.register()  # the demo cases go through the whole workflow
     with Session(engine, expire_on_commit=False) as session:
         if session.exec(select(Department)).first() is not None:

@@ -43,8 +43,10 @@ class UserOut(Body):
 
 
 class LoginOut(Body):
-    token: str
+    token: str  # the access token (short-lived: ``expires_in`` seconds)
     user: UserOut
+    refresh_token: str = ""  # used once at POST /auth/refresh for a new pair
+    expires_in: int = 0
 
 
 class CaseEventOut(Body):

@@ -66,6 +66,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 PG_ADMIN_URL = os.environ.get("YIXIAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_BASE = PG_ADMIN_URL.rsplit("/", 1)[0]
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=CHINA_TZ)  # a Monday, a working day
+LONG_ACCESS_MINUTES = 300 * 24 * 60  # under a year: test_authorisation moves a year on
 
 
 def _pg_available() -> str | None:
@@ -182,7 +183,15 @@ class Server:
 def server(backend: Backend, tmp_path: Path) -> Iterator[Server]:
     url = backend.fresh_url(tmp_path)
     clock = FakeClock(T0)
-    settings = Settings(database_url=url, photo_dir=tmp_path / "photos", secret="test")
+    # tests move the clock by days with one sign-in: access tokens live 300 days here (their
+    # expiry is tested with the default in tests/server/test_sessions.py)
+    settings = Settings(
+        database_url=url,
+        photo_dir=tmp_path / "photos",
+        secret="test",
+        access_ttl_minutes=LONG_ACCESS_MINUTES,
+        device_idle_days=300,
+    )
     engine = make_engine(url)
     app = create_app(settings, engine=engine, clock=clock)
     with TestClient(app) as client:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import flet as ft
 
+from fieldapp.api_client import ApiClient, ApiError
 from fieldapp.app_context import use_app
 from fieldapp.component import component
 from fieldapp.i18n import Lang, label_for
@@ -11,6 +15,7 @@ from fieldapp.screens.common import heading, screen_column, set_language
 from fieldapp.theme import TOUCH_TARGET
 
 LOGIN_ROUTE = "/login"
+PASSWORD_ROUTE = "/settings/password"
 
 
 @component
@@ -24,6 +29,11 @@ def SettingsScreen() -> ft.Control:
         await set_language(env, Lang(chosen))
 
     async def sign_out() -> None:
+        session = state.session
+        if session is not None:  # end the sign-in on the server too, when it can be reached
+            client = ApiClient(session.server_url, token=session.token, timeout_s=3.0)
+            with contextlib.suppress(ApiError):
+                await asyncio.to_thread(client.logout)
         await services.token_store.clear()
         state.sign_out()
         await ft.context.page.push_route(LOGIN_ROUTE)
@@ -65,6 +75,12 @@ def SettingsScreen() -> ft.Control:
                 leading=ft.Icon(ft.Icons.KEY_OUTLINED),
                 title=ft.Text(env.t("settings.secure_storage")),
                 subtitle=ft.Text(env.t(storage_key)),
+            ),
+            ft.ListTile(
+                leading=ft.Icon(ft.Icons.PASSWORD),
+                title=ft.Text(env.t("settings.change_password")),
+                trailing=ft.Icon(ft.Icons.CHEVRON_RIGHT),
+                on_click=lambda: ft.context.page.navigate(PASSWORD_ROUTE),
             ),
             ft.OutlinedButton(
                 content=env.t("settings.sign_out"),

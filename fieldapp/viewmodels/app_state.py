@@ -17,10 +17,16 @@ class Session:
     token: str
     user: UserInfo
     device_token: str = ""  # this device's sync token, once registered (POST /devices)
+    refresh_token: str = ""  # traded for a new access token (``token``) when that expires
 
     @classmethod
     def from_login(cls, server_url: str, result: LoginResult) -> Session:
-        return cls(server_url=server_url, token=result.token, user=result.user)
+        return cls(
+            server_url=server_url,
+            token=result.token,
+            user=result.user,
+            refresh_token=result.refresh_token,
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -35,6 +41,7 @@ class Session:
                 token=str(data["token"]),
                 user=UserInfo(**data["user"]),
                 device_token=str(data.get("device_token") or ""),
+                refresh_token=str(data.get("refresh_token") or ""),
             )
         except (ValueError, KeyError, TypeError):
             return None

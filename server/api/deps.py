@@ -71,17 +71,25 @@ def authorization_header(
 AuthorizationHeader = Annotated[str | None, Depends(authorization_header)]
 
 
-def get_current_user(session: SessionDep, now: NowDep, authorization: AuthorizationHeader) -> User:
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    authorization: AuthorizationHeader,
+) -> auth_service.Principal:
+    """Who the bearer token acts for: an access token's sign-in session, or a device."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthenticated("请先登录 / sign in first")
     token = authorization[7:].strip()
-    user = auth_service.user_for_token(session, token, now) or auth_service.user_for_device_token(
-        session, token
-    )
-    if user is None:
-        raise Unauthenticated("登录已失效，请重新登录 / session expired: sign in again")
-    note_user(user.id)
-    return user
+    return auth_service.authenticate(session, token, now, get_settings(request))
+
+
+CurrentPrincipal = Annotated[auth_service.Principal, Depends(get_principal)]
+
+
+def get_current_user(principal: CurrentPrincipal) -> User:
+    note_user(principal.user.id)
+    return principal.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

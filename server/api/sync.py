@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -12,14 +13,16 @@ from sqlalchemy.exc import OperationalError
 from server.api.deps import (
     AuthorizationHeader,
     CurrentActor,
-    CurrentUser,
+    CurrentPrincipal,
     NowDep,
     ReferenceDep,
     SessionDep,
+    SettingsDep,
 )
 from server.api.errors import is_transient
 from server.api.input_guard import checks_each_command
 from server.data import sync as sync_data
+from server.data.users import device_idle
 from server.db import begin_read
 from server.models import Device
 from server.observability import metrics
@@ -70,7 +73,12 @@ class SyncCaller:
     actor: Actor
 
 
-def current_device(session: SessionDep, authorization: AuthorizationHeader) -> SyncCaller:
+def current_device(
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    authorization: AuthorizationHeader,
+) -> SyncCaller:
     token = (
         (authorization or "")[7:].strip()
         if (authorization or "").lower().startswith("bearer ")
@@ -85,6 +93,12 @@ def current_device(session: SessionDep, authorization: AuthorizationHeader) -> S
         raise Unauthenticated("该设备已停用 / this device was revoked", code="device_revoked")
     if not user.active:
         raise Unauthenticated("账号已停用 / this account is disabled", code="user_inactive")
+    if device_idle(device, now - timedelta(days=settings.device_idle_days)):
+        raise Unauthenticated(
+            "设备长期未同步，请重新登录 / this device was idle too long: sign in again",
+            code="device_token_expired",
+        )
+    sync_service.note_device_seen(session, device, now)
     return SyncCaller(device=device, actor=actor_of(user))
 
 
@@ -99,10 +113,15 @@ Protocol = Depends(check_protocol)
     summary="Register this device for the signed-in user; returns its device token",
 )
 def register_device(
-    body: DeviceRegistration, session: SessionDep, user: CurrentUser, now: NowDep
+    body: DeviceRegistration, session: SessionDep, principal: CurrentPrincipal, now: NowDep
 ) -> DeviceToken:
     device, token = sync_service.register_device(
-        session, user=user, client_id=body.client_id, name=body.name, now=now
+        session,
+        user=principal.user,
+        client_id=body.client_id,
+        name=body.name,
+        now=now,
+        session_id=principal.session_id,
     )
     return DeviceToken(
         device_id=device.id,
@@ -116,10 +135,19 @@ def register_device(
 @router.post(
     "/devices/{device_id}/revoke",
     status_code=204,
-    summary="Revoke a device (a lost phone is cut off at once)",
+    summary="Revoke a device: its device token and every sign-in bound to it end at once",
 )
-def revoke_device(device_id: str, session: SessionDep, actor: CurrentActor) -> None:
-    sync_service.revoke_device(session, actor=actor, device_id=device_id)
+def revoke_device(device_id: str, session: SessionDep, actor: CurrentActor, now: NowDep) -> None:
+    sync_service.revoke_device(session, actor=actor, device_id=device_id, now=now)
+
+
+@router.post(
+    "/devices/{device_id}/reinstate",
+    status_code=204,
+    summary="Let a revoked device register again (administrators)",
+)
+def reinstate_device(device_id: str, session: SessionDep, actor: CurrentActor) -> None:
+    sync_service.reinstate_device(session, actor=actor, device_id=device_id)
 
 
 @router.post(

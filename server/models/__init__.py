@@ -21,7 +21,7 @@ from server.models.reference import (
     WorkCalendarYearRow,
 )
 from server.models.sync import CaseWithdrawal, CommandResultRow, Device, SyncCounter
-from server.models.users import AuthToken, User
+from server.models.users import AuthSession, AuthToken, User
 from server.models.workflow import (
     AssistTask,
     CaseEscalation,
@@ -35,6 +35,7 @@ from server.models.workflow import (
 
 __all__ = [
     "AssistTask",
+    "AuthSession",
     "AuthToken",
     "BoundaryEntryRow",
     "BoundaryVersionRow",

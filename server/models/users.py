@@ -1,4 +1,7 @@
-"""Users with a role and a department, and their login tokens (stored hashed)."""
+"""Users with a role and a department, their sign-in sessions and tokens (stored as keyed hashes).
+
+A sign-in session (``auth_session``) is one token family: the access tokens and the rotating
+refresh tokens issued from one password sign-in. Ending the session ends every token in it."""
 
 from __future__ import annotations
 
@@ -22,6 +25,22 @@ class User(SQLModel, table=True):
     active: bool = True
 
 
+class AuthSession(SQLModel, table=True):
+    """One password sign-in and every token issued from it; bound to a device once that device
+    registers with it (revoking the device ends the session)."""
+
+    __tablename__ = "auth_session"
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="app_user.id", index=True, max_length=36)
+    # not a foreign key: a device row may be deleted (test resets) and the session just ends
+    device_id: str | None = Field(default=None, index=True, max_length=36)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # the refresh token's expiry, slid forward at every refresh
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    ended_reason: str | None = Field(default=None, max_length=40)
+
+
 class AuthToken(SQLModel, table=True):
     __tablename__ = "auth_token"
     token_hash: str = Field(primary_key=True, max_length=64)
@@ -29,3 +48,8 @@ class AuthToken(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked: bool = False
+    kind: str = Field(default="access", max_length=10)  # access | refresh
+    session_id: str | None = Field(
+        default=None, foreign_key="auth_session.id", index=True, max_length=36
+    )
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))  # refresh

@@ -6,7 +6,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -16,6 +16,7 @@ from server.data import boundary as boundary_data
 from server.data import cases as cases_data
 from server.data import reference as reference_data
 from server.data import sync as sync_data
+from server.data import users as users_data
 from server.data import work_calendar as calendar_data
 from server.models import Case, CommandResultRow, Device, User
 from server.observability.metrics import observe_command_results
@@ -23,7 +24,7 @@ from server.services import batch_create
 from server.services import cases as case_service
 from server.services import disputes as dispute_service
 from server.services import photos as photo_service
-from server.services.auth import token_hash
+from server.services.auth import token_hash, unusable_token_hash
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.payloads import new_case_from
 from server.services.payloads import point_of as _point
@@ -62,14 +63,29 @@ log = logging.getLogger(__name__)
 
 
 def register_device(
-    session: Session, *, user: User, client_id: str, name: str, now: datetime
+    session: Session,
+    *,
+    user: User,
+    client_id: str,
+    name: str,
+    now: datetime,
+    session_id: str | None = None,
 ) -> tuple[Device, str]:
     """A device registers against the signed-in user; its token is shown once, stored hashed.
-    Registering the same client id again (a reinstalled app) replaces the token."""
+    Registering the same client id again (a reinstalled app) replaces the token — unless the
+    device was revoked: then only an administrator's reinstatement lets it register again.
+    The sign-in session used (``session_id``) is bound to the device: revoking the device
+    ends it."""
     token = secrets.token_urlsafe(32)
     device = sync_data.device_by_client_id(session, client_id)
     if device is not None and device.user_id != user.id:
         raise NotPermitted("该设备已登记给其他用户 / this device belongs to another user")
+    if device is not None and device.revoked:
+        raise NotPermitted(
+            "该设备已停用，需管理员恢复后才能再登记 / this device was revoked: an administrator "
+            "must reinstate it before it can register again",
+            code="device_revoked",
+        )
     if device is None:
         device = Device(
             id=str(uuid.uuid4()),
@@ -78,11 +94,15 @@ def register_device(
             name=name,
             token_hash=token_hash(token),
             created_at=now,
+            last_seen_at=now,
         )
     else:
         device.token_hash = token_hash(token)
-        device.revoked = False
+        device.last_seen_at = now
     session.add(device)
+    session.flush()
+    if session_id is not None:
+        users_data.bind_session_to_device(session, session_id, device.id)
     session.commit()
     return device, token
 
@@ -92,17 +112,47 @@ def may_manage_device(device: Device, actor: Actor) -> bool:
     return device.user_id == actor.user_id or actor.role.value == "admin"
 
 
-def revoke_device(session: Session, *, actor: Actor, device_id: str) -> Device:
+def revoke_device(session: Session, *, actor: Actor, device_id: str, now: datetime) -> Device:
+    """Cut a device off: its device token and every sign-in session bound to it end at once,
+    and it cannot register again until an administrator reinstates it."""
     device = sync_data.get_device(session, device_id)
     if device is None or not may_manage_device(device, actor):
         raise NotFound("设备不存在 / device not found")
     device.revoked = True
+    device.token_hash = unusable_token_hash()
+    session.add(device)
+    users_data.end_device_sessions(session, device.id, now=now, reason="device_revoked")
+    session.commit()
+    return device
+
+
+def reinstate_device(session: Session, *, actor: Actor, device_id: str) -> Device:
+    """An administrator lets a revoked device register again (a found phone). Its old tokens
+    stay ended: the user signs in on it and it registers anew."""
+    if actor.role.value != "admin":
+        raise NotPermitted("需要管理员 / administrators only", code="role_not_allowed")
+    device = sync_data.get_device(session, device_id)
+    if device is None:
+        raise NotFound("设备不存在 / device not found")
+    device.revoked = False
     session.add(device)
     session.commit()
     return device
 
 
 # --- the device's clock ----------------------------------------------------------------------
+
+
+SEEN_EVERY = timedelta(hours=12)
+
+
+def note_device_seen(session: Session, device: Device, now: datetime) -> None:
+    """Slide the device token's idle expiry: written at most every ``SEEN_EVERY`` (a pull
+    otherwise writes nothing)."""
+    if device.last_seen_at is None or now - device.last_seen_at >= SEEN_EVERY:
+        device.last_seen_at = now
+        session.add(device)
+        session.commit()
 
 
 def note_device_clock(

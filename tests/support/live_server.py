@@ -53,7 +53,13 @@ class LiveServer:
         return cls(url, tmp / "photos", **kw)  # type: ignore[arg-type]
 
     def start(self) -> None:
-        settings = Settings(database_url=self.db_url, photo_dir=self.photo_dir, secret="test")
+        settings = Settings(
+            database_url=self.db_url,
+            photo_dir=self.photo_dir,
+            secret="test",
+            access_ttl_minutes=366 * 24 * 60,  # a fake clock may move days past a sign-in
+            device_idle_days=366,
+        )
         self.engine = make_engine(self.db_url)
         kwargs = {"clock": self.clock} if self.clock else {}
         app = create_app(settings, engine=self.engine, **kwargs)  # type: ignore[arg-type]

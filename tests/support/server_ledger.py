@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, create_engine
 
-KEEP = frozenset({"auth_token", "alembic_version"})
+KEEP = frozenset({"auth_token", "auth_session", "alembic_version"})
 
 
 @dataclass(frozen=True)
