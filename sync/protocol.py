@@ -52,7 +52,8 @@ def command_hash(type_: str, payload: dict[str, Any]) -> str:
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # surrogatepass: a hostile payload (a lone surrogate) still has a hash, and is then rejected
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Command(BaseModel):

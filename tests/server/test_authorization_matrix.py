@@ -149,7 +149,7 @@ def _photo_visible(s: Session, ids: dict[str, str], actor: Actor) -> bool:
 def _session_visible(s: Session, ids: dict[str, str], actor: Actor) -> bool:
     js = wf_data.get_joint_session(s, ids["session_id"])
     assert js is not None
-    return joint_sessions._may_see(s, js, actor)
+    return joint_sessions._may_see(js, actor)
 
 
 def _minute_visible(s: Session, ids: dict[str, str], actor: Actor) -> bool:

@@ -108,7 +108,8 @@ def test_head_on_a_photo_you_may_not_see_answers_like_a_photo_never_seen(server:
 
     def answer(name: str) -> tuple[int, dict[str, str], bytes]:
         r = server.client.head(f"/photos/{name}", headers=server.login("zhzf_handler"))
-        return r.status_code, dict(r.headers), r.content
+        headers = {k: v for k, v in r.headers.items() if k != "x-request-id"}  # each its own
+        return r.status_code, headers, r.content
 
     assert answer(sha(data)) == answer(never)
     assert answer(sha(partial)) == answer(never)
