@@ -37,6 +37,10 @@ class ErrorDetail(BaseModel):
     errors: list[FieldError] | None = Field(
         default=None, description="Every bad field of a request that failed validation (422)."
     )
+    request_id: str | None = Field(
+        default=None,
+        description="This request's id, as in the X-Request-ID header: quote it when reporting.",
+    )
 
 
 class ErrorBody(BaseModel):

@@ -20,6 +20,7 @@ import fcntl
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 import traceback
@@ -126,7 +127,7 @@ def lock_for(engine: Engine, name: str) -> JobLock:
         return PgAdvisoryLock(engine, name)
     database = engine.url.database
     if not database or database == ":memory:":
-        database = os.path.join(os.environ.get("TMPDIR", "/tmp"), "yixian-memory.db")
+        database = os.path.join(tempfile.gettempdir(), "yixian-memory.db")
     return FileLock(Path(f"{database}.{name}.lock"))
 
 
