@@ -102,15 +102,21 @@ def logout(session: SessionDep, principal: CurrentPrincipal, now: NowDep) -> Non
     "/auth/password",
     status_code=204,
     summary="Change your password (the current one is needed); your other sign-ins end",
+    responses=SIGN_IN_LOCKED_RESPONSE,
 )
 def change_password(
-    body: PasswordChangeIn, session: SessionDep, principal: CurrentPrincipal, now: NowDep
+    body: PasswordChangeIn,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    now: NowDep,
 ) -> None:
     auth_service.change_password(
         session,
         principal=principal,
         current_password=body.current_password,
         new_password=body.new_password,
+        address=login_throttle.address_key(request.client.host if request.client else None),
         now=now,
     )
 

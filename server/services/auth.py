@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from sqlmodel import Session
 
 from server.config import DEV_SECRET, Settings
 from server.data import users as users_data
+from server.data.login_throttle import Key
 from server.models import AuthSession, AuthToken, User
 from server.services import login_throttle
 from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted
@@ -109,6 +111,20 @@ def password_matches(stored_hash: str | None, password: str) -> bool:
     return stored_hash is not None
 
 
+def _throttled_check(
+    session: Session, keys: Sequence[Key], stored_hash: str | None, password: str, now: datetime
+) -> bool:
+    """Check a password under the sign-in throttle (server/services/login_throttle.py): the
+    transaction ends first (nothing held while argon2 runs), the attempt is counted before the
+    check, one check at a time per process. The caller then calls ``attempt_failed`` or
+    ``attempt_succeeded``. Used by sign-in and by a change of password, so neither can be used
+    to guess faster than the other."""
+    session.commit()
+    with login_throttle.password_check_turn():  # one at a time, at a low CPU priority
+        login_throttle.begin_attempt(session, keys, now)
+        return login_throttle.run_password_check(lambda: password_matches(stored_hash, password))
+
+
 def login(
     session: Session,
     *,
@@ -125,11 +141,9 @@ def login(
     login_throttle.refuse_if_locked(session, keys, now)
     user = users_data.get_user_by_username(session, username)
     stored_hash = user.password_hash if user is not None else None
-    session.commit()  # nothing held while the password is hashed
-    with login_throttle.password_check_turn():  # one at a time, at a low CPU priority
-        login_throttle.begin_attempt(session, keys, now)
-        matches = login_throttle.run_password_check(lambda: password_matches(stored_hash, password))
-    if not matches or user is None or not user.active:
+    if not _throttled_check(session, keys, stored_hash, password, now) or not (
+        user and user.active
+    ):
         login_throttle.attempt_failed(session, keys, now)
         raise BadCredentials("用户名或密码错误 / wrong username or password")
     login_throttle.attempt_succeeded(session, keys, now)
@@ -225,17 +239,24 @@ def change_password(
     principal: Principal,
     current_password: str,
     new_password: str,
+    address: str,
     now: datetime,
 ) -> None:
-    """Set a new password (the current one is required). Every other session of the user
+    """Set a new password (the current one is required, checked under the sign-in throttle
+    for the account and ``address``: it cannot be used to guess). Every other session of the user
     ends, and every device token but the one of this session's device: a thief's copy stops."""
     user = principal.user
-    if not _verify(user, current_password):
+    keys = login_throttle.keys_for(user.username, address)
+    login_throttle.refuse_if_locked(session, keys, now)
+    if not _throttled_check(session, keys, user.password_hash, current_password, now):
+        login_throttle.attempt_failed(session, keys, now)
         raise InvalidInput(
             "current_password",
             "当前密码不正确 / the current password is wrong",
             code="bad_password",
         )
+    login_throttle.attempt_succeeded(session, keys, now)
+    session.commit()  # the right current password: its attempt is settled, whatever comes next
     problem = password_problem(new_password, username=user.username)
     if problem is not None:
         raise InvalidInput("new_password", problem, code="weak_password")

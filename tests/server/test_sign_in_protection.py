@@ -252,3 +252,26 @@ def test_the_password_is_checked_with_no_database_transaction_open(
     assert sign_in(server.client, "inspector", "wrong-password").status_code == 401
     assert sign_in(server.client, "nobody-here").status_code == 401
     assert spy.open_transactions == [0, 0, 0]
+
+
+def test_changing_a_password_cannot_be_used_to_guess_the_current_one(server: Server) -> None:
+    """Whoever holds a signed-in phone may not try current passwords faster than at sign-in: a
+    change of password counts its failures on the same account and address, and locks them."""
+    client = from_address(server, "198.51.100.9")
+    token = sign_in(client, "rx_handler").json()["token"]
+
+    def change(current: str) -> Any:
+        return client.post(
+            "/auth/password",
+            json={"current_password": current, "new_password": "稳妥的新密码2026"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    answers = [change(f"guess-{n}") for n in range(5)]
+    assert [r.status_code for r in answers] == [422] * 4 + [429]
+    assert answers[0].json()["detail"]["field"] == "current_password"
+    assert_locked(answers[4], 60)
+    assert_locked(change(PASSWORD), 60)  # the right one too, while the lockout runs
+    assert_locked(sign_in(client, "rx_handler"), 60)  # one account, one count
+    server.clock.now += timedelta(seconds=61)
+    assert change(PASSWORD).status_code == 204
