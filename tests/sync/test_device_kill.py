@@ -33,7 +33,7 @@ from tests.support.server_ledger import ServerLedger
 from tests.support.server_process import ServerProcess, prepare_demo_db
 
 SOAK = os.environ.get("YIXIAN_SOAK") == "1"
-RUNS = int(os.environ.get("YIXIAN_KILL_RUNS", 500 if SOAK else 50))
+RUNS = int(os.environ.get("YIXIAN_KILL_RUNS", 500 if SOAK else 30))
 CASES = 200
 PHOTOS = 50
 
