@@ -22,7 +22,7 @@ from server.db import RESERVED_CONNECTIONS, PoolSize, make_engine, max_connectio
 from server.demo_data import SITES
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, command_hash
 from tests.conftest import Backend
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, fresh_live_server
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
@@ -31,12 +31,7 @@ LOT = next(s for s in SITES if s.kind == "parking_lot").location
 
 @pytest.fixture
 def live(backend: Backend, tmp_path: Path) -> Iterator[LiveServer]:
-    url = backend.fresh_url(tmp_path)
-    server = LiveServer(url, tmp_path / "photos")
-    server.start()
-    yield server
-    server.stop()
-    backend.drop(url)
+    yield from fresh_live_server(backend, tmp_path)
 
 
 class Device:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import requests
 import uvicorn
@@ -95,3 +96,14 @@ class LiveServer:
         )
         r.raise_for_status()
         return str(r.json()["token"])
+
+
+def fresh_live_server(backend: Any, tmp_path: Path) -> Iterator[LiveServer]:
+    """A live server on a fresh database of ``backend`` (tests/conftest.py's ``Backend``), dropped
+    afterwards: the body of a module's ``live`` fixture (``yield from``)."""
+    url = backend.fresh_url(tmp_path)
+    server = LiveServer(url, tmp_path / "photos")
+    server.start()
+    yield server
+    server.stop()
+    backend.drop(url)

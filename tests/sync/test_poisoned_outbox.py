@@ -25,7 +25,7 @@ from sync.client import SyncClient
 from sync.device_store import DeviceStore
 from sync.protocol import CommandType, ResultStatus
 from tests.conftest import Backend
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, fresh_live_server
 
 WATER = next(s for s in SITES if s.kind == "waterlogging_point").location
 FAULT = "服务器内部故障触发"  # a note whose command fails inside the server, unforeseen
@@ -61,12 +61,7 @@ POISONED: list[tuple[str, CommandType, dict[str, Any], str]] = [
 
 @pytest.fixture
 def live(backend: Backend, tmp_path: Path) -> Iterator[LiveServer]:
-    url = backend.fresh_url(tmp_path)
-    server = LiveServer(url, tmp_path / "photos")
-    server.start()
-    yield server
-    server.stop()
-    backend.drop(url)
+    yield from fresh_live_server(backend, tmp_path)
 
 
 def test_a_poisoned_command_is_rejected_and_the_commands_after_it_are_applied(

@@ -24,19 +24,14 @@ from sync.client import OtherUsersDevice, SyncClient, SyncProgress, SyncReport
 from sync.device_store import DeviceStore
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, CommandType, command_hash
 from tests.conftest import PG_ADMIN_URL, Backend
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, fresh_live_server
 
 WATER = next(s for s in SITES if s.kind == "waterlogging_point")
 
 
 @pytest.fixture
 def live(backend: Backend, tmp_path: Path) -> Iterator[LiveServer]:
-    url = backend.fresh_url(tmp_path)
-    server = LiveServer(url, tmp_path / "photos")
-    server.start()
-    yield server
-    server.stop()
-    backend.drop(url)
+    yield from fresh_live_server(backend, tmp_path)
 
 
 def phone(tmp_path: Path, live: LiveServer, user: str, name: str) -> SyncClient:
