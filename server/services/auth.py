@@ -79,15 +79,6 @@ class Principal:
     session_id: str | None = None
 
 
-def _verify(user: User | None, password: str) -> bool:
-    if user is None:
-        return False
-    try:
-        return bool(_hasher.verify(user.password_hash, password))
-    except (VerifyMismatchError, VerificationError):
-        return False
-
-
 def dummy_hash() -> str:
     """A hash of a password nobody knows, made by the hasher in use (so with its cost): an
     unknown username is checked against it and costs what a known one costs."""
@@ -260,7 +251,7 @@ def change_password(
     problem = password_problem(new_password, username=user.username)
     if problem is not None:
         raise InvalidInput("new_password", problem, code="weak_password")
-    if _verify(user, new_password):
+    if password_matches(user.password_hash, new_password):
         raise InvalidInput(
             "new_password",
             "新密码不能与当前密码相同 / the new password must differ from the current one",
