@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sync.call_backs import CALL_BACK_NAMES
+
 
 class Lang(StrEnum):
     ZH = "zh-CN"
@@ -283,6 +285,40 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Refused action (evidence kept)",
     ),
     "event.AssistTaskCreated": ("协办任务", "Assisting task"),
+    # event kinds the timeline shows (every kind in sync.events.ALL_EVENT_KINDS has a label)
+    "event.AssistTaskReported": ("协办部门反馈", "Assisting department reported"),
+    "event.AssistingRated": ("主办评价协办", "Lead rated an assisting department"),
+    "event.CaseEscalated": ("督办升级", "Escalated"),
+    "event.CaseReopened": ("重新打开", "Reopened"),
+    "event.CaseSuspended": ("暂停计时", "Clock suspended"),
+    "event.CaseResumed": ("恢复计时", "Clock resumed"),
+    "event.FieldsEdited": ("修改信息", "Details edited"),
+    "event.EditConflicted": ("修改冲突，已保留服务器内容", "Edit conflict: the server's kept"),
+    # what a timeline entry names (fieldapp/viewmodels/timeline_facts.py)
+    "fact.lead": ("主办", "Lead"),
+    "fact.assisting": ("协办", "Assisting"),
+    "fact.previous_lead": ("原主办", "Previous lead"),
+    "fact.due": ("时限", "Due"),
+    "fact.department": ("部门", "Department"),
+    "fact.duty": ("职责", "Duty"),
+    "fact.rating": ("评分", "Rating"),
+    "fact.comment": ("评语", "Comment"),
+    "fact.level": ("级别", "Level"),
+    "fact.departments": ("涉及部门", "Departments"),
+    "fact.stage": ("阶段", "Stage"),
+    "fact.duplicate_of": ("重复于", "Duplicate of"),
+    "fact.ticket": ("工单号", "Ticket"),
+    "fact.result": ("回访结果", "Result"),
+    "fact.fields": ("修改项", "Fields"),
+    "fact.conflicts": ("冲突项", "Conflicting fields"),
+    "escalation.due_soon": ("即将到期提醒", "Due soon"),
+    "escalation.acceptance": ("超时未签收", "Not accepted in time"),
+    "escalation.reminder": ("催办", "Reminder"),
+    "escalation.supervisor": ("督办", "Supervisor"),
+    "escalation.leadership": ("领导督办", "Leadership"),
+    **{f"call_back.{result.value}": names for result, names in CALL_BACK_NAMES.items()},
+    "field.description": ("问题描述", "Description"),
+    "field.category": ("事项类别", "Category"),
     # settings
     "settings.title": ("设置", "Settings"),
     "settings.language": ("界面语言", "Language"),

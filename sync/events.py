@@ -52,3 +52,26 @@ EVENT_FOR_SYSTEM_ACTION: Mapping[SystemAction, str] = {
     SystemAction.MERGE_INTO_REPEATED: EVENT_FOR_ACTION[Action.MERGE],
     SystemAction.APPLY_RULING: DISPUTE_RULED,
 }
+
+# Every event a case can carry, for the labels (each has a zh-CN and an English name in the
+# field app) and for anything that must treat every kind.
+ALL_EVENT_KINDS: tuple[str, ...] = (
+    CASE_CREATED,
+    NOTE_ADDED,
+    PHOTO_ADDED,
+    FIELDS_EDITED,
+    EDIT_CONFLICTED,
+    ACTION_REJECTED_EVIDENCE_KEPT,
+    *EVENT_FOR_ACTION.values(),
+    ASSIST_TASK_CREATED,
+    ASSIST_TASK_REPORTED,
+    ASSISTING_RATED,
+    CONSULTATION_CALLED,
+    DISPUTE_ESCALATED,
+    DISPUTE_RULED,
+    RULING_REFUSED,
+    CASE_ESCALATED,
+    REPEAT_REPORTED,
+    CALL_BACK_RECORDED,
+    HOTLINE_TICKET_LINKED,
+)

@@ -31,14 +31,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from sync.events import ASSIST_TASK_CREATED, CASE_CREATED, DISPUTE_RULED, REPEAT_REPORTED
+from sync.events import (
+    ASSIST_TASK_CREATED,
+    CASE_CREATED,
+    DISPUTE_RULED,
+    EVENT_FOR_ACTION,
+    REPEAT_REPORTED,
+)
+from sync.lifecycle import Action
 
 __all__ = ["INITIAL", "CaseEventLike", "Responsibility", "advance", "responsible_at"]
 
-ASSIGNED = "CaseAssigned"
-RETURNED = "CaseReturned"
-RESUMED = "CaseResumed"
-DISPUTE_RAISED = "DisputeRaised"
+ASSIGNED = EVENT_FOR_ACTION[Action.ASSIGN]
+RETURNED = EVENT_FOR_ACTION[Action.RETURN]
+RESUMED = EVENT_FOR_ACTION[Action.RESUME]
+DISPUTE_RAISED = EVENT_FOR_ACTION[Action.RAISE_DISPUTE]
 
 
 class CaseEventLike(Protocol):

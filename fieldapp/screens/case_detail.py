@@ -36,6 +36,7 @@ from fieldapp.viewmodels.case_detail import (
     ReturnNotice,
 )
 from fieldapp.viewmodels.records import CaseWriter, StoredPhoto
+from fieldapp.viewmodels.timeline_facts import fact_line
 from sync.boundary_types import Point
 from sync.errors import DomainError
 from sync.lifecycle import Action
@@ -352,6 +353,8 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                     color=ft.Colors.ON_SURFACE_VARIANT,
                 )
             )
+        if row.facts:
+            lines.append(ft.Text(fact_line(row.facts, lang, when)))
         if row.text:
             lines.append(ft.Text(row.text))
         if row.photos:

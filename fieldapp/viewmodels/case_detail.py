@@ -25,10 +25,11 @@ from typing import Any
 from fieldapp.viewmodels.assignment import AssignmentChoice
 from fieldapp.viewmodels.records import CaseWriter, facts_of
 from fieldapp.viewmodels.tasks import acceptance_deadline, clock_of, reroute_deadline
+from fieldapp.viewmodels.timeline_facts import Fact, facts_for
 from sync.assignment import Proposal
 from sync.boundary_types import Point
 from sync.errors import InvalidInput
-from sync.events import CASE_CREATED, DISPUTE_RULED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
+from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
 from sync.geo import distance_m
 from sync.lifecycle import (
     VERIFY_RADIUS_M,
@@ -72,6 +73,7 @@ class TimelineRow:
     text: str  # note, reason or description
     photos: tuple[str, ...]
     local: bool  # recorded on this device, not yet confirmed by the server
+    facts: tuple[Fact, ...] = ()  # departments, people, deadlines the event named
 
 
 @dataclass(frozen=True)
@@ -346,8 +348,6 @@ class CaseDetailViewModel:
             )
             if kind == EVENT_FOR_ACTION[Action.RAISE_DISPUTE] and data.get("legal_basis"):
                 text = " · ".join(t for t in (text, str(data["legal_basis"])) if t)
-            elif kind == DISPUTE_RULED:  # who the ruling made responsible (认定谁、谁负责)
-                text = self.reference.department_name(data.get("responsible_department"))
             rows.append(
                 TimelineRow(
                     kind=kind,
@@ -357,6 +357,7 @@ class CaseDetailViewModel:
                     text=text,
                     photos=photos,
                     local=bool(event.get("local")),
+                    facts=tuple(facts_for(kind, data, self.reference)),
                 )
             )
         return rows

@@ -45,25 +45,29 @@ from typing import Any
 
 from server.evaluation.budget import no_limit
 from server.evaluation.rules import IndicatorRule, Rules
+from sync.events import (
+    ASSISTING_RATED,
+    CALL_BACK_RECORDED,
+    DISPUTE_RULED,
+    EVENT_FOR_ACTION,
+    REPEAT_REPORTED,
+    RULING_REFUSED,
+)
+from sync.lifecycle import Action
 from sync.responsibility import INITIAL, advance, responsible_at
 
-ASSIGNED = "CaseAssigned"
-RETURNED = "CaseReturned"
-REPORTED_BACK = "CaseReportedBack"
-CLOSED = "CaseClosed"
-SENT_BACK = "CaseSentBack"
-REOPENED = "CaseReopened"
-CANCELLED = "CaseCancelled"
-MERGED = "CaseMerged"
-SUSPENDED = "CaseSuspended"
-RESUMED = "CaseResumed"
-DISPUTE_RAISED = "DisputeRaised"
-DISPUTE_RULED = "DisputeRuled"
-RULING_REFUSED = "RulingRefused"
-ASSIST_TASK_CREATED = "AssistTaskCreated"
-ASSISTING_RATED = "AssistingRated"
-REPEAT_REPORTED = "RepeatReported"
-CALL_BACK_RECORDED = "CallBackRecorded"
+# The event names, from the one list (sync.events).
+ASSIGNED = EVENT_FOR_ACTION[Action.ASSIGN]
+RETURNED = EVENT_FOR_ACTION[Action.RETURN]
+REPORTED_BACK = EVENT_FOR_ACTION[Action.REPORT_BACK]
+CLOSED = EVENT_FOR_ACTION[Action.CLOSE]
+SENT_BACK = EVENT_FOR_ACTION[Action.SEND_BACK]
+REOPENED = EVENT_FOR_ACTION[Action.REOPEN]
+CANCELLED = EVENT_FOR_ACTION[Action.CANCEL]
+MERGED = EVENT_FOR_ACTION[Action.MERGE]
+SUSPENDED = EVENT_FOR_ACTION[Action.SUSPEND]
+RESUMED = EVENT_FOR_ACTION[Action.RESUME]
+DISPUTE_RAISED = EVENT_FOR_ACTION[Action.RAISE_DISPUTE]
 
 NOTE_LATE = "逾期或未按时办结 / not closed by the deadline"
 NOTE_SHARED = "异议期间逾期，共同担责 / late while a dispute was open: shared"
