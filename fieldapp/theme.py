@@ -1,15 +1,26 @@
 """Look and feel for outdoor phone use: big touch targets, large text, a CJK font.
 
-The font (``assets/fonts/NotoSansSC-Subset.otf``, built by ``scripts/build_font.py``) is
-served from the app's assets; without it Flutter's web client draws Chinese as boxes.
+The fonts (built by ``scripts/build_font.py``) are served from the app's assets; without them
+Flutter's web client draws Chinese as boxes. Two files, so the first frame waits only for the
+small one:
+- ``NotoSansSC-Subset.otf``: GB2312 (6,763 hanzi) and every character the app's own texts use,
+  registered before the first frame;
+- ``NotoSansSC-Rest.woff2``: the rest of GB 18030's CJK Unified Ideographs (U+4E00–U+9FFF,
+  with the rarer characters of people's names), registered just after the first frame and
+  used as every text style's fallback family. See docs/flet.md "Chinese text".
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import flet as ft
 
 FONT_FAMILY = "NotoSansSC"
 FONT_ASSET = "fonts/NotoSansSC-Subset.otf"  # relative to assets/
+REST_FONT_FAMILY = "NotoSansSC-Rest"
+REST_FONT_ASSET = "fonts/NotoSansSC-Rest.woff2"
+REST_FONT_DELAY_S = 0.3  # after the first frame has been sent
 SEED_COLOR = "#1E5AA8"  # a calm government blue
 
 TOUCH_TARGET = 56  # px: height of buttons and text fields (Material minimum is 48)
@@ -23,8 +34,13 @@ INPUT_TEXT_SIZE = 18
 def text_style(**kwargs: object) -> ft.TextStyle:
     """A TextStyle in the CJK font. Flutter applies ``Theme.font_family`` only to styles that
     name no family, but a style set in the theme (text_theme, buttons) replaces the default
-    one without inheriting the family: every such style must name the font itself."""
-    return ft.TextStyle(font_family=FONT_FAMILY, **kwargs)  # type: ignore[arg-type]
+    one without inheriting the family: every such style must name the font itself, and its
+    fallback (the rest of the hanzi), which Flutter takes only from the style."""
+    return ft.TextStyle(
+        font_family=FONT_FAMILY,
+        font_family_fallback=[REST_FONT_FAMILY],
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 def _button_style() -> ft.ButtonStyle:
@@ -42,11 +58,22 @@ def build_theme() -> ft.Theme:
         font_family=FONT_FAMILY,
         use_material3=True,
         visual_density=ft.VisualDensity.STANDARD,  # not compact: gloved, hurried fingers
-        text_theme=ft.TextTheme(
+        text_theme=ft.TextTheme(  # every slot names the fonts (see text_style)
+            display_large=text_style(),
+            display_medium=text_style(),
+            display_small=text_style(),
+            headline_large=text_style(),
+            headline_medium=text_style(),
+            headline_small=text_style(),
+            title_large=text_style(size=TITLE_SIZE, weight=ft.FontWeight.W_600),
+            title_medium=text_style(),
+            title_small=text_style(),
             body_large=body,
             body_medium=text_style(size=16),
-            title_large=text_style(size=TITLE_SIZE, weight=ft.FontWeight.W_600),
+            body_small=text_style(),
             label_large=text_style(size=BODY_SIZE, weight=ft.FontWeight.W_600),
+            label_medium=text_style(),
+            label_small=text_style(),
         ),
         button_theme=ft.ButtonTheme(style=_button_style()),
         filled_button_theme=ft.FilledButtonTheme(style=_button_style()),
@@ -61,10 +88,18 @@ def build_theme() -> ft.Theme:
 
 
 def apply_theme(page: ft.Page) -> None:
-    """Register the CJK font and set the light theme (readable in sunlight)."""
+    """Register the CJK font and set the light theme (readable in sunlight); the rest of the
+    hanzi follow just after the first frame."""
     page.fonts = {FONT_FAMILY: FONT_ASSET}
     page.theme = build_theme()
     page.theme_mode = ft.ThemeMode.LIGHT
+    page.run_task(_register_rest_font, page)
+
+
+async def _register_rest_font(page: ft.Page) -> None:
+    await asyncio.sleep(REST_FONT_DELAY_S)
+    page.fonts = {FONT_FAMILY: FONT_ASSET, REST_FONT_FAMILY: REST_FONT_ASSET}
+    page.update()
 
 
 def field(

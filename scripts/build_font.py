@@ -5,8 +5,11 @@ assets. This script takes Noto Sans CJK SC out of Debian's ``fonts-noto-cjk`` co
 (``NotoSansCJK-Regular.ttc``), keeps GB2312 (6,763 hanzi + its symbols), ASCII, Latin-1,
 the punctuation and symbols a form UI uses, and every non-ASCII character that appears in
 ``fieldapp/`` sources (so no label can fall outside the subset), and writes
-``assets/fonts/NotoSansSC-Subset.otf``. The output is deterministic (no timestamp), so
-rebuilding without changes gives the same bytes.
+``assets/fonts/NotoSansSC-Subset.otf`` — the font of the first frame. It also writes
+``assets/fonts/NotoSansSC-Rest.woff2``: every other character of GB 18030's CJK Unified
+Ideographs block (U+4E00–U+9FFF, names such as 王喆), which the app registers just after its
+first frame as every text style's fallback (``fieldapp/theme.py``). The output is deterministic
+(no timestamp), so rebuilding without changes gives the same bytes. WOFF2 needs ``brotli``.
 
     .venv/bin/python scripts/build_font.py            # build
     .venv/bin/python scripts/build_font.py --check    # exit 1 if the committed font is stale
@@ -29,6 +32,9 @@ from fontTools.ttLib import TTCollection, TTFont
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 DEFAULT_OUTPUT = REPO / "assets" / "fonts" / "NotoSansSC-Subset.otf"
+DEFAULT_REST_OUTPUT = REPO / "assets" / "fonts" / "NotoSansSC-Rest.woff2"
+REST_RANGE = (0x4E00, 0x9FFF)  # CJK Unified Ideographs: GB 18030's two-byte hanzi and more
+MAX_REST_BYTES = 3 * 1024 * 1024
 SOURCE_DIRS = (REPO / "fieldapp",)
 FAMILY_IN_COLLECTION = "Noto Sans CJK SC"
 MAX_BYTES = 4 * 1024 * 1024
@@ -89,7 +95,15 @@ def load_family(source: Path, family: str = FAMILY_IN_COLLECTION) -> TTFont:
     raise SystemExit(f"{source}: no face named {family!r} (found {names})")
 
 
-def build(source: Path, codepoints: set[int]) -> tuple[bytes, set[int]]:
+def rest_codepoints(core: set[int]) -> set[int]:
+    """The hanzi of ``REST_RANGE`` that the first-frame font does not hold."""
+    first, last = REST_RANGE
+    return set(range(first, last + 1)) - core
+
+
+def build(
+    source: Path, codepoints: set[int], *, woff2: bool = False
+) -> tuple[bytes, set[int]]:
     """Subset ``source``; returns the font bytes and the wanted code points it lacks."""
     font = load_family(source)
     available = set(font.getBestCmap())
@@ -99,20 +113,38 @@ def build(source: Path, codepoints: set[int]) -> tuple[bytes, set[int]]:
     options.name_IDs = ["*"]  # keep copyright / license records
     options.name_languages = ["*"]
     options.notdef_outline = True
-    options.layout_features = ["*"]  # vertical forms, half-width punctuation
+    # vertical forms, half-width punctuation; the rest font holds only hanzi
+    options.layout_features = [] if woff2 else ["*"]
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=codepoints & available)
     subsetter.subset(font)
     font.recalcTimestamp = False  # deterministic output
+    if woff2:
+        font.flavor = "woff2"
     buffer = io.BytesIO()
     font.save(buffer)
     return buffer.getvalue(), codepoints - available
+
+
+def write_or_check(path: Path, data: bytes, check: bool) -> int:
+    if check:
+        current = path.read_bytes() if path.exists() else b""
+        if current != data:
+            print(f"{path} is stale: run scripts/build_font.py", file=sys.stderr)
+            return 1
+        print(f"{path} is up to date ({len(data):,} bytes)")
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    print(f"wrote {path} ({len(data):,} bytes)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--rest-output", type=Path, default=DEFAULT_REST_OUTPUT)
     parser.add_argument(
         "--check", action="store_true", help="do not write; exit 1 if the output is stale"
     )
@@ -134,17 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     if len(data) > MAX_BYTES:
         print(f"font is {len(data)} bytes, over the {MAX_BYTES} budget", file=sys.stderr)
         return 1
-    if args.check:
-        current = args.output.read_bytes() if args.output.exists() else b""
-        if current != data:
-            print(f"{args.output} is stale: run scripts/build_font.py", file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date ({len(data):,} bytes)")
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(data)
-    print(f"wrote {args.output} ({len(data):,} bytes)")
-    return 0
+    status = write_or_check(args.output, data, args.check)
+    rest, _ = build(args.source, rest_codepoints(wanted_codepoints()), woff2=True)
+    if len(rest) > MAX_REST_BYTES:
+        print(f"rest font is {len(rest)} bytes, over the {MAX_REST_BYTES} budget", file=sys.stderr)
+        return 1
+    return status or write_or_check(args.rest_output, rest, args.check)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,13 @@ from fontTools.ttLib import TTFont
 
 from fieldapp.config import REPO_ROOT
 from fieldapp.i18n import MESSAGES
-from fieldapp.theme import FONT_ASSET
+from fieldapp.theme import (
+    FONT_ASSET,
+    FONT_FAMILY,
+    REST_FONT_ASSET,
+    REST_FONT_FAMILY,
+    build_theme,
+)
 
 FONT = REPO_ROOT / "assets" / FONT_ASSET
 
@@ -63,3 +69,69 @@ def test_every_character_in_app_sources_is_in_the_font(cmap: set[int]) -> None:
     used = build_font.characters_in_sources([Path(REPO_ROOT / "fieldapp")])
     missing = {ch for ch in used if ch.isprintable() and ord(ch) not in cmap}
     assert not missing, f"rebuild the font: {''.join(sorted(missing))}"
+
+
+REST_FONT = REPO_ROOT / "assets" / REST_FONT_ASSET
+
+
+def gb18030_two_byte_hanzi() -> set[str]:
+    """Every hanzi GB 18030 encodes in two bytes (its GBK part: 21,003 characters)."""
+    chars: set[str] = set()
+    for lead in range(0x81, 0xFF):
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+            try:
+                ch = bytes((lead, trail)).decode("gb18030")
+            except UnicodeDecodeError:
+                continue
+            if "\u4e00" <= ch <= "\u9fff":
+                chars.add(ch)
+    return chars
+
+
+def test_the_two_fonts_together_cover_every_two_byte_hanzi_of_gb18030(cmap: set[int]) -> None:
+    both = cmap | set(TTFont(REST_FONT).getBestCmap())
+    hanzi = gb18030_two_byte_hanzi()
+    assert len(hanzi) > 20_000
+    missing = sorted(ch for ch in hanzi if ord(ch) not in both)
+    assert missing == [], "".join(missing[:40])
+    for name in ("王喆", "张堃", "李翀", "赵昇", "陈珺", "刘玥", "周喆"):
+        assert all(ord(ch) in both for ch in name), name
+    assert ord("喆") not in cmap  # the first frame's font stays small: rare names come later
+
+
+def test_the_rest_font_loads_after_the_first_frame_and_stays_small() -> None:
+    assert REST_FONT.stat().st_size < 3 * 1024 * 1024
+    assert FONT.stat().st_size < REST_FONT.stat().st_size * 1.5
+
+
+def test_every_text_style_of_the_theme_falls_back_to_the_rest_of_the_hanzi() -> None:
+    theme = build_theme()
+    styles = {
+        name: getattr(theme.text_theme, name)
+        for name in (
+            "display_large",
+            "display_medium",
+            "display_small",
+            "headline_large",
+            "headline_medium",
+            "headline_small",
+            "title_large",
+            "title_medium",
+            "title_small",
+            "body_large",
+            "body_medium",
+            "body_small",
+            "label_large",
+            "label_medium",
+            "label_small",
+        )
+    }
+    assert theme.button_theme is not None and theme.button_theme.style is not None
+    styles["button"] = theme.button_theme.style.text_style
+    unstyled = [n for n, s in styles.items() if s is None or s.font_family != FONT_FAMILY]
+    no_fallback = [
+        n
+        for n, s in styles.items()
+        if s is not None and s.font_family_fallback != [REST_FONT_FAMILY]
+    ]
+    assert unstyled == [] and no_fallback == []
