@@ -8,7 +8,7 @@ that also runs the server (tests) keeps the two schemas apart.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -323,6 +323,25 @@ class DeviceStore:
             if status:
                 stmt = stmt.where(LocalCase.status == status)
             stmt = stmt.order_by(col(LocalCase.updated_at).desc()).offset(offset).limit(limit)
+            return [json.loads(r.data) for r in s.exec(stmt).all()]
+
+    def cases_in_box(
+        self,
+        box: tuple[float, float, float, float],
+        *,
+        statuses: Iterable[str] | None = None,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """Cases whose point lies in ``box`` = (south, west, north, east) — see
+        ``sync.geo.box_around`` — optionally only those in ``statuses``."""
+        south, west, north, east = box
+        with self.reading() as s:
+            stmt = select(LocalCase).where(
+                col(LocalCase.lat).between(south, north), col(LocalCase.lon).between(west, east)
+            )
+            if statuses is not None:
+                stmt = stmt.where(col(LocalCase.status).in_(list(statuses)))
+            stmt = stmt.order_by(col(LocalCase.updated_at).desc()).limit(limit)
             return [json.loads(r.data) for r in s.exec(stmt).all()]
 
     def case_ids(self) -> list[str]:

@@ -152,6 +152,13 @@ def HomeLists(device: DeviceSession, here: Point | None) -> ft.Control:
         )
     sections.append(SyncCard(device))
     sections.append(JointEntry())  # 联合办公: organizers, and departments invited
+    sections.append(
+        ft.OutlinedButton(  # 附近/我的案件 on a map (fieldapp/screens/case_map.py)
+            content=env.t("map.open"),
+            icon=ft.Icons.MAP_OUTLINED,
+            on_click=lambda: ft.context.page.navigate("/map"),
+        )
+    )
     buckets = my_tasks(cases, actor, now, reference.calendar) if actor else []
     sections.append(ft.Text(env.t("home.tasks"), size=20, weight=ft.FontWeight.W_600))
     if not buckets:
