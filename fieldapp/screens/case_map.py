@@ -14,7 +14,7 @@ The view-models are ``fieldapp/viewmodels/case_map.py``; this module only draws.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -23,7 +23,7 @@ import flet_map as ftm
 
 from fieldapp.app_context import AppEnv, use_app
 from fieldapp.component import component
-from fieldapp.config import tile_source
+from fieldapp.config import TileSource, tile_source
 from fieldapp.device import DeviceSession, use_device, use_sync_status
 from fieldapp.screens.common import screen_column
 from fieldapp.screens.home import actor_of
@@ -44,6 +44,7 @@ from fieldapp.viewmodels.case_map import (
 )
 from fieldapp.viewmodels.tasks import my_tasks
 from sync.boundary_types import Point, Site
+from sync.device_store import DeviceStore
 from sync.geo import box_around
 from sync.vocabulary import OPEN_STATUSES
 
@@ -164,15 +165,13 @@ def _legend(env: AppEnv, model: MapModel) -> ft.Control:
     )
 
 
-@component
-def PlaceMap(model: MapModel, height: float = 260, identifier: str = "place-map") -> ft.Control:
-    """The map of ``model``, with the tiles note and a legend under it."""
-    env = use_app()
-    failed, set_failed = ft.use_state(False)  # a tile could not be fetched
-    source = tile_source(env.state.tile_url, env.state.tile_key)
+def build_map(
+    model: MapModel, source: TileSource | None, on_tile_error: Callable[[], None]
+) -> ftm.Map:
+    """The flet-map control of ``model`` (which must have a centre): the tiles when a source
+    is set, then outlines, site circles and the markers drawn on the plain background."""
     center = model.center
-    if center is None:
-        return message(env.t("map.no_point"), error=False)
+    assert center is not None
     layers: list[ftm.MapLayer] = []
     if source is not None:
         layers.append(
@@ -181,7 +180,7 @@ def PlaceMap(model: MapModel, height: float = 260, identifier: str = "place-map"
                 subdomains=source.subdomains,
                 additional_options={"key": source.key} if source.key else {},
                 user_agent_package_name="cn.gov.yixian",
-                on_image_error=lambda: set_failed(True),
+                on_image_error=on_tile_error,
             )
         )
     layers.append(
@@ -255,7 +254,7 @@ def PlaceMap(model: MapModel, height: float = 260, identifier: str = "place-map"
         if len(model.fit) >= 2
         else None
     )
-    the_map = ftm.Map(
+    return ftm.Map(
         layers=layers,
         initial_center=_ll(center),
         initial_zoom=model.zoom,
@@ -264,6 +263,17 @@ def PlaceMap(model: MapModel, height: float = 260, identifier: str = "place-map"
         interaction_configuration=ftm.InteractionConfiguration(flags=INLINE_FLAGS),
         expand=True,
     )
+
+
+@component
+def PlaceMap(model: MapModel, height: float = 260, identifier: str = "place-map") -> ft.Control:
+    """The map of ``model``, with the tiles note and a legend under it."""
+    env = use_app()
+    failed, set_failed = ft.use_state(False)  # a tile could not be fetched
+    source = tile_source(env.state.tile_url, env.state.tile_key)
+    if model.center is None:
+        return message(env.t("map.no_point"), error=False)
+    the_map = build_map(model, source, lambda: set_failed(True))
     parts: list[ft.Control] = [
         ft.Semantics(
             identifier=identifier,
@@ -349,11 +359,11 @@ def place_lines(env: AppEnv, place: Place) -> list[ft.Control]:
     return lines
 
 
-def nearby_snapshots(device: DeviceSession, point: Point | None) -> list[dict[str, Any]]:
+def nearby_snapshots(store: DeviceStore, point: Point | None) -> list[dict[str, Any]]:
     """Open cases in the box around ``point`` (an index read; the rule measures them)."""
     if point is None:
         return []
-    return device.store.cases_in_box(
+    return store.cases_in_box(
         box_around(point, NEARBY_M), statuses=[s.value for s in OPEN_STATUSES]
     )
 
@@ -366,7 +376,7 @@ def CasePlace(device: DeviceSession, snapshot: Mapping[str, Any]) -> ft.Control:
     reference = device.reference()
     point = point_of(snapshot)
     model = case_map(
-        snapshot, reference, nearby_snapshots(device, point), here=here, now=datetime.now(UTC)
+        snapshot, reference, nearby_snapshots(device.store, point), here=here, now=datetime.now(UTC)
     )
     place = place_of(snapshot, reference, here)
     return ft.Semantics(
@@ -389,7 +399,7 @@ def InspectionMap(device: DeviceSession, fix: Point | None, site: Site | None) -
     """The new inspection's map: where the fix is, its site and town, open cases around."""
     model = inspection_map(
         device.reference(),
-        nearby_snapshots(device, fix),
+        nearby_snapshots(device.store, fix),
         fix=fix,
         site=site,
         now=datetime.now(UTC),
@@ -423,7 +433,7 @@ def NearbyMap(device: DeviceSession) -> ft.Control:
     cases = device.cases()
     buckets = my_tasks(cases, actor, now, reference.calendar) if actor is not None else []
     mine = [row.case_id for _bucket, rows in buckets for row in rows]
-    around = nearby_snapshots(device, here) if here is not None else []
+    around = nearby_snapshots(device.store, here) if here is not None else []
     known = {str(c.get("id")) for c in around}
     model = around_me_map(
         reference,
