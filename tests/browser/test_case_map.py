@@ -31,6 +31,7 @@ from tests.browser.conftest import (
     shot,
     start_app,
     stop_app,
+    tap,
 )
 from tests.browser.demo_server import demo_server_fixtures
 from tests.browser.test_loop import case_card, shown, sign_in, wait_synced
@@ -146,3 +147,16 @@ def test_a_case_shows_where_it_is_in_words_and_on_a_map_without_tiles(
     assert colour_near(the_map, CASE_PURPLE) > 100, "the case's point is not drawn"
     assert colour_near(the_map, SITE_TEAL) > 50, "the registered site is not drawn"
     assert colour_near(the_map, HERE_BLUE) > 50, "the phone's position is not drawn"
+
+    # the 附近/我的案件 map: both open cases around the phone, by urgency
+    handler.get_by_role("tab", name="首页").click()
+    tap(handler, handler.get_by_role("button", name="地图查看附近/我的案件"))
+    expect(shown(handler, "地图上 2 件未结案件")).to_be_visible()
+    expect(handler.locator("[flt-semantics-identifier=nearby-map]")).to_be_attached()
+    shot(handler, "map-nearby", docs=True)
+
+    # the new inspection's map, around the fix
+    handler.get_by_role("tab", name="上报").click()
+    expect(handler.locator("[flt-semantics-identifier=inspection-map]")).to_be_attached(
+        timeout=20_000
+    )
