@@ -595,7 +595,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map.legend.normal": ("未到期", "On time"),
     "map.no_point": ("本案没有坐标，无法在地图上显示", "This case has no point to show"),
     "map.title": ("附近/我的案件", "Nearby and my cases"),
-    "map.open": ("地图查看附近/我的案件", "Map of nearby and my cases"),
+    "map.open": ("地图", "Map"),
     "map.no_fix_mine": (
         "暂无定位：显示全县边界和我的案件",
         "No position yet: the county's towns and my cases",

@@ -262,6 +262,9 @@ def build_map(
         bgcolor=PLAIN_BACKGROUND,
         interaction_configuration=ftm.InteractionConfiguration(flags=INLINE_FLAGS),
         expand=True,
+        # the camera is fitted once, when the map is made: a new fit (the phone's fix came)
+        # makes a new map
+        key=f"map-{hash((model.fit, center))}",
     )
 
 

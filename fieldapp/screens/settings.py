@@ -73,7 +73,6 @@ def SettingsScreen() -> ft.Control:
                 title=ft.Text(env.t("settings.server")),
                 subtitle=ft.Text(state.server_url),
             ),
-            TileSettings(),
             ft.ListTile(
                 leading=ft.Icon(ft.Icons.KEY_OUTLINED),
                 title=ft.Text(env.t("settings.secure_storage")),
@@ -91,6 +90,7 @@ def SettingsScreen() -> ft.Control:
                 on_click=sign_out,
                 height=TOUCH_TARGET,
             ),
+            TileSettings(),  # the base map (docs/map.md): last, below what people use daily
         ]
     )
 

@@ -178,7 +178,8 @@ def case_map(
     now: datetime,
 ) -> MapModel:
     """The case screen's map: the case's point, its site, its town's outline, the other open
-    cases around it (by urgency) and the phone. Opens on the case and its site."""
+    cases around it (by urgency) and the phone. Opens on all of them (the phone only when it
+    is within ``NEARBY_M``: a phone across the county would shrink the case to a dot)."""
     point = point_of(snapshot)
     town = town_of(reference, snapshot.get("town_code"), point)
     site = site_of(reference, snapshot.get("site_code"), point)
@@ -191,7 +192,12 @@ def case_map(
         outlines=(town,) if town is not None else (),
         sites=(site,) if site is not None else (),
         others=tuple(others),
-        fit=_fit([point] if point else [], [site.location] if site else []),
+        fit=_fit(
+            [point] if point else [],
+            [site.location] if site else [],
+            [p.point for p in others],
+            [here] if here and point and distance_m(here, point) <= NEARBY_M else [],
+        ),
     )
 
 
@@ -213,7 +219,7 @@ def inspection_map(
         outlines=(town,) if town is not None else (),
         sites=(site,) if site is not None else (),
         others=tuple(others),
-        fit=_fit([fix] if fix else [], [site.location] if site else []),
+        fit=_fit([fix] if fix else [], [site.location] if site else [], [p.point for p in others]),
     )
 
 

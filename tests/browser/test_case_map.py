@@ -150,7 +150,7 @@ def test_a_case_shows_where_it_is_in_words_and_on_a_map_without_tiles(
 
     # the 附近/我的案件 map: both open cases around the phone, by urgency
     handler.get_by_role("tab", name="首页").click()
-    tap(handler, handler.get_by_role("button", name="地图查看附近/我的案件"))
+    tap(handler, handler.get_by_role("button", name="地图", exact=True))
     expect(shown(handler, "地图上 2 件未结案件")).to_be_visible()
     expect(handler.locator("[flt-semantics-identifier=nearby-map]")).to_be_attached()
     shot(handler, "map-nearby", docs=True)

@@ -193,3 +193,12 @@ def test_the_local_store_finds_the_open_cases_around_a_point(tmp_path: Path) -> 
             store.put_local_case(s, {**snap, "updated_at": iso(NOW)}, from_server=True)
     found = store.cases_in_box(box_around(CASE, NEARBY_M), statuses=["handling", "assigned"])
     assert sorted(c["id"] for c in found) == ["fine", "late"]
+
+
+def test_a_map_opens_on_everything_it_draws_and_the_phone_only_when_near() -> None:
+    near = case_map(snapshot(status="assigned"), reference(), [NORMAL], here=HERE, now=NOW)
+    site = reference().sites[0].location
+    assert {CASE, site, HERE, Point(NORMAL["lat"], NORMAL["lon"])} <= set(near.fit)
+    far_phone = Point(POINT[0] + 0.1, POINT[1])  # ~11 km away
+    far = case_map(snapshot(status="assigned"), reference(), [], here=far_phone, now=NOW)
+    assert far_phone not in far.fit and far.here == far_phone
