@@ -60,7 +60,7 @@ LEVEL_COLORS: dict[Level, str] = {
 CASE_COLOR = "#6A1B9A"  # this case: purple, unlike any urgency
 HERE_COLOR = "#1565C0"  # the phone: blue
 SITE_COLOR = "#00838F"  # registered sites: teal
-OUTLINE_COLOR = "#1E5AA8"
+OUTLINE_COLOR = "#37474F"  # town/street outlines: blue-grey, unlike the phone's blue
 # The inline map takes taps, drags and pinches, never the mouse wheel: a wheel over it scrolls
 # the screen (a user on a desktop browser, and the browser tests' scrolling).
 INLINE_FLAGS = (

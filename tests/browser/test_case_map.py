@@ -97,7 +97,7 @@ def record_and_assign(live: LiveServer, tmp: Path) -> str:
     return str(snap["number"])
 
 
-def colour_near(image: Image.Image, rgb: tuple[int, int, int], tolerance: int = 40) -> int:
+def colour_near(image: Image.Image, rgb: tuple[int, int, int], tolerance: int = 24) -> int:
     """How many pixels of ``image`` are within ``tolerance`` of ``rgb`` on every channel."""
     pixels = image.convert("RGB").getdata()
     return sum(
