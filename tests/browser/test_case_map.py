@@ -148,6 +148,13 @@ def test_a_case_shows_where_it_is_in_words_and_on_a_map_without_tiles(
     assert colour_near(the_map, SITE_TEAL) > 50, "the registered site is not drawn"
     assert colour_near(the_map, HERE_BLUE) > 50, "the phone's position is not drawn"
 
+    # 复制坐标 puts the coordinates on the phone's clipboard
+    handler.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    tap(handler, handler.get_by_role("button", name="复制坐标"))
+    expect(shown(handler, "坐标已复制")).to_be_visible()
+    copied = handler.evaluate("navigator.clipboard.readText()")
+    assert copied == f"{WATER.location.lat:.6f}, {WATER.location.lon:.6f}"
+
     # the 附近/我的案件 map: both open cases around the phone, by urgency
     handler.get_by_role("tab", name="首页").click()
     tap(handler, handler.get_by_role("button", name="地图", exact=True))
