@@ -6,6 +6,13 @@
 - ``app_list_50_of_10k``: ``DeviceStore.cases(limit=50)`` (SQLModel, newest first, JSON
   decoded) on a device database of 10,000 cases. Baseline: a raw ``sqlite3`` SELECT of the same
   50 rows (JSON left undecoded).
+- ``app_open_case_with_map_10k``: opening a case with its map on a device database of 10,000
+  cases spread over the county (a grid ~330 m apart): the case read, its detail view-model
+  (actions, timeline), the open cases around it (``cases_in_box``), the map's model and the
+  place in words (``fieldapp.viewmodels.case_map``) and the flet-map control tree
+  (``build_map``), with the 汶上县 demo towns and sites. Baseline: opening the same case without
+  the map (the read and the detail view-model), same run. Rendering in the browser is not
+  included (the browser test draws it).
 """
 
 from __future__ import annotations
@@ -87,6 +94,104 @@ def list_rows() -> list[dict[str, Any]]:
             "ratio": value / baseline,
             "cases": CASES,
             "rounds": LIST_ROUNDS,
+        }
+    ]
+
+
+MAP_ROUNDS = 30
+GRID = 100  # cases per row of the grid
+
+
+def _seed_county(store: DeviceStore, n: int) -> list[str]:
+    """``n`` cases on a grid over the county (~330 m apart), a third of them closed."""
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    ids: list[str] = []
+    with store.transaction() as s:
+        for i in range(n):
+            at = (start + timedelta(minutes=i)).isoformat()
+            case_id = f"case-{i:05d}"
+            ids.append(case_id)
+            store.put_local_case(
+                s,
+                {
+                    "id": case_id,
+                    "number": f"YX261101-{i:06X}",
+                    "status": ("assigned", "handling", "closed")[i % 3],
+                    "category": "waterlogging",
+                    "description": f"积水点 {i}",
+                    "lat": 35.60 + (i % GRID) * 0.003,
+                    "lon": 116.35 + (i // GRID) * 0.003,
+                    "lead_department": "zhzf",
+                    "assigned_at": at,
+                    "due_at": (start + timedelta(days=3, minutes=i)).isoformat(),
+                    "updated_at": at,
+                    "events": [{"kind": "CaseCreated", "at": at, "data": {"photos": []}}],
+                },
+                from_server=True,
+            )
+    return ids
+
+
+def map_rows() -> list[dict[str, Any]]:
+    from fieldapp.screens.case_map import build_map, nearby_snapshots
+    from fieldapp.viewmodels.case_detail import CaseDetailViewModel
+    from fieldapp.viewmodels.case_map import case_map, place_of, point_of
+    from server.demo_data import SITES, TOWNS
+    from sync.boundary_types import Point
+    from sync.lifecycle import Actor
+    from sync.reference_codec import Reference
+    from sync.vocabulary import Role
+
+    reference = Reference(departments=(), towns=TOWNS, sites=SITES, versions=())
+    actor = Actor(user_id="u-zhzf", role=Role.HANDLER, department="zhzf")
+    now = datetime(2026, 11, 4, 2, tzinfo=UTC)
+    here = Point(35.7312, 116.4887)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = DeviceStore(Path(tmp) / "device.db")
+        ids = _seed_county(store, CASES)
+        # a case in the county seat (汶上街道), among its neighbours
+        case_id = ids[(GRID * 46) + 43]
+
+        def without_map() -> int:
+            snap = store.case(case_id)
+            assert snap is not None
+            vm = CaseDetailViewModel(snap, actor, reference, now=now)
+            return len(vm.actions()) + len(vm.timeline())
+
+        def with_map() -> int:
+            snap = store.case(case_id)
+            assert snap is not None
+            vm = CaseDetailViewModel(snap, actor, reference, now=now)
+            shown = len(vm.actions()) + len(vm.timeline())
+            model = case_map(
+                snap, reference, nearby_snapshots(store, point_of(snap)), here=here, now=now
+            )
+            place_of(snap, reference, here)
+            build_map(model, None, lambda: None)
+            return shown + len(model.others)
+
+        nearby = with_map() - without_map()
+        assert nearby > 0, "the benchmark's case has no neighbours"
+        ours: list[float] = []
+        base: list[float] = []
+        for i in range(MAP_ROUNDS):
+            for which in (0, 1) if i % 2 else (1, 0):
+                t0 = time.perf_counter()
+                (with_map if which == 0 else without_map)()
+                (ours if which == 0 else base).append(time.perf_counter() - t0)
+        store.close()
+    value, baseline = statistics.median(ours), statistics.median(base)
+    return [
+        {
+            "name": "app_open_case_with_map_10k",
+            "value": value,
+            "unit": "s/open",
+            "baseline": "open_same_case_without_map",
+            "baseline_value": baseline,
+            "ratio": value / baseline,
+            "cases": CASES,
+            "open_cases_on_map": nearby,
+            "rounds": MAP_ROUNDS,
         }
     ]
 
@@ -173,7 +278,7 @@ def frame_rows() -> list[dict[str, Any]]:
 
 
 def run() -> list[dict[str, Any]]:
-    return [*frame_rows(), *list_rows()]
+    return [*frame_rows(), *list_rows(), *map_rows()]
 
 
 def main() -> None:

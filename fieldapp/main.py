@@ -5,6 +5,8 @@ Environment:
     YIXIAN_APP_HOST     interface (default 127.0.0.1)
     YIXIAN_SERVER_URL   the API server, prefilled at sign-in (default http://127.0.0.1:8000)
     YIXIAN_DATA_DIR     local storage of the app process (default ~/.local/share/yixian)
+    YIXIAN_TILE_URL     the base map's XYZ tile template (default none: outlines only)
+    YIXIAN_TILE_KEY     what fills {key} in it (天地图's tk)
     FLET_SECRET_KEY     needed by Flet for uploads; a random one is set when absent
 
 ``no_cdn=True``: the Flutter client's CanvasKit/skwasm are served locally, so the app renders
@@ -38,7 +40,10 @@ def make_main(config: AppConfig) -> ft.AppCallable:
             token_store=FallbackTokenStore(SecureTokenStore.create()),
             prefs=ft.SharedPreferences(),
         )
-        env = AppEnv(state=ObservableAppState(server_url=config.server_url), services=services)
+        state = ObservableAppState(
+            server_url=config.server_url, tile_url=config.tile_url, tile_key=config.tile_key
+        )
+        env = AppEnv(state=state, services=services)
         page.render_views(App, env)
         keep_updating(page.session)
 

@@ -12,6 +12,7 @@ Routes (``ROUTES``)::
     /settings         SettingsScreen  │
     /dashboard        DashboardScreen │ (督办看板; its tab only for oversight roles)
     /notifications    NotificationsScreen ┘ (通知, from the bell on Home)
+    /map              NearbyMapScreen   (附近/我的案件 on a map, from Home)
 
 Signing in opens this session's device (``fieldapp.device``): its local database, photo
 shelf and background sync loop, reachable from screens with ``use_device()``.
@@ -40,6 +41,7 @@ from fieldapp.device import (
 )
 from fieldapp.i18n import Lang, t
 from fieldapp.screens.case_detail import CaseScreen
+from fieldapp.screens.case_map import NearbyMapScreen, restore_tiles
 from fieldapp.screens.common import LANG_PREF_KEY, Redirect
 from fieldapp.screens.dashboard import DashboardScreen
 from fieldapp.screens.dispute import DisputeScreen
@@ -240,6 +242,7 @@ SIGNED_IN_ROUTES: list[ft.Route] = [
     ft.Route(path="joint/:session_id", component=JointSessionScreen),
     ft.Route(path="dashboard", component=DashboardScreen),
     ft.Route(path="notifications", component=NotificationsScreen),
+    ft.Route(path="map", component=NearbyMapScreen),  # 附近/我的案件 on a map
 ]
 
 ROUTES: list[ft.Route] = [
@@ -256,6 +259,7 @@ async def restore(env: AppEnv) -> None:
             stored = await services.prefs.get(LANG_PREF_KEY)
             if stored in {lang.value for lang in Lang}:
                 state.set_lang(Lang(str(stored)))
+        await restore_tiles(env)
         session = await services.token_store.load()
         if session is not None:
             state.sign_in(session)

@@ -8,7 +8,7 @@ that also runs the server (tests) keeps the two schemas apart.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -324,6 +324,27 @@ class DeviceStore:
                 stmt = stmt.where(LocalCase.status == status)
             stmt = stmt.order_by(col(LocalCase.updated_at).desc()).offset(offset).limit(limit)
             return [json.loads(r.data) for r in s.exec(stmt).all()]
+
+    def cases_in_box(
+        self,
+        box: tuple[float, float, float, float],
+        *,
+        statuses: Iterable[str] | None = None,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """Cases whose point lies in ``box`` = (south, west, north, east) — see
+        ``sync.geo.box_around`` — optionally only those in ``statuses``. One scan of the
+        table's point columns: the status is checked here, as an index on it (or an ORDER BY
+        on ``updated_at``) would visit the rows one by one, several times slower."""
+        south, west, north, east = box
+        wanted = None if statuses is None else set(statuses)
+        with self.reading() as s:
+            stmt = select(LocalCase.status, LocalCase.data).where(
+                col(LocalCase.lat).between(south, north), col(LocalCase.lon).between(west, east)
+            )
+            rows = s.exec(stmt).all()
+        found = [json.loads(data) for status, data in rows if wanted is None or status in wanted]
+        return found[:limit]
 
     def case_ids(self) -> list[str]:
         with self.reading() as s:

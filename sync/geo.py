@@ -16,7 +16,9 @@ from sync.boundary_types import Point, Site, Town
 from sync.errors import InvalidInput
 
 __all__ = [
+    "box_around",
     "distance_m",
+    "distance_to_tell",
     "nearest_site",
     "point_in_polygon",
     "sites_within",
@@ -52,6 +54,28 @@ def validate_point(p: Point, field: str = "location") -> None:
 def distance_m(a: Point, b: Point) -> float:
     """Geodesic distance between two points on the WGS-84 ellipsoid, in metres."""
     return float(geodesic((a.lat, a.lon), (b.lat, b.lon)).meters)
+
+
+def distance_to_tell(here: Point | None, there: Point | None) -> int | None:
+    """How far ``there`` is from ``here`` as a person is told it ("距您 320 米"), in whole
+    metres: the geodesic distance rounded to 1 m under 100 m, to 10 m under 1 km and to 100 m
+    beyond (a phone's fix is rarely better than that). None when either point is unknown."""
+    if here is None or there is None:
+        return None
+    d = distance_m(here, there)
+    step = 1 if d < 100 else 10 if d < 1000 else 100
+    return int(round(d / step) * step)
+
+
+def box_around(p: Point, radius_m: float) -> tuple[float, float, float, float]:
+    """(south, west, north, east) of a box holding every point within ``radius_m`` of ``p``:
+    a cheap index query's bounds (the caller measures the candidates with ``distance_m``)."""
+    _check_reach(radius_m, "radius_m")
+    reach = radius_m * _PREFILTER_FACTOR + _PREFILTER_SLACK_M
+    dlat = reach / 110_500.0  # one degree of latitude is never under 110.5 km
+    cos_lat = math.cos(math.radians(min(abs(p.lat) + dlat, 89.9)))
+    dlon = min(180.0, reach / (111_000.0 * cos_lat))  # a degree of longitude: <= 111.0 km·cos
+    return (max(-90.0, p.lat - dlat), p.lon - dlon, min(90.0, p.lat + dlat), p.lon + dlon)
 
 
 def _rough_distance_m(a: Point, b: Point) -> float:

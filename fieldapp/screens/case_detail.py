@@ -23,6 +23,7 @@ from fieldapp.device import DeviceSession, use_device, use_sync_status
 from fieldapp.i18n import label_for
 from fieldapp.photos import PhotoRejected, WatermarkInfo, process_photo
 from fieldapp.screens.assignment import AssignmentChoiceView, ObservableAssignmentChoice
+from fieldapp.screens.case_map import CasePlace
 from fieldapp.screens.common import screen_column
 from fieldapp.screens.home import actor_of
 from fieldapp.screens.widgets import back_heading, labelled, message, photo_strip, status_chip, when
@@ -329,6 +330,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         controls.append(
             ft.TextButton(content=env.t("case.cancel"), on_click=lambda: set_form(None))
         )
+    controls.append(CasePlace(device, snapshot))  # where it is: in words and on a map
     # -- timeline
     controls.append(ft.Text(env.t("case.timeline"), size=20, weight=ft.FontWeight.W_600))
     for row in reversed(vm.timeline()):

@@ -166,7 +166,18 @@ def HomeLists(device: DeviceSession, here: Point | None) -> ft.Control:
         )
         sections.extend(case_tile(env, row, reference) for row in rows)
     nearby = near_me(cases, here)
-    sections.append(ft.Text(env.t("home.near_me"), size=20, weight=ft.FontWeight.W_600))
+    sections.append(
+        ft.Row(
+            [
+                ft.Text(env.t("home.near_me"), size=20, weight=ft.FontWeight.W_600, expand=True),
+                ft.TextButton(  # 附近/我的案件 on a map (fieldapp/screens/case_map.py)
+                    content=env.t("map.open"),
+                    icon=ft.Icons.MAP_OUTLINED,
+                    on_click=lambda: ft.context.page.navigate("/map"),
+                ),
+            ]
+        )
+    )
     if here is None:
         sections.append(ft.Text(env.t("home.no_position"), color=ft.Colors.ON_SURFACE_VARIANT))
     elif not nearby:

@@ -20,6 +20,7 @@ from fieldapp.component import component
 from fieldapp.device import DeviceSession, use_device
 from fieldapp.photos import PhotoRejected, process_photo, read_exif_gps
 from fieldapp.screens.assignment import AssignmentChoiceView, new_choice
+from fieldapp.screens.case_map import InspectionMap
 from fieldapp.screens.common import heading, screen_column
 from fieldapp.screens.home import actor_of
 from fieldapp.screens.widgets import message, photo_strip
@@ -217,6 +218,9 @@ def NewInspection(device: DeviceSession) -> ft.Control:
     )
     # -- site and duplicates
     site = vm.site()
+    controls.append(
+        InspectionMap(device, vm.fix.point if vm.fix else None, site[0] if site else None)
+    )
     if site is not None:
         controls.append(
             ft.ListTile(

@@ -10,9 +10,11 @@ import flet as ft
 from fieldapp.api_client import ApiClient, ApiError
 from fieldapp.app_context import use_app
 from fieldapp.component import component
+from fieldapp.config import tile_url_problem
 from fieldapp.i18n import Lang, label_for
+from fieldapp.screens.case_map import save_tiles
 from fieldapp.screens.common import heading, screen_column, set_language
-from fieldapp.theme import TOUCH_TARGET
+from fieldapp.theme import TOUCH_TARGET, field
 
 LOGIN_ROUTE = "/login"
 PASSWORD_ROUTE = "/settings/password"
@@ -88,5 +90,51 @@ def SettingsScreen() -> ft.Control:
                 on_click=sign_out,
                 height=TOUCH_TARGET,
             ),
+            TileSettings(),  # the base map (docs/map.md): last, below what people use daily
         ]
+    )
+
+
+@component
+def TileSettings() -> ft.Control:
+    """The base map's tile server (docs/map.md): a county's own, or 天地图 with its key."""
+    env = use_app()
+    url, set_url = ft.use_state(env.state.tile_url)
+    key, set_key = ft.use_state(env.state.tile_key)
+    error, set_error = ft.use_state(False)
+
+    def on_url(e: ft.Event[ft.TextField]) -> None:
+        set_url(e.control.value or "")
+        set_error(False)
+
+    def on_key(e: ft.Event[ft.TextField]) -> None:
+        set_key(e.control.value or "")
+
+    async def save() -> None:
+        if tile_url_problem(url) is not None:
+            set_error(True)
+            return
+        await save_tiles(env, url, key)
+        ft.context.page.show_dialog(ft.SnackBar(ft.Text(env.t("settings.tiles_saved"))))
+
+    return ft.Column(
+        [
+            ft.Text(env.t("settings.tiles"), weight=ft.FontWeight.W_600),
+            field(
+                env.t("settings.tiles_url"),
+                value=url,
+                on_change=on_url,
+                error=env.t("settings.tiles_invalid") if error else None,
+            ),
+            field(env.t("settings.tiles_key"), value=key, on_change=on_key),
+            ft.Text(env.t("settings.tiles_hint"), size=14, color=ft.Colors.ON_SURFACE_VARIANT),
+            ft.OutlinedButton(
+                content=env.t("settings.tiles_save"),
+                icon=ft.Icons.MAP_OUTLINED,
+                on_click=save,
+                height=TOUCH_TARGET,
+            ),
+        ],
+        spacing=8,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
     )

@@ -54,6 +54,8 @@ class AppState:
     session: Session | None = None
     token_storage: str = "memory"  # "secure" once the token store proved it works
     ready: bool = False  # stored language and session restored; screens may route
+    tile_url: str = ""  # the base map's tile server (settings; "" = none: outlines only)
+    tile_key: str = ""  # its key (天地图's tk), filling ``{key}`` in ``tile_url``
 
     @property
     def signed_in(self) -> bool:

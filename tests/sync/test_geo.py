@@ -339,3 +339,39 @@ def test_non_numeric_coordinate_is_refused() -> None:
 @pytest.mark.parametrize("p", [Point(35.72, 116.49), Point(90, 180), Point(-90, -180)])
 def test_real_coordinates_pass(p: Point) -> None:
     validate_point(p)
+
+
+# --- how far, as people are told it; the box an index query reads ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("metres", "told"), [(7.4, 7), (96.0, 96), (322.0, 320), (987.0, 990), (1234.0, 1200)]
+)
+def test_a_distance_is_told_rounded_to_what_a_phone_fix_can_say(metres: float, told: int) -> None:
+    here = Point(35.7, 116.5)
+    there = Point(35.7 + metres / 110_950.0, 116.5)  # due north
+    assert abs(distance_m(here, there) - metres) < 0.5
+    assert geo.distance_to_tell(here, there) == told
+
+
+def test_no_distance_is_told_without_both_points() -> None:
+    assert geo.distance_to_tell(None, Point(35.7, 116.5)) is None
+    assert geo.distance_to_tell(Point(35.7, 116.5), None) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lat=st.floats(-70, 70),
+    lon=st.floats(-170, 170),
+    radius=st.floats(1, 20_000),
+    bearing=st.floats(0, 360),
+    share=st.floats(0, 1),
+)
+def test_every_point_within_the_radius_lies_in_the_box_around(
+    lat: float, lon: float, radius: float, bearing: float, share: float
+) -> None:
+    centre = Point(lat, lon)
+    target = geodesic(meters=radius * share).destination((lat, lon), bearing)
+    south, west, north, east = geo.box_around(centre, radius)
+    assert south <= target.latitude <= north
+    assert west <= target.longitude <= east
