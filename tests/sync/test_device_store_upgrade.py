@@ -71,7 +71,10 @@ def assert_arrived_once(
     cases: list[str],
     photos: dict[str, str],
     files: dict[str, Path],
+    gone: str | None = None,
 ) -> None:
+    """Every case, command and photo on the server once (``gone``: a photo whose file was lost
+    on the phone; its link arrives, its bytes cannot, and the phone shows it under 同步问题)."""
     held = ledger.cases()
     assert set(cases) <= set(held), "a case recorded before the upgrade never arrived"
     created = [e.case_id for e in ledger.events() if e.kind == "CaseCreated" and e.case_id in cases]
@@ -83,10 +86,14 @@ def assert_arrived_once(
     assert sorted(results) == [c.id for c in commands], "a command lost or applied twice"
     stored, links = ledger.photos(), ledger.links()
     for sha, case_id in photos.items():
-        assert stored.get(sha, (False, 0))[0], f"photo {sha[:12]} never uploaded"
-        assert ledger.photo_bytes(sha) == files[sha].read_bytes()
         assert (sha, case_id) in links
-    assert not store.photos_to_upload() and not store.refused_photos()
+        if sha != gone:
+            assert stored.get(sha, (False, 0))[0], f"photo {sha[:12]} never uploaded"
+            assert ledger.photo_bytes(sha) == files[sha].read_bytes()
+    assert not store.photos_to_upload()
+    assert [(p.sha256, p.refused) for p in store.refused_photos()] == (
+        [(gone, "照片文件不在本机 / the photo's file is no longer on this device")] if gone else []
+    )
 
 
 def release_phone(
@@ -122,21 +129,28 @@ def release_phone(
 def test_a_release_1_phone_with_unsent_commands_and_photos_upgrades_then_syncs_everything_once(
     tmp_path: Path, live: LiveServer, moved: bool
 ) -> None:
+    """``data-dir-moved``: the paths the release stored name a folder that is gone; the files
+    are found under the database's folder, except one the user deleted meanwhile — shown under
+    同步问题, and it stops nothing else."""
     path = tmp_path / "phone" / "device.db"
     cases, photos, files = release_phone(tmp_path, live, "inspector", path, seed=1, moved=moved)
     assert device_migrations.file_version(path) == 0 and schema_of(path) == set(RELEASE_1_SCHEMA)
+    gone = next(iter(photos)) if moved else None
+    if gone:
+        files[gone].unlink()
 
     store = DeviceStore(path)  # the new app opens it: migrated
     assert (store.opened_at_version, store.schema_version()) == (1, LATEST)
     assert store.pending_count() == len(cases) + len(photos) + 1
     assert {p.sha256 for p in store.photos_to_upload()} == set(photos)
     for photo in store.photos_to_upload():
-        assert not Path(photo.path).is_absolute()  # relative to the database's folder now
-        assert store.photo_file(photo).read_bytes() == files[photo.sha256].read_bytes()
+        if photo.sha256 != gone:
+            assert not Path(photo.path).is_absolute()  # relative to the database's folder now
+            assert store.photo_file(photo).read_bytes() == files[photo.sha256].read_bytes()
 
     ledger = ledger_of(live)
     sync_until_quiet(SyncClient(store, live.base_url, sleep=lambda _s: None, attempts=2))
-    assert_arrived_once(ledger, store, cases, photos, files)
+    assert_arrived_once(ledger, store, cases, photos, files, gone)
     events, counter = len(ledger.events()), ledger.change_counter()
     store.close()
 
@@ -144,7 +158,7 @@ def test_a_release_1_phone_with_unsent_commands_and_photos_upgrades_then_syncs_e
     assert again.opened_at_version == LATEST
     SyncClient(again, live.base_url, sleep=lambda _s: None).sync_once()
     assert (len(ledger.events()), ledger.change_counter()) == (events, counter)
-    assert_arrived_once(ledger, again, cases, photos, files)
+    assert_arrived_once(ledger, again, cases, photos, files, gone)
     again.close()
 
 
@@ -165,6 +179,12 @@ def test_every_users_store_on_a_shared_device_migrates_and_syncs_as_that_user(
         )
         users[username] = (user_id, target, *work)
 
+    # a store a newer app wrote (sorted first among the kept-aside): refused, the others go on
+    newer = folder / "0-newer.db"
+    DeviceStore(newer).close()
+    with closing(sqlite3.connect(newer)) as conn:
+        conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+
     # the second user signs in after the upgrade; the first user's store is kept aside
     second_id, second_path, *_ = users["zhzf_handler"]
     second = DeviceSession(data_dir, browser, live.base_url, user_id=second_id, status=SyncStatus())
@@ -173,6 +193,7 @@ def test_every_users_store_on_a_shared_device_migrates_and_syncs_as_that_user(
     assert device_migrations.file_version(first_path) == 0  # not opened yet
     assert second.flush_kept_aside() == 3 + 6 + 1  # opened (migrated) and pushed as its own
     assert device_migrations.file_version(first_path) == LATEST
+    assert device_migrations.file_version(newer) == LATEST + 1
     second.client.sleep = lambda _s: None
     asyncio.run(second.sync_now())
     assert second.store.pending_count() == 0
@@ -286,7 +307,7 @@ def test_a_migration_that_fails_half_way_leaves_the_release_store_as_it_was(
     store.close()
 
 
-def test_two_processes_opening_a_release_store_at_once_migrate_it_once(tmp_path: Path) -> None:
+def test_two_sessions_opening_a_release_store_at_once_migrate_it_once(tmp_path: Path) -> None:
     path, _sha = _release_with_photo(tmp_path)
     opened: list[int] = []
     errors: list[BaseException] = []
