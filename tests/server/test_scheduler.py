@@ -142,6 +142,22 @@ def test_two_schedulers_on_one_database_run_each_period_once(engine: Engine) -> 
     assert logged == [(period - 1, "ran"), (period, "ran"), (None, "ran")]
 
 
+def test_the_run_log_keeps_the_last_thirty_days(engine: Engine) -> None:
+    wall = Wall()
+    job = PeriodicJob("escalation", lambda: None, engine, every=EVERY, wall=wall)
+    assert job.tick() == Outcome.RAN
+    wall.t += 29 * 86_400
+    assert job.tick() == Outcome.RAN
+    assert len(jobs_data.run_log(engine, "escalation")) == 2
+    wall.t += 2 * 86_400  # the first run is now 31 days old
+    assert job.tick() == Outcome.RAN
+    kept = jobs_data.run_log(engine, "escalation")
+    assert [int(r.period or 0) for r in kept] == [
+        int((wall.t - 2 * 86_400) // EVERY),
+        int(wall.t // EVERY),
+    ]
+
+
 def test_the_lock_is_an_advisory_lock_on_postgresql_and_a_file_beside_the_sqlite_database(
     server: Server, engine: Engine
 ) -> None:
