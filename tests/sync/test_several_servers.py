@@ -52,7 +52,7 @@ PHONES = 24 if SOAK else 4
 ROUNDS = 12 if SOAK else 3
 CASES_PER_ROUND = 4
 EVERY_S = 2  # the escalation job's period
-MIN_PERIODS = 3  # the job's runs are checked over at least these many periods
+MIN_PERIODS = 2  # the job's runs are checked over at least these many periods
 WORKERS = (2, 1)  # ``--workers`` of each ``serve`` process
 REPO = Path(__file__).resolve().parents[2]
 
