@@ -47,6 +47,7 @@ from sync.client import (
     SyncReport,
     device_identity,
 )
+from sync.device_migrations import NewerStore
 from sync.device_store import DeviceStore
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from sync.reference_codec import EMPTY_REFERENCE, Reference, decode_reference
@@ -233,7 +234,11 @@ class DeviceSession:
         Returns the commands the server answered."""
         sent = 0
         for path in self.kept_aside():
-            store = DeviceStore(path)
+            try:
+                store = DeviceStore(path)  # migrated here if an older app wrote it
+            except NewerStore as exc:  # a newer app's: left as it is, the others still go
+                log.warning("kept-aside store %s not opened: %s", path.stem[:8], exc)
+                continue
             try:
                 if store.get("device_token") is None or store.pending_count() == 0:
                     continue

@@ -307,7 +307,7 @@ class SyncClient:
                     self.http,
                     self.base_url,
                     headers,
-                    photo.path,
+                    self.store.photo_file(photo),
                     photo.sha256,
                     on_progress=_cb,
                     sleep=self.sleep,
@@ -315,6 +315,14 @@ class SyncClient:
             except PhotoRefused as exc:
                 # kept on the phone and shown under 同步问题; the other photos go on
                 self.store.mark_refused(photo.sha256, str(exc))
+                report.photos_refused.append(photo.sha256)
+                continue
+            except FileNotFoundError:
+                # its file is gone (deleted, or on storage no longer there): shown under 同步问题
+                # instead of stopping every sync before the outbox is sent
+                self.store.mark_refused(
+                    photo.sha256, "照片文件不在本机 / the photo's file is no longer on this device"
+                )
                 report.photos_refused.append(photo.sha256)
                 continue
             except (requests.ConnectionError, requests.Timeout, PhotoUploadGaveUp) as exc:

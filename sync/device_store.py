@@ -2,7 +2,8 @@
 
 Every local change is written in the same transaction as its outbox command, so a phone that
 dies at any instant has either both or neither. Tables live in their own registry: a process
-that also runs the server (tests) keeps the two schemas apart.
+that also runs the server (tests) keeps the two schemas apart. The schema has a version and
+migrations, applied when the store is opened (``sync/device_migrations.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import Column, Engine, Text, event, update
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
+from sync import device_migrations
 from sync.commands import decode_payload
 from sync.protocol import Command, CommandResult, CommandType, PullResponse, command_hash
 
@@ -99,13 +101,27 @@ class DeviceStore:
     """One per device (one per browser session in web mode)."""
 
     def __init__(self, path: Path | str) -> None:
+        """Open (or create) the store, migrating an older one; ``NewerStore`` for a database
+        of a newer app, which is left untouched."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        device_migrations.refuse_newer(device_migrations.file_version(self.path), self.path)
         self.engine: Engine = _engine(self.path, begin="BEGIN IMMEDIATE")  # writes
         # Reads take a snapshot (WAL) without the write lock: a screen reading the cases never
         # waits for a sync writing a page of them (web mode: one event loop for every phone).
         self.reader: Engine = _engine(self.path, begin="BEGIN")
-        DeviceModel.metadata.create_all(self.engine)
+        try:
+            with self.engine.begin() as conn:
+                self.opened_at_version = device_migrations.bring_up_to_date(
+                    conn, self.path.parent, self.path, DeviceModel.metadata.create_all
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    def schema_version(self) -> int:
+        with self.reader.connect() as conn:
+            return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
 
     def close(self) -> None:
         self.engine.dispose()
@@ -402,7 +418,15 @@ class DeviceStore:
     def add_photo(
         self, session: Session, *, sha256: str, path: str, size: int, case_id: str
     ) -> None:
-        session.merge(LocalPhoto(sha256=sha256, path=path, size=size, case_id=case_id))
+        """Keep a photo's row; its path is stored relative to the database's folder when the
+        file lies under it (so it survives the data directory moving: schema version 2)."""
+        kept = device_migrations.portable_photo_path(path, self.path.parent)
+        session.merge(LocalPhoto(sha256=sha256, path=kept, size=size, case_id=case_id))
+
+    def photo_file(self, photo: LocalPhoto) -> Path:
+        """Where the photo's bytes are on this device."""
+        stored = Path(photo.path)
+        return stored if stored.is_absolute() else self.path.parent / stored
 
     def photos_to_upload(self) -> list[LocalPhoto]:
         with self.reading() as s:

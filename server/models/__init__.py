@@ -9,7 +9,7 @@ from server.models.evaluation import (
     HotlineImport,
     HotlineTicket,
 )
-from server.models.jobs import JobRun
+from server.models.jobs import JobRun, JobRunLog
 from server.models.login_throttle import LoginThrottleRow
 from server.models.photos import Photo, PhotoLink
 from server.models.reference import (
@@ -55,6 +55,7 @@ __all__ = [
     "HotlineTicket",
     "IntakeChannelRow",
     "JobRun",
+    "JobRunLog",
     "JointCheckIn",
     "JointPoint",
     "JointSession",

@@ -3,7 +3,8 @@
 A ``PeriodicJob`` wakes at the start of every period (wall-clock seconds // ``every``), takes
 the job's lock — a PostgreSQL advisory lock held on its own connection, or on SQLite an
 ``fcntl.flock`` on a file beside the database — and runs the job unless the job already
-succeeded in this period (``job_run.last_period``, written by whichever process ran it). So with
+succeeded in this period (``job_run.last_period``, written by whichever process ran it; each run
+is also logged in ``job_run_log`` with its period and process). So with
 several server processes (or a server and a ``python -m server escalate --every N``) exactly one
 runs it at a time and once per period.
 
@@ -186,7 +187,8 @@ class PeriodicJob:
             if row is not None and row.last_period == period and not force:
                 self.failures = 0
                 return Outcome.DONE
-            jobs_data.mark_started(self._engine, self.name, self._now(), _runner())
+            started = self._now()
+            jobs_data.mark_started(self._engine, self.name, started, _runner())
             try:
                 self._job()
             except Exception as exc:
@@ -196,11 +198,17 @@ class PeriodicJob:
                     self.failures + 1,
                     self._backoff(self.failures + 1),
                 )
-                self._failed(exc, record=True)
+                self._failed(exc, record=True, started=started)
                 return Outcome.FAILED
             finished = self._wall()
             jobs_data.mark_success(
-                self._engine, self.name, datetime.fromtimestamp(finished, UTC), period
+                self._engine,
+                self.name,
+                datetime.fromtimestamp(finished, UTC),
+                period,
+                started_at=started,
+                runner=_runner(),
+                forced=force,
             )
             self.failures = 0
             if self.name == ESCALATION_JOB:
@@ -211,7 +219,7 @@ class PeriodicJob:
         finally:
             self._lock.release()
 
-    def _failed(self, exc: BaseException, *, record: bool) -> None:
+    def _failed(self, exc: BaseException, *, record: bool, started: datetime | None = None) -> None:
         self.failures += 1
         if self.name == ESCALATION_JOB:
             from server.observability.metrics import observe_escalation
@@ -220,7 +228,14 @@ class PeriodicJob:
         if record:
             error = "".join(traceback.format_exception_only(exc)).strip()
             try:
-                jobs_data.mark_failure(self._engine, self.name, self._now(), error)
+                jobs_data.mark_failure(
+                    self._engine,
+                    self.name,
+                    self._now(),
+                    error,
+                    started_at=started,
+                    runner=_runner(),
+                )
             except Exception:
                 log.warning("could not record the failure of %s", self.name, exc_info=True)
 

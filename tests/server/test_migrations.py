@@ -6,21 +6,27 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import server.models  # noqa: F401  (registers the tables)
+from server.app import create_app
+from server.config import Settings
 from server.db import alembic_config, make_engine, migrate
 from server.demo import load_demo
-from tests.conftest import PG_ADMIN_URL, PG_BASE, T0, _pg_available
+from server.services.audit import verify_chains
+from tests.conftest import PG_ADMIN_URL, PG_BASE, T0, FakeClock, _pg_available
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -131,5 +137,99 @@ def test_a_migrated_database_takes_the_demo_data_and_migrating_again_changes_not
             again = conn.execute(text("SELECT count(*) FROM case_record")).scalar_one()
         assert again == cases
         assert load_demo(engine, now=T0) is False  # not empty: left as it is
+    finally:
+        engine.dispose()
+
+
+# --- from the previous release's schema, with its data in it ---------------------------------
+
+# The schema before the last three migrations (0016 sign-in throttle, 0017 scheduled work's
+# bookkeeping, 0011 sessions and refresh tokens): the release the county runs today.
+PREVIOUS_RELEASE = "0014"
+
+
+def _all_case_ids(client: TestClient, headers: dict[str, str]) -> list[str]:
+    ids: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+        r = client.get("/cases", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        ids += [c["id"] for c in page["items"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return ids
+
+
+def test_a_database_of_the_previous_release_with_its_data_upgrades_and_serves_all_of_it(
+    empty_db: str, tmp_path: Path
+) -> None:
+    command.upgrade(alembic_config(empty_db), PREVIOUS_RELEASE)
+    engine = make_engine(empty_db)
+    try:
+        # that release's data: departments, users, the demo cases through their whole workflow
+        # (with their event chains), and a user signed in with that release's token
+        assert load_demo(engine, now=T0) is True
+        with engine.begin() as conn:
+            user_id = conn.execute(
+                text("SELECT id FROM app_user WHERE username = 'supervisor'")
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO auth_token (token_hash, user_id, created_at, expires_at, revoked)"
+                    " VALUES (:h, :u, :c, :e, :r)"
+                ),
+                {"h": "a" * 64, "u": user_id, "c": T0, "e": T0 + timedelta(days=30), "r": False},
+            )
+            cases = sorted(conn.execute(text("SELECT id FROM case_record")).scalars())
+            events = conn.execute(text("SELECT count(*) FROM case_event")).scalar_one()
+            hashes = dict(conn.execute(text("SELECT id, hash FROM case_event")).all())
+        assert cases and events > len(cases)
+
+        migrate(empty_db)
+        engine.dispose()
+        assert stamped_revision(engine) == head_revision(empty_db)
+        with engine.connect() as conn:
+            assert dict(conn.execute(text("SELECT id, hash FROM case_event")).all()) == hashes
+            kinds = conn.execute(text("SELECT kind FROM auth_token")).scalars().all()
+            assert kinds == ["access"]  # the release's token row took the new column's default
+        with Session(engine) as session:
+            report = verify_chains(session)
+        assert report.intact and report.events == events and report.cases == len(cases)
+
+        settings = Settings(database_url=empty_db, photo_dir=tmp_path / "photos", secret="test")
+        with TestClient(create_app(settings, engine=engine, clock=FakeClock(T0))) as client:
+            r = client.post(
+                "/auth/login", json={"username": "supervisor", "password": "yixian-demo"}
+            )
+            assert r.status_code == 200, r.text  # a sign-in of the new schema (a session)
+            supervisor = {"Authorization": f"Bearer {r.json()['token']}"}
+            refreshed = client.post(
+                "/auth/refresh", json={"refresh_token": r.json()["refresh_token"]}
+            )
+            assert refreshed.status_code == 200, refreshed.text
+            supervisor = {"Authorization": f"Bearer {refreshed.json()['token']}"}
+            assert sorted(_all_case_ids(client, supervisor)) == cases
+            one = client.get(f"/cases/{cases[0]}", headers=supervisor)
+            assert one.status_code == 200 and one.json()["id"] == cases[0]
+            r = client.post(
+                "/auth/login", json={"username": "inspector", "password": "yixian-demo"}
+            )
+            inspector = {"Authorization": f"Bearer {r.json()['token']}"}
+            new = client.post(
+                "/cases",
+                json={
+                    "id": str(uuid.uuid4()),
+                    "category": "waterlogging",
+                    "description": "升级后记录的第一件",
+                    "location": {"lat": 35.7215, "lon": 116.4877},
+                },
+                headers=inspector,
+            )
+            assert new.status_code == 201, new.text
+        with Session(engine) as session:
+            after = verify_chains(session)
+        assert after.intact and after.cases == len(cases) + 1
     finally:
         engine.dispose()

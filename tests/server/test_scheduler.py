@@ -98,6 +98,8 @@ def test_a_failing_run_is_logged_recorded_and_retried_with_backoff_and_the_loop_
     assert row is not None and row.last_success_at is not None and row.consecutive_failures == 0
     failures = [r for r in caplog.records if r.name == "yixian.scheduler" and r.exc_info]
     assert len(failures) == 3  # each failed run logged with its traceback
+    outcomes_logged = [r.outcome for r in jobs_data.run_log(engine, ESCALATION_JOB)]
+    assert outcomes_logged[:4] == ["failed", "failed", "failed", "ran"]
 
 
 def test_backoff_never_waits_longer_than_the_period(engine: Engine) -> None:
@@ -133,6 +135,27 @@ def test_two_schedulers_on_one_database_run_each_period_once(engine: Engine) -> 
     wall.t += EVERY  # the next period: whoever comes first runs it
     assert (b.tick(), a.tick()) == (Outcome.RAN, Outcome.DONE)
     assert runs == ["a", "b"]
+    # each run is logged with its period; a forced run (the escalate command) without one
+    assert a.tick(force=True) == Outcome.RAN
+    period = int(wall.t // EVERY)
+    logged = [(r.period, r.outcome) for r in jobs_data.run_log(engine, "escalation")]
+    assert logged == [(period - 1, "ran"), (period, "ran"), (None, "ran")]
+
+
+def test_the_run_log_keeps_the_last_thirty_days(engine: Engine) -> None:
+    wall = Wall()
+    job = PeriodicJob("escalation", lambda: None, engine, every=EVERY, wall=wall)
+    assert job.tick() == Outcome.RAN
+    wall.t += 29 * 86_400
+    assert job.tick() == Outcome.RAN
+    assert len(jobs_data.run_log(engine, "escalation")) == 2
+    wall.t += 2 * 86_400  # the first run is now 31 days old
+    assert job.tick() == Outcome.RAN
+    kept = jobs_data.run_log(engine, "escalation")
+    assert [int(r.period or 0) for r in kept] == [
+        int((wall.t - 2 * 86_400) // EVERY),
+        int(wall.t // EVERY),
+    ]
 
 
 def test_the_lock_is_an_advisory_lock_on_postgresql_and_a_file_beside_the_sqlite_database(

@@ -89,7 +89,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
 def _fresh_device(bench: Bench, run: int) -> Path:
     """The server forgets everything; the device is the prepared one, newly registered."""
     bench.ledger.reset()
-    path = bench.root / f"run-{run}.db"
+    path = bench.template.parent / f"run-{run}.db"  # beside its photos, as on a phone
     shutil.copyfile(bench.template, path)
     store = DeviceStore(path)
     SyncClient(store, bench.server.base_url, sleep=lambda _s: None).register(bench.token)
