@@ -20,7 +20,7 @@ setup(
     package_data={
         "server.evaluation": ["rules.toml"],
         "server.migrations": ["script.py.mako"],
-        "fieldapp.assets": ["*.png", "fonts/*.otf", "fonts/*.ttf"],
+        "fieldapp.assets": ["*", "**/*"],  # every file of assets/
     },
     include_package_data=False,
 )

@@ -133,9 +133,14 @@ def test_the_wheel_holds_the_files_read_at_run_time(installed: Installed) -> Non
         "server/migrations/script.py.mako",
         "server/migrations/env.py",
         "fieldapp/assets/fonts/NotoSansSC-Subset.otf",
-        "fieldapp/assets/icon.png",
     ):
         assert needed in names, needed
+    assets = {
+        f"fieldapp/assets/{p.relative_to(ROOT / 'assets')}"
+        for p in (ROOT / "assets").rglob("*")
+        if p.is_file()
+    }
+    assert assets <= names, sorted(assets - names)
     versions = {p.name for p in (ROOT / "server/migrations/versions").glob("*.py")}
     assert {n.rsplit("/", 1)[-1] for n in names if "migrations/versions/" in n} == versions
     sources = {
