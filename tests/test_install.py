@@ -32,6 +32,9 @@ import requests
 
 from tests.support.live_server import free_port
 
+# one worker builds and serves once for the whole module
+pytestmark = pytest.mark.xdist_group("install")
+
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("pyproject.toml", "setup.py", "README.md", "sync", "server", "fieldapp", "assets")
 START_TIMEOUT_S = 60
@@ -182,9 +185,9 @@ def wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> No
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text(errors="replace")
         try:
-            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+            requests.get(f"http://127.0.0.1:{port}/", timeout=5)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy starting to answer
             time.sleep(0.2)
     raise AssertionError(f"nothing listens on {port}: {log.read_text(errors='replace')}")
 
