@@ -168,6 +168,33 @@ def test_the_installed_packages_are_the_wheels(installed: Installed) -> None:
     assert paths[3].is_file() and (paths[5] / "NotoSansSC-Subset.otf").is_file()
 
 
+def test_the_guides_install_command_resolves_with_the_release_constraints(
+    installed: Installed,
+) -> None:
+    """docs/deploy.md installs ``"yixian-….whl[server,web]"`` with ``-c constraints.txt``: the
+    extras and every pinned version resolve (from what is installed: nothing is downloaded)."""
+    done = subprocess.run(
+        [
+            *PIP,
+            "--python",
+            installed.bin("python"),
+            "install",
+            "--dry-run",
+            "-q",
+            "--no-index",
+            "-c",
+            str(ROOT / "constraints.txt"),
+            f"{installed.wheel}[server,web]",
+        ],
+        cwd=installed.home,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "does not provide the extra" not in done.stderr, done.stderr
+
+
 def launch(installed: Installed, args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
