@@ -47,9 +47,6 @@ from sqlalchemy import create_engine, text
 from tests.conftest import PG_ADMIN_URL, _pg_available
 from tests.support.live_server import free_port
 
-# one worker, one sandbox (and one set of PostgreSQL roles) for the whole module
-pytestmark = pytest.mark.xdist_group("deploy_guide")
-
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
 FENCE = re.compile(r"^```(\w+)([^\n]*)\n(.*?)^```\s*$", re.M | re.S)

@@ -10,11 +10,12 @@ environment takes minutes and needs the registry. The new environment gets only 
 the dependencies. A path named in a ``.pth`` file is appended to ``sys.path`` without its own
 ``.pth`` files being run, so the checkout's editable install (a ``.pth`` and a finder there) is
 not active: ``sync``, ``server`` and ``fieldapp`` can only come from the wheel, and
-``test_the_installed_packages_are_the_wheels`` checks that they do.
+``check_the_installed_packages_are_the_wheels`` checks that they do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -31,9 +32,6 @@ import pytest
 import requests
 
 from tests.support.live_server import free_port
-
-# one worker builds and serves once for the whole module
-pytestmark = pytest.mark.xdist_group("install")
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("pyproject.toml", "setup.py", "README.md", "sync", "server", "fieldapp", "assets")
@@ -82,8 +80,7 @@ def build_wheel(work: Path) -> Path:
     return wheel
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+def install(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     work = tmp_path_factory.mktemp("install")
     assert not work.resolve().is_relative_to(ROOT)
     started = time.monotonic()
@@ -123,7 +120,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     return Installed(env_dir, home, env, wheel, seconds)
 
 
-def test_the_wheel_holds_the_files_read_at_run_time(installed: Installed) -> None:
+def check_the_wheel_holds_the_files_read_at_run_time(installed: Installed) -> None:
     import zipfile
 
     names = set(zipfile.ZipFile(installed.wheel).namelist())
@@ -154,7 +151,7 @@ def test_the_wheel_holds_the_files_read_at_run_time(installed: Installed) -> Non
     assert sources <= names, sorted(sources - names)[:5]
 
 
-def test_the_installed_packages_are_the_wheels(installed: Installed) -> None:
+def check_the_installed_packages_are_the_wheels(installed: Installed) -> None:
     probe = (
         "import sync, server, fieldapp, fieldapp.photos as p, fieldapp.config as c;"
         "from server.evaluation.rules import RULES_PATH;"
@@ -168,7 +165,7 @@ def test_the_installed_packages_are_the_wheels(installed: Installed) -> None:
     assert paths[3].is_file() and (paths[5] / "NotoSansSC-Subset.otf").is_file()
 
 
-def test_the_guides_install_command_resolves_with_the_release_constraints(
+def check_the_guides_install_command_resolves_with_the_release_constraints(
     installed: Installed,
 ) -> None:
     """docs/deploy.md installs ``"yixian-….whl[server,web]"`` with ``-c constraints.txt``: the
@@ -239,8 +236,8 @@ class Running:
     app_log: Path
 
 
-@pytest.fixture(scope="module")
-def running(installed: Installed) -> Iterator[Running]:
+@contextlib.contextmanager
+def running_from(installed: Installed) -> Iterator[Running]:
     """`yixian-app` (started first: it needs no server to start), then `yixian-server migrate`,
     `load-demo` and `serve --workers 2` on SQLite in the county's folder."""
     server_port, app_port = free_port(), free_port()
@@ -276,7 +273,7 @@ def running(installed: Installed) -> Iterator[Running]:
             stop(server)
 
 
-def test_the_installed_server_migrates_serves_signs_in_and_lists_cases(running: Running) -> None:
+def check_the_installed_server_signs_in_and_lists_cases(running: Running) -> None:
     served = running.server_url
     assert requests.get(f"{served}/ready", timeout=10).json()["checks"]["migrations"]["ok"]
     login = requests.post(
@@ -294,7 +291,7 @@ def test_the_installed_server_migrates_serves_signs_in_and_lists_cases(running: 
     assert rules.status_code == 200 and rules.json(), rules.text
 
 
-def test_the_installed_app_serves_its_page_and_its_font(running: Running) -> None:
+def check_the_installed_app_serves_its_page_and_its_font(running: Running) -> None:
     page = requests.get(f"{running.app_url}/", timeout=30)
     assert page.status_code == 200 and "flutter" in page.text.lower()
     font = requests.get(f"{running.app_url}/fonts/NotoSansSC-Subset.otf", timeout=30)
@@ -302,3 +299,16 @@ def test_the_installed_app_serves_its_page_and_its_font(running: Running) -> Non
     assert font.content == (ROOT / "assets/fonts/NotoSansSC-Subset.otf").read_bytes()
     log = running.app_log.read_text(errors="replace")
     assert "Traceback" not in log, log
+
+
+def test_the_wheel_installed_outside_the_checkout_serves_and_runs_the_app(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """One test, so that one worker builds, installs and starts everything once."""
+    installed = install(tmp_path_factory)
+    check_the_wheel_holds_the_files_read_at_run_time(installed)
+    check_the_installed_packages_are_the_wheels(installed)
+    check_the_guides_install_command_resolves_with_the_release_constraints(installed)
+    with running_from(installed) as running:
+        check_the_installed_server_signs_in_and_lists_cases(running)
+        check_the_installed_app_serves_its_page_and_its_font(running)
