@@ -22,7 +22,7 @@ install: $(STAMP)
 lock: $(STAMP)
 	@{ echo "# Versions the suite passed with (pip freeze of .venv); make install applies them as constraints."; \
 	   echo "# Refresh with \`make lock\` after changing pyproject.toml's dependencies, and run make test."; \
-	   $(PY) -m pip freeze --exclude-editable | grep -v '^-e'; } > constraints.txt
+	   $(PY) -m pip freeze --all --exclude-editable | grep -v -e '^-e' -e '^pip=='; } > constraints.txt
 
 run: $(STAMP)
 	bash scripts/run.sh

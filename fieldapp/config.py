@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ASSETS = Path(__file__).resolve().parent / "assets"  # installed from the wheel
+CHECKOUT_ASSETS = REPO_ROOT / "assets"  # a checkout, and what `flet build` packages
 DEFAULT_PORT = 8550
 DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
 
@@ -59,6 +61,12 @@ def tile_source(url: str, key: str = "") -> TileSource | None:
     return TileSource(url, key.strip())
 
 
+def assets_dir() -> Path:
+    """The app's assets (font, icon, splash): the package's own copy when installed from the
+    wheel (setup.py maps ``assets/`` to ``fieldapp.assets``), else the checkout's ``assets/``."""
+    return PACKAGE_ASSETS if PACKAGE_ASSETS.is_dir() else CHECKOUT_ASSETS
+
+
 class ConfigError(ValueError):
     """An environment variable holds a value the app cannot use; says which and why."""
 
@@ -101,9 +109,9 @@ class AppConfig:
             port=port,
             server_url=server_url,
             data_dir=data_dir,
-            assets_dir=REPO_ROOT / "assets",
             tile_url=tile_url,
             tile_key=env.get("YIXIAN_TILE_KEY", "").strip(),
+            assets_dir=assets_dir(),
         )
 
 

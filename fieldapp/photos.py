@@ -40,6 +40,7 @@ from typing import Any, Final, Literal
 
 from PIL import ExifTags, Image, ImageDraw, ImageFont, ImageOps
 
+from fieldapp.config import assets_dir
 from sync.clock import CHINA_TZ, to_local
 from sync.errors import InvalidInput
 
@@ -78,7 +79,7 @@ MAX_DOWNLOAD_BYTES: Final = 20 * 1024 * 1024
 MAX_DOWNLOAD_PIXELS: Final = 25_000_000
 
 # Where the watermark font is looked for, in order, after an explicit ``font_path``.
-FONT_DIR: Path = Path(__file__).resolve().parents[1] / "assets" / "fonts"
+FONT_DIR: Path = assets_dir() / "fonts"
 DEBIAN_CJK_FONT: Path = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 # Only these decoders ever see untrusted bytes. MPO is what JPEG's opener returns for
@@ -199,7 +200,7 @@ def find_watermark_font(font_path: str | None = None) -> Path | None:
     """The font file the watermark uses, or None for Pillow's built-in font.
 
     Order: ``font_path`` (must exist) → the first ``*.ttf``/``*.otf`` in ``assets/fonts/``
-    (by name) → Debian's Noto Sans CJK (fonts-noto-cjk) → None.
+    (by name; the package's copy when installed) → Debian's Noto Sans CJK (fonts-noto-cjk) → None.
     """
     if font_path is not None:
         path = Path(font_path)

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install what the browser tests and the font build need from Debian: chromium (driven by
 # Playwright through /usr/bin/chromium; never `playwright install`) and fonts-noto-cjk
-# (the source of assets/fonts/NotoSansSC-Subset.otf). Idempotent: installs only what is
-# missing, and runs `apt-get update` only when the package lists are empty or a package
+# (the source of assets/fonts/NotoSansSC-Subset.otf), and nginx-light (tests/test_deploy_guide.py
+# checks the deployment guide's nginx configuration with `nginx -t`). Idempotent: installs only
+# what is missing, and runs `apt-get update` only when the package lists are empty or a package
 # cannot be found. Needs root (or sudo).
 set -euo pipefail
 
-packages=(chromium fonts-noto-cjk)
+packages=(chromium fonts-noto-cjk nginx-light)
 missing=()
 for pkg in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
