@@ -129,3 +129,15 @@ def message(text: str | None, *, error: bool = True) -> ft.Text:
         size=16,
         visible=bool(text),
     )
+
+
+def toast(text: str) -> None:
+    """Say that something went through (or what happened to the case): a snackbar that
+    stays across a navigation (every signed-in screen shares one View)."""
+    ft.context.page.show_dialog(
+        ft.SnackBar(
+            content=ft.Text(text),
+            behavior=ft.SnackBarBehavior.FLOATING,
+            duration=ft.Duration(milliseconds=4000),
+        )
+    )

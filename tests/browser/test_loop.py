@@ -79,7 +79,7 @@ def wait_synced(page: Page) -> None:
     detail = page.locator("[flt-semantics-identifier=sync-detail]")
     while time.monotonic() < deadline:
         text = detail.inner_text() if detail.count() else ""
-        if "待同步 0 条 · 照片 0 张" in text and "上次同步 无" not in text:
+        if "待同步 0 个案件 · 照片 0 张" in text and "上次同步 无" not in text:
             return
         button = page.get_by_role("button", name="立即同步")
         if button.count() and button.is_enabled():
