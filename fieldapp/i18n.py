@@ -194,6 +194,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "route.return_reason": ("退回理由：{reason}", "Reason given: {reason}"),
     "route.record_only": ("已登记，尚未交办", "Recorded, not yet assigned"),
     "action.cancel": ("撤销案件", "Cancel the case"),
+    "action.merge": ("合并为重复案件", "Merge as a duplicate"),
     "event.CaseCancelled": ("撤销", "Cancelled"),
     "event.CaseMerged": ("合并为重复案件", "Merged as a duplicate"),
     "assign.error.lead_required": (
@@ -604,6 +605,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "assist.rate": ("评价 {department}", "Rate {department}"),
     "assist.note": ("说明（做了什么）", "What was done"),
     "assist.rating": ("评分（1–5 分）", "Rating (1 to 5)"),
+    "assist.stars": ("{n} 分", "{n} of 5"),
     "assist.comment": ("评价意见（2 分及以下必填）", "Comment (required for 2 or less)"),
     "assist.error.note_required": (
         "请写明完成情况或附照片",
@@ -623,13 +625,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已退回：案件已交回首问部门",
         "Returned: the case went back to the first-contact department",
     ),
-    "case.left.closed": ("已核查通过并结案", "Verified and closed"),
+    "case.left.closed": ("核查通过，已结案", "Verified and closed"),
     "case.left.cancelled": ("案件已撤销", "The case was cancelled"),
     "case.left.merged": ("已合并为重复案件", "Merged as a duplicate"),
-    "case.left.assigned": (
-        "已交办：案件已转至主办部门",
-        "Assigned: the case went to the lead department",
-    ),
+    "case.left.assigned": ("已交办给{lead}", "Assigned to {lead}"),
     "case.left.generic": (
         "该案件已不在您的待办中",
         "This case is no longer on your list",
@@ -638,6 +637,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "case.done.started": ("已开始处置", "Handling started"),
     "case.done.reported_back": ("已反馈，等待核查", "Reported back: waiting for verification"),
     "case.done.saved": ("已保存，联网后自动同步", "Saved: it syncs when online"),
+    "case.duplicate_of": ("与哪个案件重复", "The case this one duplicates"),
+    "case.error.duplicate_required": ("请选择重复的案件", "Choose the case this duplicates"),
+    "case.no_duplicates": ("本机没有可合并的未结案件", "No open case on this phone to merge into"),
+    "photo.processing": ("正在处理照片 {n}/{total}…", "Processing photo {n} of {total}…"),
     "case.undo": ("撤回", "Undo"),
     "case.undone": ("已撤回", "Undone"),
     "case.gone.title": ("案件已不在本机", "Case no longer here"),

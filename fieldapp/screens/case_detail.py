@@ -29,6 +29,7 @@ from fieldapp.screens.widgets import (
     back_heading,
     labelled,
     message,
+    photo_progress,
     photo_strip,
     status_chip,
     toast,
@@ -97,6 +98,8 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
     busy, set_busy = ft.use_state(False)
     rating, set_rating = ft.use_state(cast("int | None", None))  # 协办评价: 1–5
     rate_target, set_rate_target = ft.use_state("")  # the department being rated
+    duplicate, set_duplicate = ft.use_state(cast("str | None", None))  # 合并: the case it repeats
+    processing, set_processing = ft.use_state(cast("tuple[int, int] | None", None))
     choice: AssignmentChoice = ft.use_state(ObservableAssignmentChoice)[0]  # 交办 form state
     picker = holder.file_picker()
     session = env.state.session
@@ -120,7 +123,8 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         set_error(None)
         here = await where_am_i()
         kept: list[StoredPhoto] = list(photos)
-        for picked in files:
+        for index, picked in enumerate(files, start=1):
+            set_processing((index, len(files)))
             info = WatermarkInfo(
                 taken_at=datetime.now(UTC),
                 lat=here.lat if here else None,
@@ -139,6 +143,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
             stored = device.shelf.keep(processed)
             if all(p.sha256 != stored.sha256 for p in kept):
                 kept.append(stored)
+        set_processing(None)
         set_photos(tuple(kept))
 
     holder.set_on_pick(on_pick)
@@ -152,14 +157,17 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         set_error(None)
         set_rating(None)
         set_rate_target(target)
+        set_duplicate(None)
         if which == Action.ASSIGN.value:
             choice.reset()
             vm.propose_route(choice)
 
     def finished(action: Action | None, done_key: str | None = None) -> None:
         """Say it went through; back to the list when the case left this user's list."""
-        leave, key = after_action(device.store.case(case_id), actor, action, now=datetime.now(UTC))
-        toast(env.t(done_key if done_key and not leave else key))
+        after = device.store.case(case_id)
+        leave, key = after_action(after, actor, action, now=datetime.now(UTC))
+        lead = reference.department_name((after or {}).get("lead_department"))
+        toast(env.t(done_key if done_key and not leave else key, lead=lead))
         if leave:
             ft.context.page.navigate("/home")
 
@@ -261,6 +269,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                     photo_count=len(photos),
                     legal_basis=legal_basis,
                     here=here,
+                    duplicate_of=duplicate,
                 )
                 if problem is not None:
                     set_error(env.t(problem))
@@ -276,6 +285,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                     where=here,
                     legal_basis=legal_basis,
                     claimed_responsible=claimed if action is Action.RAISE_DISPUTE else None,
+                    duplicate_of=duplicate if action is Action.MERGE else None,
                 )
         except DomainError as exc:
             set_error(exc.reason)
@@ -302,7 +312,11 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         if action is Action.CLOSE:
             return None  # depends on where the verifier stands: checked on submit
         return vm.form_error(
-            action, reason=new_reason, photo_count=len(photos), legal_basis=new_basis
+            action,
+            reason=new_reason,
+            photo_count=len(photos),
+            legal_basis=new_basis,
+            duplicate_of=duplicate,
         )
 
     def edit_reason(value: str) -> None:
@@ -349,14 +363,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         )
     if vm.facts.lead_department:
         controls.append(labelled(env.t("assign.lead"), vm.lead_name))
-        assisting = vm.assisting()
-        if assisting:
-            controls.append(
-                labelled(
-                    env.t("assign.assisting"),
-                    "\n".join(f"{name}：{duty}" for name, duty in assisting),
-                )
-            )
+        # the assisting departments and their duties: the 协办任务 card below
         due = snapshot.get("due_at")
         if due:
             controls.append(
@@ -403,7 +410,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
             label = env.t(f"action.{a.value}")
             if a is Action.ASSIGN and returned is not None:
                 label = env.t("route.again")
-            kind = ft.OutlinedButton if a is Action.CANCEL else ft.FilledButton
+            kind = ft.OutlinedButton if a in (Action.CANCEL, Action.MERGE) else ft.FilledButton
 
             async def tapped(_e: object, a: Action = a) -> None:
                 if a in ONE_TAP:
@@ -489,6 +496,26 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                 set_claimed=set_claimed,
             )
         )
+        if form == Action.MERGE.value:  # 合并: which open case this one repeats
+
+            def choose_duplicate(e: ft.Event[ft.Dropdown]) -> None:
+                set_duplicate(e.control.value or None)
+                if e.control.value:
+                    set_error(None)
+
+            candidates = vm.merge_candidates(device.cases())
+            controls.append(
+                ft.Dropdown(
+                    label=env.t("case.duplicate_of"),
+                    value=duplicate,
+                    options=[ft.DropdownOption(key=cid, text=text) for cid, text in candidates],
+                    on_select=choose_duplicate,
+                    menu_height=420,
+                    expand=True,
+                )
+                if candidates
+                else message(env.t("case.no_duplicates"), error=False)
+            )
         controls.append(message(error))
         controls.append(
             primary_button(
@@ -498,6 +525,8 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         controls.append(
             ft.TextButton(content=env.t("case.cancel"), on_click=lambda: set_form(None))
         )
+    if processing is not None:
+        controls.extend(photo_progress(env, *processing))
     # -- timeline
     controls.append(ft.Text(env.t("case.timeline"), size=20, weight=ft.FontWeight.W_600))
     for row in reversed(vm.timeline()):
@@ -791,12 +820,15 @@ def AssistFormView(
             items.append(photo_strip(device.shelf, [p.sha256 for p in photos], missing_label=""))
         return ft.Column(items, spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     stars: list[ft.Control] = [
-        ft.IconButton(
-            ft.Icons.STAR if rating is not None and n <= rating else ft.Icons.STAR_BORDER,
-            icon_color=ft.Colors.AMBER_800,
-            icon_size=36,
-            tooltip=f"{n}",
-            on_click=lambda _e, n=n: on_rating(n),
+        ft.Semantics(
+            identifier=f"rating-{n}",
+            content=ft.IconButton(
+                ft.Icons.STAR if rating is not None and n <= rating else ft.Icons.STAR_BORDER,
+                icon_color=ft.Colors.AMBER_800,
+                icon_size=36,
+                tooltip=env.t("assist.stars", n=n),
+                on_click=lambda _e, n=n: on_rating(n),
+            ),
         )
         for n in range(1, 6)
     ]

@@ -141,3 +141,11 @@ def toast(text: str) -> None:
             duration=ft.Duration(milliseconds=4000),
         )
     )
+
+
+def photo_progress(env: AppEnv, index: int, total: int) -> list[ft.Control]:
+    """正在处理照片 2/3…: a photo takes seconds to process on a phone."""
+    return [
+        ft.Text(env.t("photo.processing", n=index, total=total), color=ft.Colors.PRIMARY),
+        ft.ProgressBar(value=(index - 1) / total if total else None),
+    ]

@@ -54,7 +54,9 @@ PHONE_ACTIONS: tuple[Action, ...] = (
     Action.RETURN,
     Action.RAISE_DISPUTE,
     Action.CANCEL,
+    Action.MERGE,
 )
+MERGE_CANDIDATES = 20  # the open cases offered as the one a case duplicates
 NEEDS_REASON = frozenset({Action.RETURN, Action.SEND_BACK, Action.RAISE_DISPUTE, Action.CANCEL})
 NEEDS_LEGAL_BASIS = frozenset({Action.RAISE_DISPUTE})
 NEEDS_PHOTO = frozenset({Action.REPORT_BACK})
@@ -254,6 +256,7 @@ class CaseDetailViewModel:
         photo_count: int,
         legal_basis: str = "",
         here: Point | None = None,
+        duplicate_of: str | None = None,
     ) -> str | None:
         """The i18n key of what the form still lacks for ``action``, or None when complete.
         ``here``: the user's position now (the verifier's, for a close)."""
@@ -263,12 +266,39 @@ class CaseDetailViewModel:
             return "case.error.legal_basis_required"
         if action in NEEDS_PHOTO and photo_count == 0:
             return "case.error.after_photo_required"
+        if action is Action.MERGE and not duplicate_of:
+            return "case.error.duplicate_required"
         if action is Action.CLOSE:
             try:
                 verified_on_site(self.facts, self.actor, Request(reason=reason, where=here))
             except InvalidInput:
                 return "case.error.verify_reason_required"
         return None
+
+    # -- merging a duplicate (合并) ------------------------------------------------------------
+    def merge_candidates(
+        self, cases: list[dict[str, Any]], limit: int = MERGE_CANDIDATES
+    ) -> list[tuple[str, str]]:
+        """(case id, label) of the open cases on this phone this one may duplicate: the same
+        matter first, then the nearest to this case's point."""
+        here = self.original_point
+        found: list[tuple[tuple[int, float, str], str, str]] = []
+        for other in cases:
+            other_id = str(other.get("id"))
+            if other_id == self.case_id or other.get("status") not in {
+                s.value for s in OPEN_STATUSES
+            }:
+                continue
+            point = _point_of(other)
+            d = distance_m(here, point) if here is not None and point is not None else None
+            same = 0 if other.get("category") == self.snapshot.get("category") else 1
+            number = str(other.get("number") or other_id[:8])
+            label = f"{number} · {self.reference.matter(str(other.get('category')))}"
+            if d is not None:
+                label += f" · {round(d)} m"
+            found.append(((same, d if d is not None else float("inf"), number), other_id, label))
+        found.sort(key=lambda f: f[0])
+        return [(other_id, label) for _, other_id, label in found[:limit]]
 
     # -- lead and assisting work (协办反馈 · 协办评价) -------------------------------------------
     def assist_tasks(self) -> list[AssistTaskRow]:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from fieldapp.viewmodels.case_detail import CaseDetailViewModel, after_action
+from fieldapp.viewmodels.new_inspection import NewInspectionViewModel
 from fieldapp.viewmodels.records import CaseWriter, StoredPhoto
 from fieldapp.viewmodels.sync_status import Counts
 from fieldapp.viewmodels.tasks import Bucket, my_tasks, near_me
@@ -227,3 +228,55 @@ def test_the_sync_card_counts_cases_waiting_not_commands(tmp_path: Path) -> None
     CaseWriter(store, ASSISTING).add_note(CASE_ID, note="b", now=NOW)
     counts = Counts.of(store)
     assert counts.pending_commands == 3 and counts.pending_cases == 1
+
+
+# --- 撤销 and 合并 from the phone ---------------------------------------------------------------
+
+
+def test_supervisors_may_cancel_or_merge_a_case_the_lead_may_do_neither() -> None:
+    assert {Action.CANCEL, Action.MERGE} <= set(detail(SUPERVISOR, handling()).actions())
+    assert not {Action.CANCEL, Action.MERGE} & set(detail(LEAD, handling()).actions())
+
+
+def test_merge_offers_open_cases_of_the_same_matter_nearest_first_and_needs_one() -> None:
+    near = handling(id="near", number="N", lat=POINT[0] + 0.0005, lon=POINT[1])
+    far = handling(id="far", number="F", lat=POINT[0] + 0.01, lon=POINT[1])
+    other_matter = handling(id="park", number="P", category="parking")
+    closed = handling(id="done", number="D", status="closed")
+    vm = detail(SUPERVISOR, handling())
+    offered = vm.merge_candidates([far, closed, other_matter, handling(), near])
+    assert [cid for cid, _ in offered] == ["near", "far", "park"]
+    assert offered[0][1] == "N · 城区积水点治理 · 55 m"
+    assert vm.form_error(Action.MERGE, reason="", photo_count=0) == (
+        "case.error.duplicate_required"
+    )
+    assert vm.form_error(Action.MERGE, reason="", photo_count=0, duplicate_of="near") is None
+
+
+def test_a_merge_offline_queues_the_duplicate_and_leaves_the_list(tmp_path: Path) -> None:
+    other_id = "9e3c1f4e-2b7a-4c9e-8f31-6a2d9b0e7c15"
+    store = stored(tmp_path, handling())
+    CaseWriter(store, SUPERVISOR).transition(
+        CASE_ID, Action.MERGE, duplicate_of=other_id, note="同一积水点", now=NOW
+    )
+    [command] = store.pending(10)
+    assert command.payload["duplicate_of"] == other_id
+    snap = store.case(CASE_ID)
+    assert snap is not None and snap["status"] == "merged"
+    assert after_action(snap, SUPERVISOR, Action.MERGE, now=NOW) == (True, "case.left.merged")
+
+
+# --- the new inspection: the matter from the nearest registered site ---------------------------
+
+
+def test_the_matter_is_preselected_from_the_nearest_site_but_never_overrides_a_choice() -> None:
+    model = NewInspectionViewModel(reference(), inspector_name="张三", now=NOW)
+    assert model.offer_gps(*POINT, 6.0)  # at the registered waterlogging point
+    assert model.category == "waterlogging"
+    chosen = NewInspectionViewModel(reference(), inspector_name="张三", now=NOW)
+    chosen.category = "parking"
+    assert chosen.offer_gps(*POINT, 6.0)
+    assert chosen.category == "parking"
+    far = NewInspectionViewModel(reference(), inspector_name="张三", now=NOW)
+    assert far.offer_gps(POINT[0] + 0.01, POINT[1], 6.0)  # 1 km away: no site, no guess
+    assert far.category is None
