@@ -199,9 +199,7 @@ class DeviceStore:
         commands: one inspection is several commands)."""
         with self.reading() as s:
             rows = s.exec(
-                select(OutboxCommand.case_id)
-                .where(OutboxCommand.status == "pending")
-                .distinct()
+                select(OutboxCommand.case_id).where(OutboxCommand.status == "pending").distinct()
             ).all()
             return len(rows)
 

@@ -19,7 +19,6 @@ from sync.protocol import CommandType
 from tests.browser.conftest import (
     RunningApp,
     app_fixture,
-    field,
     reveal,
     shot,
     tap,
@@ -121,6 +120,7 @@ def test_assisting_report_lead_rating_offline_and_the_supervisors_queue(
     tap(sw, sw.get_by_role("button", name="提交"))
     expect(shown(sw, "已保存协办反馈")).to_be_visible()
     expect(shown(sw, REPORT)).to_be_visible()
+    reveal(sw, sw.get_by_role("button", name="补充反馈"))  # the task card with its report
     shot(sw, "assist-reported", docs=True)
     sw.get_by_role("tab", name="首页").click()
     wait_synced(sw)
@@ -136,7 +136,7 @@ def test_assisting_report_lead_rating_offline_and_the_supervisors_queue(
     tap(lead, lead.locator("[flt-semantics-identifier=rating-2]"))
     tap(lead, lead.get_by_role("button", name="提交"))
     expect(shown(lead, "评分 2 分及以下须写明评价意见")).to_be_visible()
-    reveal(lead, field(lead, COMMENT_FIELD))
+    reveal(lead, lead.get_by_role("button", name="提交"))  # the stars, the field, the message
     shot(lead, "assist-rating-needs-comment", docs=True)
     type_into(lead, COMMENT_FIELD, COMMENT)
     expect(shown(lead, "评分 2 分及以下须写明评价意见")).to_have_count(0)  # gone at once
