@@ -24,9 +24,11 @@ A later screen plugs in by adding a ``ft.Route`` to ``SIGNED_IN_ROUTES`` (and, f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import cast
 
 import flet as ft
 
@@ -111,6 +113,7 @@ def AppLayout() -> ft.View:
     ft.use_effect(guard, [signed_in])
     DeviceRunner()
 
+    on_scroll = use_scroll_places()
     tabs = nav_tabs(env.state.session.user.role if env.state.session else None)
     selected = selected_tab({tab.route: ft.is_route_active(tab.route) for tab in tabs}, tabs)
 
@@ -122,6 +125,8 @@ def AppLayout() -> ft.View:
         can_pop=False,
         padding=PAGE_PADDING,
         scroll=ft.ScrollMode.AUTO,
+        on_scroll=on_scroll,
+        scroll_interval=100,
         controls=[outlet if signed_in else ft.ProgressRing()],
         navigation_bar=ft.NavigationBar(
             selected_index=selected if selected is not None else 0,
@@ -136,6 +141,43 @@ def AppLayout() -> ft.View:
             ],
         ),
     )
+
+
+RESTORED_ROUTES = frozenset({HOME_ROUTE})  # lists: coming back lands where the user was
+
+
+def scroll_target(route: str, offsets: dict[str, float]) -> float:
+    """Where a screen opens: a list where the user left it, everything else at its top."""
+    return offsets.get(route, 0.0) if route in RESTORED_ROUTES else 0.0
+
+
+def use_scroll_places() -> Callable[[ft.OnScrollEvent], None]:
+    """Every screen opens at its top; going back to a list restores where it was. All
+    signed-in screens share one scrolling View (``AppLayout``), so without this a case opened
+    from half-way down the list would open half-way down too. Called inside ``AppLayout``;
+    returns the View's ``on_scroll`` handler (it remembers each route's offset)."""
+    location = ft.use_route_location()
+    offsets = ft.use_ref(cast("dict[str, float]", {}))
+    shown = ft.use_ref("")
+    shown.current = location
+
+    def remember(e: ft.OnScrollEvent) -> None:
+        if offsets.current is not None and shown.current:
+            offsets.current[shown.current] = float(e.pixels)
+
+    async def place() -> None:
+        target = scroll_target(location, offsets.current or {})
+        page = ft.context.page
+        for view in ft.unwrap_component(page.views) or []:
+            mounted = ft.unwrap_component(view)
+            if isinstance(mounted, ft.View) and mounted.route == "/":
+                await asyncio.sleep(0.05)  # after the new screen is laid out
+                with contextlib.suppress(Exception):  # a view being replaced: nothing to do
+                    await mounted.scroll_to(offset=target, duration=0)
+                return
+
+    ft.use_effect(place, [location])
+    return remember
 
 
 def DeviceRunner() -> None:

@@ -112,9 +112,14 @@ def field(
     on_submit: ft.ControlEventHandler[ft.TextField] | None = None,
     keyboard_type: ft.KeyboardType = ft.KeyboardType.TEXT,
     icon: ft.IconData | None = None,
+    multiline: bool = False,
 ) -> ft.TextField:
-    """A full-width text field with a touch-sized box."""
+    """A full-width text field with a touch-sized box; ``multiline`` for long texts (理由,
+    法律依据, 说明): it grows from 2 to 6 lines as the text does."""
     return ft.TextField(
+        multiline=multiline,
+        min_lines=2 if multiline else None,
+        max_lines=6 if multiline else None,
         label=label,
         value=value,
         password=password,

@@ -143,6 +143,31 @@ class AddPhoto(Message):
     sha256: PhotoHash
 
 
+class AssistReportFields(Message):
+    """协办反馈: what an assisting department did (说明 and/or photos), and where."""
+
+    note: Note = ""
+    photos: Photos = Field(default_factory=list)
+    where: GeoPoint | None = None
+
+
+class AssistRatingFields(Message):
+    """协办评价: 1–5 (``sync.workflow.check_rating``: a comment for 2 or less)."""
+
+    rating: int = Field(ge=1, le=5)
+    comment: Reason = ""
+
+
+class ReportAssistTask(AssistReportFields):
+    case_id: CaseId
+    department: Code
+
+
+class RateAssistTask(AssistRatingFields):
+    case_id: CaseId
+    department: Code
+
+
 class FieldEdit(Message):
     base: Any = None  # the value the device saw when the user edited
     value: Any = None
@@ -186,7 +211,9 @@ class EditCase(Message):
     fields: EditableFields
 
 
-Payload = CreateCase | TransitionCase | AddNote | AddPhoto | EditCase
+Payload = (
+    CreateCase | TransitionCase | AddNote | AddPhoto | EditCase | ReportAssistTask | RateAssistTask
+)
 
 PAYLOAD_MODELS: Mapping[CommandType, type[Payload]] = {
     CommandType.CREATE_CASE: CreateCase,
@@ -194,6 +221,8 @@ PAYLOAD_MODELS: Mapping[CommandType, type[Payload]] = {
     CommandType.ADD_NOTE: AddNote,
     CommandType.ADD_PHOTO: AddPhoto,
     CommandType.EDIT_CASE: EditCase,
+    CommandType.REPORT_ASSIST_TASK: ReportAssistTask,
+    CommandType.RATE_ASSIST_TASK: RateAssistTask,
 }
 
 

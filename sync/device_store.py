@@ -210,6 +210,15 @@ class DeviceStore:
                 s.exec(select(OutboxCommand.id).where(OutboxCommand.status == "pending")).all()
             )
 
+    def pending_case_count(self) -> int:
+        """How many cases have changes waiting to be sent (what the user counts, not
+        commands: one inspection is several commands)."""
+        with self.reading() as s:
+            rows = s.exec(
+                select(OutboxCommand.case_id).where(OutboxCommand.status == "pending").distinct()
+            ).all()
+            return len(rows)
+
     def record_results(self, results: list[CommandResult], last_applied: int) -> None:
         with self.transaction() as s:
             for r in results:

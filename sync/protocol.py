@@ -31,6 +31,8 @@ class CommandType(StrEnum):
     TRANSITION_CASE = "TransitionCase"
     ADD_NOTE = "AddNote"
     ADD_PHOTO = "AddPhoto"
+    REPORT_ASSIST_TASK = "ReportAssistTask"  # 协办反馈: an assisting department's part
+    RATE_ASSIST_TASK = "RateAssistTask"  # 协办评价: the lead rates an assisting department
 
 
 class ResultStatus(StrEnum):

@@ -13,6 +13,10 @@ Decisions (the issue is silent on them):
   in the rules data (``[deadlines]`` of server/evaluation/rules.toml), counted from the return.
 * The lead rates each assisting department 1–5 once its task is reported or its time node has
   passed (so not performing can be rated too); a rating of 2 or less needs a comment.
+* Only a handler of the assisting department reports its task (说明 and/or photos), while the
+  case is not finished; it may report again (the latest report counts).
+  The phone reads each task's state from the case's events (``assist_tasks``), so both work
+  offline and are checked by the same functions the server applies (REST and sync push).
 * A problem reported again at the same site — same category, and the same registered site or
   within ``REPEAT_RADIUS_M`` — within ``REPEAT_WINDOW`` after closing reopens the closed case
   as rework; the new report is merged into it instead of counting as a new case. A citizen's
@@ -23,14 +27,17 @@ Decisions (the issue is silent on them):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sync.boundary_types import Point, TimeLimit
-from sync.errors import InvalidInput, RuleViolation
+from sync.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
+from sync.events import ASSIST_TASK_CREATED, ASSIST_TASK_REPORTED, ASSISTING_RATED
 from sync.geo import distance_m
-from sync.vocabulary import CallBackResult, CaseStatus, TimeUnit
+from sync.lifecycle import Actor
+from sync.vocabulary import TERMINAL_STATUSES, CallBackResult, CaseStatus, Role, TimeUnit
 from sync.workcalendar import WorkCalendar, compute_deadline
 
 ACCEPTANCE_LIMIT = TimeLimit(4, TimeUnit.WORKING_HOURS)
@@ -93,6 +100,121 @@ def check_rating(
             "and its time node has not passed",
             code="too_early_to_rate",
         )
+
+
+def check_may_report_assist_task(
+    actor: Actor,
+    *,
+    department: str,
+    status: CaseStatus,
+    task_open: bool,
+    note: str,
+    photos: Sequence[str],
+) -> None:
+    """Refuse an assisting department's report (协办反馈) the rules do not allow: only that
+    department's handler, on a case not finished, on a task it has, with a 说明 or photos."""
+    if actor.role != Role.HANDLER or actor.department != department:
+        raise NotPermitted(
+            "只有该协办部门可以反馈其任务 / only the assisting department reports its own task",
+            code="department_not_allowed",
+        )
+    if status in TERMINAL_STATUSES:
+        raise RuleViolation("案件已办结 / the case is finished", code="wrong_status")
+    if not task_open:
+        raise NotFound(
+            f"{department} 不是本案协办部门 / {department} is not assisting on this case"
+        )
+    if not note.strip() and not photos:
+        raise InvalidInput("note", "请写明完成情况或附照片 / describe what was done or add photos")
+
+
+def check_may_rate(actor: Actor, *, lead_department: str | None) -> None:
+    """Only a handler of the lead department rates assisting work (then ``check_rating``)."""
+    if actor.role != Role.HANDLER or not lead_department or actor.department != lead_department:
+        raise NotPermitted(
+            "只有主办部门可以评价协办部门 / only the lead department rates assisting work",
+            code="department_not_allowed",
+        )
+
+
+@dataclass(frozen=True)
+class AssistTaskState:
+    """One assisting department's task as the case's events tell it (the phone's view)."""
+
+    department: str
+    duty: str
+    due_at: datetime | None  # None: assigned on this phone, the server has not set it yet
+    reported_at: datetime | None = None
+    report_note: str = ""
+    report_photos: tuple[str, ...] = ()
+    rating: int | None = None
+    rating_comment: str = ""
+
+    @property
+    def reported(self) -> bool:
+        return self.reported_at is not None
+
+    @property
+    def rated(self) -> bool:
+        return self.rating is not None
+
+    def rating_refusal(self, *, rating: int, comment: str, now: datetime) -> None:
+        """``check_rating`` for this task now (a task with no time node yet: not before
+        it is reported)."""
+        check_rating(
+            rating=rating,
+            comment=comment,
+            task_reported=self.reported,
+            due_at=self.due_at or datetime.max.replace(tzinfo=now.tzinfo),
+            already_rated=self.rated,
+            now=now,
+        )
+
+
+def _event_time(raw: object) -> datetime | None:
+    if isinstance(raw, datetime):
+        return raw
+    if not raw:
+        return None
+    return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+
+
+def assist_tasks(
+    events: Sequence[Mapping[str, Any]], assisting: Sequence[tuple[str, str]]
+) -> list[AssistTaskState]:
+    """Each assisting department's task (``assisting``: (department, duty) as the case has
+    them now), from the case's events: a task starts at its department's latest
+    ``AssistTaskCreated`` (a fresh one after a return or a ruling); the reports and the
+    rating after it are the task's."""
+    out: list[AssistTaskState] = []
+    for department, duty in assisting:
+        task = AssistTaskState(department=department, duty=duty, due_at=None)
+        for event in events:
+            data = event.get("data") or {}
+            if not isinstance(data, Mapping) or data.get("department") != department:
+                continue
+            kind = event.get("kind")
+            if kind == ASSIST_TASK_CREATED:
+                task = AssistTaskState(
+                    department=department,
+                    duty=str(data.get("duty") or duty),
+                    due_at=_event_time(data.get("due_at")),
+                )
+            elif kind == ASSIST_TASK_REPORTED:
+                task = replace(
+                    task,
+                    reported_at=_event_time(event.get("at")),
+                    report_note=str(data.get("note") or ""),
+                    report_photos=tuple(str(p) for p in data.get("photos") or ()),
+                )
+            elif kind == ASSISTING_RATED and isinstance(data.get("rating"), int):
+                task = replace(
+                    task,
+                    rating=int(data["rating"]),
+                    rating_comment=str(data.get("comment") or ""),
+                )
+        out.append(task)
+    return out
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,26 @@ from fieldapp.screens.assignment import AssignmentChoiceView, ObservableAssignme
 from fieldapp.screens.case_map import CasePlace
 from fieldapp.screens.common import screen_column
 from fieldapp.screens.home import actor_of
-from fieldapp.screens.widgets import back_heading, labelled, message, photo_strip, status_chip, when
+from fieldapp.screens.widgets import (
+    back_heading,
+    labelled,
+    message,
+    photo_progress,
+    photo_strip,
+    status_chip,
+    toast,
+    when,
+)
 from fieldapp.theme import TOUCH_TARGET, field, primary_button
 from fieldapp.viewmodels.assignment import AssignmentChoice
 from fieldapp.viewmodels.case_detail import (
     NEEDS_LEGAL_BASIS,
     NEEDS_REASON,
     TAKES_PHOTOS,
+    AssistTaskRow,
     CaseDetailViewModel,
     ReturnNotice,
+    after_action,
 )
 from fieldapp.viewmodels.records import CaseWriter, StoredPhoto
 from fieldapp.viewmodels.timeline_facts import fact_line
@@ -44,6 +55,9 @@ from sync.lifecycle import Action
 
 GPS_TIMEOUT_S = 6.0
 NOTE = "note"  # the progress-note form (not a lifecycle action)
+ASSIST_REPORT = "assist_report"  # 协办反馈: this department's part
+ASSIST_RATE = "assist_rate"  # 协办评价: the lead rates one assisting department
+ONE_TAP = frozenset({Action.ACCEPT, Action.START_HANDLING})  # no form: done on the tap
 
 
 @component
@@ -53,8 +67,23 @@ def CaseScreen() -> ft.Control:
     case_id = ft.use_route_params().get("case_id", "")
     device = holder.device
     if device is None:
-        return screen_column([back_heading(env, env.t("case.title", id=case_id))])
+        return screen_column([back_heading(env, env.t("case.gone.title"))])
     return CaseDetail(device, case_id)
+
+
+def gone_view(env: AppEnv) -> ft.Control:
+    """The case is not (or no longer) on this phone: say so in words and lead back."""
+    return screen_column(
+        [
+            back_heading(env, env.t("case.gone.title")),
+            ft.Semantics(identifier="case-gone", content=ft.Text(env.t("case.gone"))),
+            primary_button(
+                env.t("case.back_to_list"),
+                icon=ft.Icons.LIST,
+                on_click=lambda: ft.context.page.navigate("/home"),
+            ),
+        ]
+    )
 
 
 @component
@@ -69,18 +98,17 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
     photos, set_photos = ft.use_state(cast("tuple[StoredPhoto, ...]", ()))
     error, set_error = ft.use_state(cast("str | None", None))
     busy, set_busy = ft.use_state(False)
+    rating, set_rating = ft.use_state(cast("int | None", None))  # 协办评价: 1–5
+    rate_target, set_rate_target = ft.use_state("")  # the department being rated
+    duplicate, set_duplicate = ft.use_state(cast("str | None", None))  # 合并: the case it repeats
+    processing, set_processing = ft.use_state(cast("tuple[int, int] | None", None))
     choice: AssignmentChoice = ft.use_state(ObservableAssignmentChoice)[0]  # 交办 form state
     picker = holder.file_picker()
     session = env.state.session
     snapshot = device.store.case(case_id)
     actor = actor_of(env)
     if snapshot is None or actor is None or session is None:
-        return screen_column(
-            [
-                back_heading(env, env.t("case.title", id=case_id)),
-                ft.Text(env.t("case.not_here")),
-            ]
-        )
+        return gone_view(env)
     reference = device.reference()
     vm = CaseDetailViewModel(snapshot, actor, reference, now=datetime.now(UTC))
 
@@ -97,7 +125,8 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         set_error(None)
         here = await where_am_i()
         kept: list[StoredPhoto] = list(photos)
-        for picked in files:
+        for index, picked in enumerate(files, start=1):
+            set_processing((index, len(files)))
             info = WatermarkInfo(
                 taken_at=datetime.now(UTC),
                 lat=here.lat if here else None,
@@ -116,20 +145,91 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
             stored = device.shelf.keep(processed)
             if all(p.sha256 != stored.sha256 for p in kept):
                 kept.append(stored)
+        set_processing(None)
         set_photos(tuple(kept))
 
     holder.set_on_pick(on_pick)
 
-    def open_form(which: str) -> None:
+    def open_form(which: str, target: str = "") -> None:
         set_form(which)
         set_reason("")
         set_legal_basis("")
         set_claimed(None)
         set_photos(())
         set_error(None)
+        set_rating(None)
+        set_rate_target(target)
+        set_duplicate(None)
         if which == Action.ASSIGN.value:
             choice.reset()
             vm.propose_route(choice)
+
+    def finished(action: Action | None, done_key: str | None = None) -> None:
+        """Say it went through; back to the list when the case left this user's list."""
+        after = device.store.case(case_id)
+        leave, key = after_action(after, actor, action, now=datetime.now(UTC))
+        lead = reference.department_name((after or {}).get("lead_department"))
+        toast(env.t(done_key if done_key and not leave else key, lead=lead))
+        if leave:
+            ft.context.page.navigate("/home")
+
+    async def one_tap(action: Action) -> None:
+        """签收 / 开始处置: done on the tap, nothing to fill in (a progress note adds photos)."""
+        if busy:
+            return
+        writer = CaseWriter(device.store, actor, session.user.display_name)
+        set_busy(True)
+        here = await where_am_i()
+        try:
+            writer.transition(case_id, action, now=datetime.now(UTC), where=here)
+        except DomainError as exc:
+            set_error(exc.reason)
+            return
+        finally:
+            set_busy(False)
+        set_error(None)
+        device.changed()
+        finished(action)
+
+    async def submit_assist() -> None:
+        """协办反馈 or 协办评价, queued like any action (the rules checked offline)."""
+        if busy:
+            return
+        problem = (
+            vm.report_error(note=reason, photo_count=len(photos))
+            if form == ASSIST_REPORT
+            else vm.rating_error(rating=rating, comment=reason)
+        )
+        if problem is not None:
+            set_error(env.t(problem))
+            return
+        writer = CaseWriter(device.store, actor, session.user.display_name)
+        set_busy(True)
+        try:
+            if form == ASSIST_REPORT:
+                here = await where_am_i()
+                writer.report_assist_task(
+                    case_id, note=reason, photos=list(photos), where=here, now=datetime.now(UTC)
+                )
+            else:
+                writer.rate_assist_task(
+                    case_id,
+                    department=rate_target,
+                    rating=int(rating or 0),
+                    comment=reason,
+                    now=datetime.now(UTC),
+                )
+        except DomainError as exc:
+            set_error(exc.reason)
+            return
+        finally:
+            set_busy(False)
+        done = "assist.done.reported" if form == ASSIST_REPORT else "assist.done.rated"
+        set_form(None)
+        set_reason("")
+        set_photos(())
+        device.changed()
+        finished(None, done)
 
     async def submit_route() -> None:
         if busy:
@@ -147,6 +247,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
             set_busy(False)
         set_form(None)
         device.changed()
+        finished(Action.ASSIGN)
 
     async def submit() -> None:
         if form is None or busy:
@@ -170,6 +271,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                     photo_count=len(photos),
                     legal_basis=legal_basis,
                     here=here,
+                    duplicate_of=duplicate,
                 )
                 if problem is not None:
                     set_error(env.t(problem))
@@ -185,6 +287,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                     where=here,
                     legal_basis=legal_basis,
                     claimed_responsible=claimed if action is Action.RAISE_DISPUTE else None,
+                    duplicate_of=duplicate if action is Action.MERGE else None,
                 )
         except DomainError as exc:
             set_error(exc.reason)
@@ -195,6 +298,43 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         set_reason("")
         set_photos(())
         device.changed()
+        finished(None if form == NOTE else Action(form))
+
+    def live_problem(new_reason: str, new_basis: str, new_rating: int | None) -> str | None:
+        """What the open form still lacks with these values (to clear a message at once)."""
+        if form == ASSIST_REPORT:
+            return vm.report_error(note=new_reason, photo_count=len(photos))
+        if form == ASSIST_RATE:
+            return vm.rating_error(rating=new_rating, comment=new_reason)
+        if form == NOTE:
+            return None if new_reason.strip() or photos else "case.error.note_empty"
+        if form is None or form == Action.ASSIGN.value:
+            return None
+        action = Action(form)
+        if action is Action.CLOSE:
+            return None  # depends on where the verifier stands: checked on submit
+        return vm.form_error(
+            action,
+            reason=new_reason,
+            photo_count=len(photos),
+            legal_basis=new_basis,
+            duplicate_of=duplicate,
+        )
+
+    def edit_reason(value: str) -> None:
+        set_reason(value)
+        if error and live_problem(value, legal_basis, rating) is None:
+            set_error(None)  # the message goes as soon as the field is right
+
+    def edit_basis(value: str) -> None:
+        set_legal_basis(value)
+        if error and live_problem(reason, value, rating) is None:
+            set_error(None)
+
+    def pick_rating(value: int) -> None:
+        set_rating(value)
+        if error and live_problem(reason, legal_basis, value) is None:
+            set_error(None)
 
     lang = env.state.lang
     controls: list[ft.Control] = [
@@ -225,14 +365,7 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         )
     if vm.facts.lead_department:
         controls.append(labelled(env.t("assign.lead"), vm.lead_name))
-        assisting = vm.assisting()
-        if assisting:
-            controls.append(
-                labelled(
-                    env.t("assign.assisting"),
-                    "\n".join(f"{name}：{duty}" for name, duty in assisting),
-                )
-            )
+        # the assisting departments and their duties: the 协办任务 card below
         due = snapshot.get("due_at")
         if due:
             controls.append(
@@ -259,6 +392,18 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         controls.append(labelled(env.t("case.acceptance_deadline"), when(vm.acceptance_due_at)))
     if vm.reroute_due_at is not None:
         controls.append(labelled(env.t("case.reroute_deadline"), when(vm.reroute_due_at)))
+    # -- 协办任务: each assisting department's part, its report and the lead's rating
+    tasks = vm.assist_tasks()
+    if tasks:
+        controls.append(
+            AssistTasksCard(
+                tasks,
+                device,
+                on_report=lambda: open_form(ASSIST_REPORT),
+                on_rate=lambda dept: open_form(ASSIST_RATE, dept),
+                form_open=form is not None,
+            )
+        )
     # -- actions
     actions = vm.actions()
     if form is None:
@@ -267,13 +412,21 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
             label = env.t(f"action.{a.value}")
             if a is Action.ASSIGN and returned is not None:
                 label = env.t("route.again")
-            kind = ft.OutlinedButton if a is Action.CANCEL else ft.FilledButton
+            kind = ft.OutlinedButton if a in (Action.CANCEL, Action.MERGE) else ft.FilledButton
+
+            async def tapped(_e: object, a: Action = a) -> None:
+                if a in ONE_TAP:
+                    await one_tap(a)
+                else:
+                    open_form(a.value)
+
             buttons.append(
                 kind(
                     content=label,
                     icon=ft.Icons.ALT_ROUTE if a is Action.ASSIGN else None,
                     height=TOUCH_TARGET,
-                    on_click=lambda _e, a=a: open_form(a.value),
+                    on_click=tapped,
+                    disabled=busy and a in ONE_TAP,
                 )
             )
         if vm.can_add_note:
@@ -289,6 +442,30 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
             controls.append(
                 ft.Column(buttons, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
             )
+        controls.append(message(error))  # a one-tap action's refusal
+    elif form in (ASSIST_REPORT, ASSIST_RATE):
+        controls.append(
+            AssistFormView(
+                form,
+                target_name=reference.department_name(rate_target),
+                note=reason,
+                on_note=edit_reason,
+                rating=rating,
+                on_rating=pick_rating,
+                photos=photos,
+                picker=picker,
+                device=device,
+            )
+        )
+        controls.append(message(error))
+        controls.append(
+            primary_button(
+                env.t("case.submit"), on_click=submit_assist, icon=ft.Icons.CHECK, disabled=busy
+            )
+        )
+        controls.append(
+            ft.TextButton(content=env.t("case.cancel"), on_click=lambda: set_form(None))
+        )
     elif form == Action.ASSIGN.value:
         controls.append(ft.Text(env.t("route.title"), size=20, weight=ft.FontWeight.W_600))
         controls.append(AssignmentChoiceView(reference, choice))
@@ -311,16 +488,36 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
                 vm,
                 form,
                 reason,
-                set_reason,
+                edit_reason,
                 photos,
                 picker,
                 device,
                 legal_basis=legal_basis,
-                set_legal_basis=set_legal_basis,
+                set_legal_basis=edit_basis,
                 claimed=claimed,
                 set_claimed=set_claimed,
             )
         )
+        if form == Action.MERGE.value:  # 合并: which open case this one repeats
+
+            def choose_duplicate(e: ft.Event[ft.Dropdown]) -> None:
+                set_duplicate(e.control.value or None)
+                if e.control.value:
+                    set_error(None)
+
+            candidates = vm.merge_candidates(device.cases())
+            controls.append(
+                ft.Dropdown(
+                    label=env.t("case.duplicate_of"),
+                    value=duplicate,
+                    options=[ft.DropdownOption(key=cid, text=text) for cid, text in candidates],
+                    on_select=choose_duplicate,
+                    menu_height=420,
+                    expand=True,
+                )
+                if candidates
+                else message(env.t("case.no_duplicates"), error=False)
+            )
         controls.append(message(error))
         controls.append(
             primary_button(
@@ -330,6 +527,8 @@ def CaseDetail(device: DeviceSession, case_id: str) -> ft.Control:
         controls.append(
             ft.TextButton(content=env.t("case.cancel"), on_click=lambda: set_form(None))
         )
+    if processing is not None:
+        controls.extend(photo_progress(env, *processing))
     controls.append(CasePlace(device, snapshot))  # where it is: in words and on a map
     # -- timeline
     controls.append(ft.Text(env.t("case.timeline"), size=20, weight=ft.FontWeight.W_600))
@@ -438,13 +637,15 @@ def ActionFormView(
     def on_change(e: ft.Event[ft.TextField]) -> None:
         set_reason(e.control.value or "")  # type: ignore[operator]
 
-    items.append(field(label, value=reason, on_change=on_change))
+    items.append(field(label, value=reason, on_change=on_change, multiline=True))
     if action in NEEDS_LEGAL_BASIS:
 
         def on_basis(e: ft.Event[ft.TextField]) -> None:
             set_legal_basis(e.control.value or "")  # type: ignore[operator]
 
-        items.append(field(env.t("case.legal_basis"), value=legal_basis, on_change=on_basis))
+        items.append(
+            field(env.t("case.legal_basis"), value=legal_basis, on_change=on_basis, multiline=True)
+        )
         items.append(
             ft.Text(env.t("case.legal_basis_hint"), size=14, color=ft.Colors.ON_SURFACE_VARIANT)
         )
@@ -501,4 +702,150 @@ def claimed_dropdown(
         ],
         on_select=choose,
         menu_height=420,
+    )
+
+
+def AssistTasksCard(
+    tasks: list[AssistTaskRow],
+    device: DeviceSession,
+    *,
+    on_report: Callable[[], None],
+    on_rate: Callable[[str], None],
+    form_open: bool,
+) -> ft.Control:
+    """协办任务: per assisting department its duty, time node, report (说明 and photos) and the
+    lead's rating; 反馈协办情况 for the department itself, 评价 for the lead."""
+    env = use_app()
+    items: list[ft.Control] = [ft.Text(env.t("assist.title"), size=20, weight=ft.FontWeight.W_600)]
+    for row in tasks:
+        task = row.task
+        lines: list[ft.Control] = [
+            ft.Text(row.department_name, weight=ft.FontWeight.W_600),
+            ft.Text(env.t("assist.duty", duty=task.duty or "—"), size=14),
+        ]
+        if task.due_at is not None:
+            lines.append(
+                ft.Text(
+                    env.t("assist.due", when=when(task.due_at)),
+                    size=14,
+                    color=ft.Colors.ON_SURFACE_VARIANT,
+                )
+            )
+        if task.reported_at is not None:
+            lines.append(
+                ft.Text(
+                    env.t("assist.reported", when=when(task.reported_at)),
+                    color=ft.Colors.PRIMARY,
+                )
+            )
+            if task.report_note:
+                lines.append(ft.Text(task.report_note))
+            if task.report_photos:
+                lines.append(
+                    photo_strip(
+                        device.shelf, task.report_photos, missing_label=env.t("case.photo_missing")
+                    )
+                )
+        else:
+            lines.append(ft.Text(env.t("assist.not_reported"), color=ft.Colors.ON_SURFACE_VARIANT))
+        if task.rating is not None:
+            stars = "★" * task.rating + "☆" * (5 - task.rating)
+            lines.append(ft.Text(f"{stars}  {env.t('assist.rated', n=task.rating)}"))
+            if task.rating_comment:
+                lines.append(ft.Text(task.rating_comment, size=14))
+        if not form_open and row.may_report:
+            lines.append(
+                ft.FilledButton(
+                    content=env.t("assist.report_again" if task.reported else "assist.report"),
+                    icon=ft.Icons.ASSIGNMENT_TURNED_IN_OUTLINED,
+                    height=TOUCH_TARGET,
+                    on_click=lambda: on_report(),
+                )
+            )
+        if not form_open and row.may_rate:
+            lines.append(
+                ft.FilledButton(
+                    content=env.t("assist.rate", department=row.department_name),
+                    icon=ft.Icons.STAR_OUTLINE,
+                    height=TOUCH_TARGET,
+                    on_click=lambda _e, d=row.department: on_rate(d),
+                )
+            )
+        items.append(
+            ft.Card(
+                content=ft.Container(
+                    padding=12,
+                    content=ft.Column(
+                        lines, spacing=4, horizontal_alignment=ft.CrossAxisAlignment.STRETCH
+                    ),
+                )
+            )
+        )
+    return ft.Semantics(
+        identifier="assist-tasks",
+        content=ft.Column(items, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+    )
+
+
+def AssistFormView(
+    form: str,
+    *,
+    target_name: str,
+    note: str,
+    on_note: Callable[[str], None],
+    rating: int | None,
+    on_rating: Callable[[int], None],
+    photos: tuple[StoredPhoto, ...],
+    picker: ft.FilePicker,
+    device: DeviceSession,
+) -> ft.Control:
+    """The 协办反馈 form (说明 and photos) or the 评价 form (1–5, a comment for 2 or less)."""
+    env = use_app()
+
+    def changed(e: ft.Event[ft.TextField]) -> None:
+        on_note(e.control.value or "")
+
+    if form == ASSIST_REPORT:
+        items: list[ft.Control] = [
+            ft.Text(env.t("assist.report"), size=20, weight=ft.FontWeight.W_600),
+            field(env.t("assist.note"), value=note, on_change=changed, multiline=True),
+            ft.OutlinedButton(
+                content=env.t("case.add_photos", n=len(photos)),
+                icon=ft.Icons.PHOTO_CAMERA,
+                height=TOUCH_TARGET,
+                action=ft.PickFiles(
+                    picker,
+                    allow_multiple=True,
+                    with_data=True,
+                    file_type=ft.FilePickerFileType.IMAGE,
+                ),
+            ),
+        ]
+        if photos:
+            items.append(photo_strip(device.shelf, [p.sha256 for p in photos], missing_label=""))
+        return ft.Column(items, spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    stars: list[ft.Control] = [
+        ft.Semantics(
+            identifier=f"rating-{n}",
+            content=ft.IconButton(
+                ft.Icons.STAR if rating is not None and n <= rating else ft.Icons.STAR_BORDER,
+                icon_color=ft.Colors.AMBER_800,
+                icon_size=36,
+                tooltip=env.t("assist.stars", n=n),
+                on_click=lambda _e, n=n: on_rating(n),
+            ),
+        )
+        for n in range(1, 6)
+    ]
+    return ft.Column(
+        [
+            ft.Text(
+                env.t("assist.rate", department=target_name), size=20, weight=ft.FontWeight.W_600
+            ),
+            ft.Text(env.t("assist.rating"), size=14, color=ft.Colors.ON_SURFACE_VARIANT),
+            ft.Semantics(identifier="rating-stars", content=ft.Row(stars, spacing=0)),
+            field(env.t("assist.comment"), value=note, on_change=changed, multiline=True),
+        ],
+        spacing=10,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
     )

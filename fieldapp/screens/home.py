@@ -118,17 +118,9 @@ def HomeScreen() -> ft.Control:
                 NotificationBell(),
             ]
         ),
-        ft.Text(
-            env.t(
-                "home.signed_in_as",
-                department=user.department_code or "—",
-                role=role,
-            ),
-            color=ft.Colors.ON_SURFACE_VARIANT,
-        ),
     ]
     if device is None:
-        return screen_column([*top, ft.ProgressRing()])
+        return screen_column([*top, ft.Text(role), ft.ProgressRing()])
     return screen_column([*top, HomeLists(device, here)])
 
 
@@ -141,13 +133,20 @@ def HomeLists(device: DeviceSession, here: Point | None) -> ft.Control:
     actor = actor_of(env)
     now = datetime.now(UTC)
     cases = device.cases()
+    user = session.user if session is not None else None
     sections: list[ft.Control] = []
-    if session is not None and session.user.department_code:
+    if user is not None:  # the department by its name (re-read after the first sync)
         sections.append(
-            ft.Text(
-                reference.department_name(session.user.department_code),
-                color=ft.Colors.ON_SURFACE_VARIANT,
-                size=14,
+            ft.Semantics(
+                identifier="signed-in-as",
+                content=ft.Text(
+                    env.t(
+                        "home.signed_in_as",
+                        department=reference.department_name(user.department_code),
+                        role=label_for("role", user.role, env.state.lang),
+                    ),
+                    color=ft.Colors.ON_SURFACE_VARIANT,
+                ),
             )
         )
     sections.append(SyncCard(device))
@@ -165,7 +164,8 @@ def HomeLists(device: DeviceSession, here: Point | None) -> ft.Control:
             )
         )
         sections.extend(case_tile(env, row, reference) for row in rows)
-    nearby = near_me(cases, here)
+    listed = {row.case_id for _, rows in buckets for row in rows}
+    nearby = near_me(cases, here, exclude=listed)  # never a case already in 我的待办
     sections.append(
         ft.Row(
             [

@@ -23,7 +23,7 @@ from fieldapp.screens.assignment import AssignmentChoiceView, new_choice
 from fieldapp.screens.case_map import InspectionMap
 from fieldapp.screens.common import heading, screen_column
 from fieldapp.screens.home import actor_of
-from fieldapp.screens.widgets import message, photo_strip
+from fieldapp.screens.widgets import message, photo_progress, photo_strip
 from fieldapp.theme import TOUCH_TARGET, field, primary_button
 from fieldapp.viewmodels.new_inspection import (
     MAX_PHOTOS,
@@ -85,7 +85,9 @@ def NewInspection(device: DeviceSession) -> ft.Control:
 
     async def on_pick(files: list[ft.FilePickerFile]) -> None:
         vm.photo_error = None
-        for picked in files[: MAX_PHOTOS - len(vm.photos)]:
+        batch = files[: MAX_PHOTOS - len(vm.photos)]
+        for index, picked in enumerate(batch, start=1):
+            vm.processing = (index, len(batch))  # shown with a progress bar
             data = picked.bytes or b""
             try:
                 exif = await asyncio.to_thread(read_exif_gps, data)
@@ -97,6 +99,7 @@ def NewInspection(device: DeviceSession) -> ft.Control:
             stored = device.shelf.keep(processed)
             if all(p.sha256 != stored.sha256 for p in vm.photos):
                 vm.photos = [*vm.photos, stored]
+        vm.processing = None
         if vm.fix is None:
             vm.fall_back_to_exif()
 
@@ -203,6 +206,8 @@ def NewInspection(device: DeviceSession) -> ft.Control:
     )
     if vm.photos:
         controls.append(photo_strip(device.shelf, [p.sha256 for p in vm.photos], missing_label=""))
+    if vm.processing is not None:
+        controls.extend(photo_progress(env, *vm.processing))
     controls.append(message(vm.photo_error))
     controls.append(message(err("photos")))
     # -- location

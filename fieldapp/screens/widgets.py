@@ -129,3 +129,23 @@ def message(text: str | None, *, error: bool = True) -> ft.Text:
         size=16,
         visible=bool(text),
     )
+
+
+def toast(text: str) -> None:
+    """Say that something went through (or what happened to the case): a snackbar that
+    stays across a navigation (every signed-in screen shares one View)."""
+    ft.context.page.show_dialog(
+        ft.SnackBar(
+            content=ft.Text(text),
+            behavior=ft.SnackBarBehavior.FLOATING,
+            duration=ft.Duration(milliseconds=4000),
+        )
+    )
+
+
+def photo_progress(env: AppEnv, index: int, total: int) -> list[ft.Control]:
+    """正在处理照片 2/3…: a photo takes seconds to process on a phone."""
+    return [
+        ft.Text(env.t("photo.processing", n=index, total=total), color=ft.Colors.PRIMARY),
+        ft.ProgressBar(value=(index - 1) / total if total else None),
+    ]

@@ -24,11 +24,11 @@ from typing import Any
 
 from fieldapp.viewmodels.assignment import AssignmentChoice
 from fieldapp.viewmodels.records import CaseWriter, facts_of
-from fieldapp.viewmodels.tasks import acceptance_deadline, clock_of, reroute_deadline
+from fieldapp.viewmodels.tasks import acceptance_deadline, clock_of, is_my_task, reroute_deadline
 from fieldapp.viewmodels.timeline_facts import Fact, facts_for
 from sync.assignment import Proposal
 from sync.boundary_types import Point
-from sync.errors import InvalidInput
+from sync.errors import DomainError, InvalidInput
 from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
 from sync.geo import distance_m
 from sync.lifecycle import (
@@ -41,7 +41,8 @@ from sync.lifecycle import (
 )
 from sync.overdue import Urgency, urgency
 from sync.reference_codec import Reference
-from sync.vocabulary import OPEN_STATUSES, CaseStatus
+from sync.vocabulary import OPEN_STATUSES, CaseStatus, Role
+from sync.workflow import AssistTaskState, assist_tasks
 
 # What the phone offers, in the order shown.
 PHONE_ACTIONS: tuple[Action, ...] = (
@@ -54,7 +55,9 @@ PHONE_ACTIONS: tuple[Action, ...] = (
     Action.RETURN,
     Action.RAISE_DISPUTE,
     Action.CANCEL,
+    Action.MERGE,
 )
+MERGE_CANDIDATES = 20  # the open cases offered as the one a case duplicates
 NEEDS_REASON = frozenset({Action.RETURN, Action.SEND_BACK, Action.RAISE_DISPUTE, Action.CANCEL})
 NEEDS_LEGAL_BASIS = frozenset({Action.RAISE_DISPUTE})
 NEEDS_PHOTO = frozenset({Action.REPORT_BACK})
@@ -84,6 +87,49 @@ class ReturnNotice:
     who: str
     at: datetime
     reason: str
+
+
+@dataclass(frozen=True)
+class AssistTaskRow:
+    """One assisting department's task as the case screen shows it."""
+
+    task: AssistTaskState
+    department_name: str
+    may_report: bool  # this user's department, the case not finished: 协办反馈
+    may_rate: bool  # the lead, and the rules allow a rating now: 评价
+
+    @property
+    def department(self) -> str:
+        return self.task.department
+
+
+# Where the app goes after an action: the case left this user's list (say so, back to the
+# list), or it stays (say it was saved, stay on the case). i18n keys, by action.
+LEFT_LIST_KEYS: Mapping[Action, str] = {
+    Action.RETURN: "case.left.returned",
+    Action.CLOSE: "case.left.closed",
+    Action.CANCEL: "case.left.cancelled",
+    Action.MERGE: "case.left.merged",
+    Action.ASSIGN: "case.left.assigned",
+}
+DONE_KEYS: Mapping[Action, str] = {
+    Action.ACCEPT: "case.done.accepted",
+    Action.START_HANDLING: "case.done.started",
+    Action.REPORT_BACK: "case.done.reported_back",
+}
+
+
+def after_action(
+    snapshot: Mapping[str, Any] | None, actor: Actor, action: Action | None, *, now: datetime
+) -> tuple[bool, str]:
+    """(leave the case screen?, the i18n key of what to tell the user) after ``action`` (None:
+    a note, a report or a rating). Leave when the case is no longer on this user's list."""
+    if snapshot is None or not is_my_task(snapshot, actor, now):
+        key = LEFT_LIST_KEYS.get(action) if action is not None else None
+        return True, key or "case.left.generic"
+    if action is None:
+        return False, "case.done.saved"
+    return False, DONE_KEYS.get(action, "case.done.saved")
 
 
 @dataclass(frozen=True)
@@ -212,6 +258,7 @@ class CaseDetailViewModel:
         photo_count: int,
         legal_basis: str = "",
         here: Point | None = None,
+        duplicate_of: str | None = None,
     ) -> str | None:
         """The i18n key of what the form still lacks for ``action``, or None when complete.
         ``here``: the user's position now (the verifier's, for a close)."""
@@ -221,11 +268,94 @@ class CaseDetailViewModel:
             return "case.error.legal_basis_required"
         if action in NEEDS_PHOTO and photo_count == 0:
             return "case.error.after_photo_required"
+        if action is Action.MERGE and not duplicate_of:
+            return "case.error.duplicate_required"
         if action is Action.CLOSE:
             try:
                 verified_on_site(self.facts, self.actor, Request(reason=reason, where=here))
             except InvalidInput:
                 return "case.error.verify_reason_required"
+        return None
+
+    # -- merging a duplicate (合并) ------------------------------------------------------------
+    def merge_candidates(
+        self, cases: list[dict[str, Any]], limit: int = MERGE_CANDIDATES
+    ) -> list[tuple[str, str]]:
+        """(case id, label) of the open cases on this phone this one may duplicate: the same
+        matter first, then the nearest to this case's point."""
+        here = self.original_point
+        found: list[tuple[tuple[int, float, str], str, str]] = []
+        for other in cases:
+            other_id = str(other.get("id"))
+            if other_id == self.case_id or other.get("status") not in {
+                s.value for s in OPEN_STATUSES
+            }:
+                continue
+            point = _point_of(other)
+            d = distance_m(here, point) if here is not None and point is not None else None
+            same = 0 if other.get("category") == self.snapshot.get("category") else 1
+            number = str(other.get("number") or other_id[:8])
+            label = f"{number} · {self.reference.matter(str(other.get('category')))}"
+            if d is not None:
+                label += f" · {round(d)} m"
+            found.append(((same, d if d is not None else float("inf"), number), other_id, label))
+        found.sort(key=lambda f: f[0])
+        return [(other_id, label) for _, other_id, label in found[:limit]]
+
+    # -- lead and assisting work (协办反馈 · 协办评价) -------------------------------------------
+    def assist_tasks(self) -> list[AssistTaskRow]:
+        """Each assisting department's task, its report and rating (from the case's events),
+        with what this user may do about it."""
+        events = [e for e in self.snapshot.get("events") or [] if isinstance(e, dict)]
+        pairs = [
+            (str(a.get("department_code")), str(a.get("duty") or ""))
+            for a in self.snapshot.get("assisting") or []
+            if isinstance(a, dict)
+        ]
+        is_lead = (
+            self.actor.role is Role.HANDLER
+            and bool(self.facts.lead_department)
+            and self.actor.department == self.facts.lead_department
+        )
+        rows: list[AssistTaskRow] = []
+        for task in assist_tasks(events, pairs):
+            may_rate = False
+            if is_lead and not task.rated:
+                try:  # the rating rule itself, with a rating it allows: is it time yet?
+                    task.rating_refusal(rating=5, comment="", now=self.now)
+                    may_rate = True
+                except DomainError:
+                    may_rate = False
+            rows.append(
+                AssistTaskRow(
+                    task=task,
+                    department_name=self.reference.department_name(task.department),
+                    may_report=self.actor.role is Role.HANDLER
+                    and self.actor.department == task.department
+                    and self.is_open,
+                    may_rate=may_rate,
+                )
+            )
+        return rows
+
+    def my_assist_task(self) -> AssistTaskRow | None:
+        """This user's department's own task on the case, when it may report it."""
+        return next((r for r in self.assist_tasks() if r.may_report), None)
+
+    @staticmethod
+    def report_error(*, note: str, photo_count: int) -> str | None:
+        """What a 协办反馈 form still lacks (the rule: a 说明 or photos)."""
+        if not note.strip() and photo_count == 0:
+            return "assist.error.note_required"
+        return None
+
+    @staticmethod
+    def rating_error(*, rating: int | None, comment: str) -> str | None:
+        """What a 评价 form still lacks: a rating; a comment for 2 or less."""
+        if rating is None:
+            return "assist.error.rating_required"
+        if rating <= 2 and not comment.strip():
+            return "assist.error.comment_required"
         return None
 
     # -- routing a returned or record-only case (交办) ---------------------------------------

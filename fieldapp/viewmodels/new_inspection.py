@@ -105,6 +105,7 @@ class NewInspectionViewModel:
         self.manual_lat = ""
         self.manual_lon = ""
         self.photo_error: str | None = None  # the pipeline's own message ("中文 / English")
+        self.processing: tuple[int, int] | None = None  # (photo being processed, of how many)
         self.errors: dict[str, str] = {}  # field -> i18n key
         self.site_code: str | None = None  # chosen (None: the nearest, suggested)
         self.site_declined = False
@@ -196,6 +197,18 @@ class NewInspectionViewModel:
         self.site_declined = False
         self.routing.reset()
         self.errors.pop("location", None)
+        self.preselect_category()
+
+    def preselect_category(self) -> None:
+        """The matter of the nearest registered site, while the user has chosen none (a
+        waterlogging point suggests 城区积水点治理): one tap fewer, changed at will."""
+        site = self.site()
+        if self.category is not None or site is None or not site[0].category:
+            return
+        known = {code for code, _ in self.reference.categories(self.started_at)}
+        if site[0].category in known:
+            self.category = site[0].category
+            self.errors.pop("category", None)
 
     @property
     def quality(self) -> Quality | None:

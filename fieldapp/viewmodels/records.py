@@ -36,13 +36,26 @@ from sync.case_effects import (
 from sync.case_numbers import case_number
 from sync.device_store import DeviceStore
 from sync.disputes import coordinated, ruled_responsible
-from sync.errors import DomainError
-from sync.events import CASE_CREATED, EVENT_FOR_ACTION, NOTE_ADDED, PHOTO_ADDED
+from sync.errors import DomainError, NotFound
+from sync.events import (
+    ASSIST_TASK_REPORTED,
+    ASSISTING_RATED,
+    CASE_CREATED,
+    EVENT_FOR_ACTION,
+    NOTE_ADDED,
+    PHOTO_ADDED,
+)
 from sync.lifecycle import Action, Actor, CaseFacts, Request
 from sync.protocol import CommandType
 from sync.reference_codec import decode_reference
 from sync.vocabulary import CaseStatus, TimeUnit
 from sync.workcalendar import EMPTY_CALENDAR, WorkCalendar
+from sync.workflow import (
+    AssistTaskState,
+    assist_tasks,
+    check_may_rate,
+    check_may_report_assist_task,
+)
 
 OVERRIDE_NOTE = "override"
 
@@ -539,4 +552,104 @@ class CaseWriter:
             CommandType.ADD_NOTE, payload, now=now, local_change=lambda s: self._save(s, snapshot)
         )
         self._link_photos(case_id, photos, now, event=False)
+        return snapshot
+
+    # -- lead and assisting work (协办反馈, 协办评价) ------------------------------------------
+    def _task(self, snapshot: dict[str, Any], department: str) -> AssistTaskState | None:
+        tasks = assist_tasks(
+            [e for e in snapshot.get("events") or () if isinstance(e, dict)],
+            [(d.department_code, d.duty) for d in assisting_of(snapshot.get("assisting"))],
+        )
+        return next((t for t in tasks if t.department == department), None)
+
+    def report_assist_task(
+        self,
+        case_id: str,
+        *,
+        note: str,
+        photos: Sequence[StoredPhoto] = (),
+        where: Point | None = None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """协办反馈: this user's department reports its part (refused offline by the rule the
+        server applies, ``sync.workflow.check_may_report_assist_task``)."""
+        snapshot = self.store.case(case_id)
+        if snapshot is None:
+            raise KeyError(case_id)
+        department = self.actor.department
+        check_may_report_assist_task(
+            self.actor,
+            department=department,
+            status=CaseStatus(snapshot["status"]),
+            task_open=self._task(snapshot, department) is not None,
+            note=note,
+            photos=[p.sha256 for p in photos],
+        )
+        shas = [p.sha256 for p in photos]
+        payload = {
+            "case_id": case_id,
+            "department": department,
+            "note": note.strip(),
+            "photos": shas,
+            "where": _point(where),
+        }
+        snapshot["updated_at"] = _iso(now)
+        snapshot.setdefault("events", []).append(
+            local_event(
+                ASSIST_TASK_REPORTED,
+                self.actor,
+                now,
+                where,
+                {"department": department, "note": note.strip() or None, "photos": shas},
+                str(snapshot["status"]),
+                self.actor_name,
+            )
+        )
+        self.store.enqueue(
+            CommandType.REPORT_ASSIST_TASK,
+            payload,
+            now=now,
+            local_change=lambda s: self._save(s, snapshot),
+        )
+        self._link_photos(case_id, photos, now, event=False)
+        return snapshot
+
+    def rate_assist_task(
+        self, case_id: str, *, department: str, rating: int, comment: str, now: datetime
+    ) -> dict[str, Any]:
+        """协办评价: the lead rates ``department``'s work 1–5 (``sync.workflow.check_may_rate``
+        and ``check_rating``, offline as on the server)."""
+        snapshot = self.store.case(case_id)
+        if snapshot is None:
+            raise KeyError(case_id)
+        check_may_rate(self.actor, lead_department=snapshot.get("lead_department"))
+        task = self._task(snapshot, department)
+        if task is None:
+            raise NotFound(
+                f"{department} 不是本案协办部门 / {department} is not assisting on this case"
+            )
+        task.rating_refusal(rating=rating, comment=comment, now=now)
+        snapshot["updated_at"] = _iso(now)
+        snapshot.setdefault("events", []).append(
+            local_event(
+                ASSISTING_RATED,
+                self.actor,
+                now,
+                None,
+                {"department": department, "rating": rating, "comment": comment.strip() or None},
+                str(snapshot["status"]),
+                self.actor_name,
+            )
+        )
+        self.store.enqueue(
+            CommandType.RATE_ASSIST_TASK,
+            {
+                "case_id": case_id,
+                "department": department,
+                "rating": rating,
+                "comment": comment.strip(),
+            },
+            now=now,
+            local_change=lambda s: self._save(s, snapshot),
+        )
         return snapshot

@@ -1,8 +1,9 @@
 """The sync indicator: what is waiting to go, when the last sync succeeded, what went wrong.
 
-``SyncStatus`` is updated by the device's sync loop (on the UI loop) and shown on Home: pending
-commands and photos, last successful sync, problems (rejected/conflicting commands, listed on
-the 同步问题 screen with the server's reason and what to do), and a progress bar while syncing.
+``SyncStatus`` is updated by the device's sync loop (on the UI loop) and shown on Home: the
+cases with changes waiting and the photos waiting (never internal command counts), the last
+successful sync, problems (rejected/conflicting commands, listed on the 同步问题 screen with
+the server's reason and what to do), and a progress bar while syncing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class CountSource(Protocol):
     """What the indicator counts (a ``DeviceStore`` fits)."""
 
     def pending_count(self) -> int: ...
+    def pending_case_count(self) -> int: ...
     def photos_to_upload(self) -> Sequence[object]: ...
     def problems(self) -> Sequence[object]: ...
 
@@ -30,6 +32,7 @@ class Counts:
     pending_commands: int
     pending_photos: int
     problems: int
+    pending_cases: int = 0  # cases with changes waiting: what the card shows
 
     @classmethod
     def of(cls, source: CountSource) -> Counts:
@@ -37,6 +40,7 @@ class Counts:
             pending_commands=source.pending_count(),
             pending_photos=len(source.photos_to_upload()),
             problems=len(source.problems()),
+            pending_cases=source.pending_case_count(),
         )
 
 
@@ -53,6 +57,7 @@ def error_key_for(exc: BaseException) -> str:
 @dataclass
 class SyncStatus:
     pending_commands: int = 0
+    pending_cases: int = 0
     pending_photos: int = 0
     problems: int = 0
     last_success: datetime | None = None
@@ -67,6 +72,7 @@ class SyncStatus:
     # -- what the loop reports ------------------------------------------------------------
     def counted(self, counts: Counts) -> None:
         self.pending_commands = counts.pending_commands
+        self.pending_cases = counts.pending_cases
         self.pending_photos = counts.pending_photos
         self.problems = counts.problems
         self.revision += 1
@@ -125,7 +131,7 @@ class SyncStatus:
         return t(
             "sync.detail",
             lang,
-            commands=self.pending_commands,
+            cases=self.pending_cases,
             photos=self.pending_photos,
             last=last,
         )

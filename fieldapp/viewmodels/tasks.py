@@ -3,13 +3,15 @@
 A task is an open case this user can act on now (``allowed_actions`` of the offline rules) or
 whose lead/assisting department is the user's — so a disputed case stays on the handler's list.
 Buckets, most urgent first: overdue, due soon (both as ``sync/overdue.py`` defines them, the
-server's flags alike: a suspended case is neither; due soon is working time), new (not yet
-accepted: shows its 签收 deadline), then the rest in progress.
+server's flags alike: a suspended case is neither; due soon is working time), 待核查 (reported
+back and this user may verify it: a supervisor's, or the reporting inspector's, own group), new
+(not yet accepted: shows its 签收 deadline), then the rest in progress. "Near me" leaves out
+the cases already on my list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -18,7 +20,7 @@ from typing import Any
 from fieldapp.viewmodels.records import facts_of
 from sync.boundary_types import Point
 from sync.geo import distance_m
-from sync.lifecycle import Actor, allowed_actions
+from sync.lifecycle import Action, Actor, allowed_actions
 from sync.overdue import CaseClock, Urgency, urgency
 from sync.vocabulary import OPEN_STATUSES, CaseStatus
 from sync.workcalendar import EMPTY_CALENDAR, WorkCalendar
@@ -31,11 +33,18 @@ NEAR_MAX = 10
 class Bucket(StrEnum):
     OVERDUE = "overdue"
     DUE_SOON = "due_soon"
+    TO_VERIFY = "to_verify"
     NEW = "new"
     IN_PROGRESS = "in_progress"
 
 
-BUCKET_ORDER = (Bucket.OVERDUE, Bucket.DUE_SOON, Bucket.NEW, Bucket.IN_PROGRESS)
+BUCKET_ORDER = (
+    Bucket.OVERDUE,
+    Bucket.DUE_SOON,
+    Bucket.TO_VERIFY,
+    Bucket.NEW,
+    Bucket.IN_PROGRESS,
+)
 _NEW_STATUSES = frozenset({CaseStatus.DISCOVERED, CaseStatus.ASSIGNED})
 
 
@@ -141,7 +150,18 @@ def is_my_task(snapshot: Mapping[str, Any], actor: Actor, now: datetime) -> bool
     return bool(allowed_actions(facts, actor, now=now))
 
 
-def bucket_of(row: CaseRow, now: datetime, calendar: WorkCalendar) -> Bucket:
+def may_verify(snapshot: Mapping[str, Any], actor: Actor, now: datetime) -> bool:
+    """Reported back and this user may verify it now (核查: ``sync.lifecycle``)."""
+    if snapshot.get("status") != CaseStatus.HANDLED.value:
+        return False
+    return Action.CLOSE in allowed_actions(facts_of(dict(snapshot)), actor, now=now)
+
+
+def bucket_of(
+    row: CaseRow, now: datetime, calendar: WorkCalendar, *, may_verify: bool = False
+) -> Bucket:
+    if may_verify:
+        return Bucket.TO_VERIFY
     state = urgency(row.clock, now, calendar)
     if state == Urgency.OVERDUE:
         return Bucket.OVERDUE
@@ -160,7 +180,9 @@ def my_tasks(
     for snap in cases:
         if is_my_task(snap, actor, now):
             row = row_of(snap, calendar=calendar)
-            grouped[bucket_of(row, now, calendar)].append(row)
+            grouped[bucket_of(row, now, calendar, may_verify=may_verify(snap, actor, now))].append(
+                row
+            )
     far = datetime.max.replace(tzinfo=now.tzinfo)
     return [
         (b, sorted(grouped[b], key=lambda r: (r.due_at or far, r.number)))
@@ -175,13 +197,15 @@ def near_me(
     *,
     within_m: float = NEAR_M,
     limit: int = NEAR_MAX,
+    exclude: Collection[str] = (),
 ) -> list[CaseRow]:
-    """Open cases within ``within_m`` of ``here``, nearest first."""
+    """Open cases within ``within_m`` of ``here``, nearest first; ``exclude``: the ids already
+    shown (my tasks), never repeated."""
     if here is None:
         return []
     found: list[CaseRow] = []
     for snap in cases:
-        if CaseStatus(snap["status"]) not in OPEN_STATUSES:
+        if CaseStatus(snap["status"]) not in OPEN_STATUSES or str(snap["id"]) in exclude:
             continue
         lat, lon = snap.get("lat"), snap.get("lon")
         if lat is None or lon is None:

@@ -59,6 +59,7 @@ from sync.bodies import (
     SessionSummaryOut,
 )
 from sync.boundary_types import AssistingDuty, Point
+from sync.commands import AssistRatingFields
 from sync.errors import NotFound
 from sync.lifecycle import Actor
 from sync.limits import (
@@ -102,10 +103,8 @@ class ReportIn(BaseModel):
     where: PointIn | None = None
 
 
-class RateIn(BaseModel):
+class RateIn(AssistRatingFields):  # the sync command's fields (sync/commands.py)
     model_config = ConfigDict(json_schema_extra={"example": {"rating": 4, "comment": "配合及时"}})
-    rating: int = Field(ge=1, le=5)
-    comment: Reason = ""
 
 
 class ConsultationIn(BaseModel):

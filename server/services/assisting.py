@@ -15,7 +15,7 @@ from server.services.work_calendar import current_calendar
 from server.services.workflow_events import department_label, notify, record_event
 from sync.boundary_types import Point, TimeLimit
 from sync.disputes import check_may_call_consultation
-from sync.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
+from sync.errors import InvalidInput, NotFound, RuleViolation
 from sync.events import (
     ASSIST_TASK_CREATED,
     ASSIST_TASK_REPORTED,
@@ -23,8 +23,13 @@ from sync.events import (
     CONSULTATION_CALLED,
 )
 from sync.lifecycle import Actor
-from sync.vocabulary import TERMINAL_STATUSES, CaseStatus, Role, TimeUnit
-from sync.workflow import assisting_due_at, check_rating
+from sync.vocabulary import TERMINAL_STATUSES, CaseStatus, TimeUnit
+from sync.workflow import (
+    assisting_due_at,
+    check_may_rate,
+    check_may_report_assist_task,
+    check_rating,
+)
 
 OPEN, REPORTED, WITHDRAWN = "open", "reported", "withdrawn"
 
@@ -120,16 +125,16 @@ def report_task(
     now: datetime,
 ) -> AssistTask:
     case = get_visible_case(session, case_id, actor, for_update=True)
-    if actor.role != Role.HANDLER or actor.department != department:
-        raise NotPermitted(
-            "只有该协办部门可以反馈其任务 / only the assisting department reports its own task",
-            code="department_not_allowed",
-        )
-    if CaseStatus(case.status) in TERMINAL_STATUSES:
-        raise RuleViolation("案件已办结 / the case is finished", code="wrong_status")
-    task = _task_or_404(session, case, department)
-    if not note.strip() and not photos:
-        raise InvalidInput("note", "请写明完成情况或附照片 / describe what was done or add photos")
+    task = wf_data.task(session, case.id, department)
+    check_may_report_assist_task(
+        actor,
+        department=department,
+        status=CaseStatus(case.status),
+        task_open=task is not None and task.status != WITHDRAWN,
+        note=note,
+        photos=photos,
+    )
+    assert task is not None
     task.status = REPORTED
     task.reported_at = now
     task.report_note = note.strip() or None
@@ -168,11 +173,7 @@ def rate_task(
     now: datetime,
 ) -> AssistTask:
     case = get_visible_case(session, case_id, actor, for_update=True)
-    if actor.role != Role.HANDLER or actor.department != case.lead_department:
-        raise NotPermitted(
-            "只有主办部门可以评价协办部门 / only the lead department rates assisting work",
-            code="department_not_allowed",
-        )
+    check_may_rate(actor, lead_department=case.lead_department)
     task = _task_or_404(session, case, department)
     check_rating(
         rating=rating,

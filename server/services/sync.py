@@ -20,7 +20,7 @@ from server.data import users as users_data
 from server.data import work_calendar as calendar_data
 from server.models import Case, CommandResultRow, Device, User
 from server.observability.metrics import observe_command_results
-from server.services import batch_create
+from server.services import assisting, batch_create
 from server.services import cases as case_service
 from server.services import disputes as dispute_service
 from server.services import photos as photo_service
@@ -35,6 +35,8 @@ from sync.commands import (
     AddNote,
     CreateCase,
     EditCase,
+    RateAssistTask,
+    ReportAssistTask,
     TransitionCase,
     case_id_of,
     decode_command,
@@ -253,6 +255,29 @@ def _apply(
                     ]
                 },
             )
+        return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
+    if isinstance(p, ReportAssistTask):  # the same use case as REST's …/report
+        assisting.report_task(
+            session,
+            actor=actor,
+            case_id=case_id,
+            department=p.department,
+            note=p.note,
+            photos=list(p.photos),
+            where=_point(p.where),
+            now=now,
+        )
+        return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
+    if isinstance(p, RateAssistTask):  # the same use case as REST's …/rate
+        assisting.rate_task(
+            session,
+            actor=actor,
+            case_id=case_id,
+            department=p.department,
+            rating=p.rating,
+            comment=p.comment,
+            now=now,
+        )
         return CommandResult(id=cmd.id, status=ResultStatus.APPLIED, case_id=case_id)
     link = link_photo or photo_service.link_photo
     link(session=session, actor=actor, sha256=p.sha256, case_id=case_id, now=now)

@@ -81,6 +81,16 @@ def after_transition(
         )
     elif action == Action.RAISE_DISPUTE:
         disputes.on_dispute_raised(session, case, actor=actor, event=event, now=now)
+    elif action == Action.REPORT_BACK:  # 待核查: the supervisors verify it next
+        notify(
+            session,
+            [role_recipient(Role.SUPERVISOR)],
+            kind="to_verify",
+            text=f"案件 {case.number} 已反馈，待核查 / {case.number} was reported back: "
+            "waiting for verification",
+            now=now,
+            case_id=case.id,
+        )
 
 
 def _point(case: Case) -> Point | None:

@@ -75,7 +75,6 @@ def test_a_dispute_keeps_the_case_on_the_handlers_list(
     wait_synced(handler)
     case_card(handler, number).click()
     handler.get_by_role("button", name="签收", exact=True).click()
-    handler.get_by_role("button", name="提交").click()
     handler.get_by_role("button", name="提出异议").click()
     handler.get_by_role("button", name="提交").click()  # no reason yet: refused on the phone
     expect(shown(handler, "请填写理由")).to_be_visible()

@@ -145,7 +145,6 @@ def test_a_dispute_goes_from_raising_to_ruling_while_the_work_goes_on(
     wait_synced(zhzf)
     tap(zhzf, case_card(zhzf, number))
     zhzf.get_by_role("button", name="签收", exact=True).click()
-    zhzf.get_by_role("button", name="提交").click()
     zhzf.get_by_role("button", name="提出异议").click()
     type_into(zhzf, "理由 / 说明", "涵洞排水管网由水务局管养，应由水务局负责", replace=True)
     type_into(zhzf, "法律依据", BASIS, replace=True)

@@ -246,9 +246,7 @@ def test_a_joint_session_fixes_four_waterlogging_points_and_ends_with_one_minute
     expect(case_card(sw, numbers[0])).to_be_visible(timeout=20_000)  # assisting: its list too
     case_card(zhzf, numbers[0]).click()
     zhzf.get_by_role("button", name="签收", exact=True).click()
-    zhzf.get_by_role("button", name="提交").click()
     zhzf.get_by_role("button", name="开始处置").click()
-    zhzf.get_by_role("button", name="提交").click()
     zhzf.get_by_role("button", name="处置反馈").click()
     type_into(zhzf, "说明", "已拆除占压排水口的违章设施，积水已退")
     after = tmp_path / "after.jpg"

@@ -79,7 +79,7 @@ def wait_synced(page: Page) -> None:
     detail = page.locator("[flt-semantics-identifier=sync-detail]")
     while time.monotonic() < deadline:
         text = detail.inner_text() if detail.count() else ""
-        if "待同步 0 条 · 照片 0 张" in text and "上次同步 无" not in text:
+        if "待同步 0 个案件 · 照片 0 张" in text and "上次同步 无" not in text:
             return
         button = page.get_by_role("button", name="立即同步")
         if button.count() and button.is_enabled():
@@ -178,9 +178,7 @@ def test_record_offline_restart_sync_handle_verify_close(
         shot(handler, "loop-home-handler", docs=True)
         open_case(handler, number)
         handler.get_by_role("button", name="签收", exact=True).click()
-        handler.get_by_role("button", name="提交").click()
         handler.get_by_role("button", name="开始处置").click()
-        handler.get_by_role("button", name="提交").click()
         handler.get_by_role("button", name="处置反馈").click()
         type_into(handler, "说明", "已组织抽排，积水已退")
         pick_photos(handler, "拍处置后照片（0）", [photos["after"]])

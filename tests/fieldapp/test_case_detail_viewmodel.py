@@ -94,6 +94,7 @@ def test_a_supervisor_verifies_a_reported_back_case_the_handler_cannot() -> None
         Action.CLOSE,
         Action.SEND_BACK,
         Action.CANCEL,  # 撤销: supervisors may cancel any open case, with a reason
+        Action.MERGE,  # 合并: or merge it into the case it duplicates
     ]
     assert Action.CLOSE not in detail(HANDLER, **fields).actions()
 

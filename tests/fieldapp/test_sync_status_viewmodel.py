@@ -15,9 +15,13 @@ class FakeStore:
     pending: int
     photos: int
     problem_list: list[object]
+    cases: int = 0
 
     def pending_count(self) -> int:
         return self.pending
+
+    def pending_case_count(self) -> int:
+        return self.cases
 
     def photos_to_upload(self) -> list[object]:
         return [object()] * self.photos
@@ -39,10 +43,11 @@ class Problem:
 AT = datetime(2026, 11, 4, 2, 5, 9, tzinfo=UTC)
 
 
-def test_the_indicator_counts_pending_commands_photos_and_problems() -> None:
+def test_the_indicator_counts_cases_and_photos_waiting_not_commands() -> None:
     status = SyncStatus()
-    status.counted(Counts.of(FakeStore(3, 2, [object()])))
-    assert status.detail() == "待同步 3 条 · 照片 2 张 · 上次同步 无"
+    status.counted(Counts.of(FakeStore(7, 2, [object()], cases=2)))  # 7 commands, 2 cases
+    assert status.detail() == "待同步 2 个案件 · 照片 2 张 · 上次同步 无"
+    assert "7" not in status.detail()
     assert status.problems_label() == "同步问题 1 条"
     assert status.headline() == "尚未同步"
 
