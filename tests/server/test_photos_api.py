@@ -155,7 +155,6 @@ def test_png_is_accepted_and_served_as_png(server: Server) -> None:
     assert got.content == data
 
 
-@BOTH_STORES
 def test_chunk_at_the_wrong_offset_is_refused_with_the_servers_offset(server: Server) -> None:
     data = jpeg_bytes()
     name = sha(data)
@@ -359,7 +358,6 @@ def test_unlinked_photo_is_visible_only_to_its_uploader(server: Server) -> None:
         assert server.get(f"/photos/{name}", other).status_code == 404, other
 
 
-@BOTH_STORES
 def test_department_fetches_a_photo_only_once_it_may_see_the_case(server: Server) -> None:
     data = jpeg_bytes()
     name = upload(server, "inspector", data)

@@ -325,7 +325,6 @@ def test_photos_all_arrive_through_a_slow_lossy_link_with_one_resend_per_cut(
     assert proxy.stats.bytes_up < total + proxy.stats.cuts * 64 * KiB + 200 * KiB
 
 
-@BOTH_STORES
 def test_lost_responses_cause_no_resend(live_server: LiveServer) -> None:
     """A response cut on its way back: the chunk was kept, HEAD says so, nothing is re-sent."""
     data, name = photo(20, 500 * KiB)
