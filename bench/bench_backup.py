@@ -3,7 +3,7 @@ data set, on SQLite with the local store and (when PostgreSQL answers at ``YIXIA
 server) on PostgreSQL with the database store.
 
 The bigger set is made the way phones make it: one device records ``CASES`` cases, ``PHOTOS``
-of them with a ~140 KB photo, and syncs them to a real server (uvicorn on 127.0.0.1). Then
+of them with a ~70 KB photo, and syncs them to a real server (uvicorn on 127.0.0.1). Then
 ``backup`` runs against the live database and ``restore`` into an empty one (and empty
 storage), which also checks counts, every event chain and every file's sha256. The baseline is
 copying the same bytes (the backup directory) with ``shutil.copytree``: ``ratio`` = backup (or
