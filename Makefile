@@ -43,15 +43,16 @@ bench: $(STAMP)
 
 # The long runs of the sync proofs (20,000 fault schedules in 8 shards, 500 device kills, 24 phones
 # on three server processes), two at a time, schemathesis with its coverage and fuzzing phases,
-# and the authorization matrix on every object; the rest of the suite is `make test`. The figures
-# of this run are printed at the end.
+# the authorization matrix on every object, and backup and restore under sync load on
+# PostgreSQL; the rest of the suite is `make test`. The figures of this run are printed at the end.
 soak: $(STAMP)
 	@mkdir -p "$(YIXIAN_VAR_DIR)"; { wc -l < "$(YIXIAN_VAR_DIR)/sync-proof-figures.txt"; } \
 		> "$(YIXIAN_VAR_DIR)/.soak-start" 2>/dev/null || echo 0 > "$(YIXIAN_VAR_DIR)/.soak-start"
 	YIXIAN_SOAK=1 $(VENV)/bin/pytest -q -p no:cacheprovider -n 2 --dist load -m "slow or not slow" \
 		tests/sync/test_device_kill.py tests/sync/test_sync_faults.py \
 		tests/sync/test_several_servers.py \
-		tests/server/test_schemathesis.py tests/server/test_authorization_matrix.py
+		tests/server/test_schemathesis.py tests/server/test_authorization_matrix.py \
+		tests/server/test_backup_restore.py
 	@tail -n +$$(( $$(cat "$(YIXIAN_VAR_DIR)/.soak-start") + 1 )) "$(YIXIAN_VAR_DIR)/sync-proof-figures.txt"
 
 clean:

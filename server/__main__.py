@@ -1,4 +1,5 @@
-"""Command line: ``python -m server migrate|load-demo|escalate|audit verify|new-epoch|serve``."""
+"""Command line: ``python -m server migrate|load-demo|escalate|audit verify|new-epoch|serve``,
+and ``backup|restore`` (server/backup.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import os
 import time
 
+from server import backup as backup_cli
 from server.config import settings_from_env
 from server.db import make_engine, migrate
 
@@ -135,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
         help="after restoring the database from a backup: a new epoch, so every phone "
         "resynchronises (resends what the restored database lacks)",
     )
+    backup_cli.add_parsers(sub)  # backup DEST, restore SRC [--force]
     serve = sub.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default=os.environ.get("YIXIAN_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("YIXIAN_PORT", "8000")))
@@ -158,6 +161,8 @@ def main(argv: list[str] | None = None) -> None:
         _escalate(settings.database_url, args.now, args.every)
     elif args.command == "new-epoch":
         print(f"new sync epoch {_new_epoch(settings.database_url)}: phones resynchronise")
+    elif args.command in backup_cli.COMMANDS:
+        raise SystemExit(backup_cli.run(args, settings))
     elif args.command == "serve":
         settings.photo_dir.mkdir(parents=True, exist_ok=True)
         _size_pools(settings.database_url, args.workers)

@@ -39,6 +39,7 @@ from server.services import auth as auth_service
 from server.services import workflow_hooks
 from server.services.boundary_cache import ReferenceCache
 from server.services.scheduler import escalation_job, last_success
+from server.storage import open_stores
 
 API_DESCRIPTION = """
 一线 Yixian: the server of the closed loop 发现 → 交办 → 处置.
@@ -65,6 +66,12 @@ def create_app(
     engine = engine or make_engine(
         settings.database_url,
         PoolSize(settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_s),
+    )
+    stores = open_stores(
+        settings.storage,
+        engine=engine,
+        photo_dir=settings.photo_dir,
+        minutes_dir=settings.minutes_path,
     )
     workflow_hooks.register()  # the workflow's reactions to case changes (case_hooks)
     checkpointer = WalCheckpointer(engine)
@@ -104,6 +111,7 @@ def create_app(
     app.state.checkpointer = checkpointer
     app.state.clock = clock
     app.state.reference_cache = ReferenceCache()
+    app.state.stores = stores  # photos and minutes (server/storage)
     app.state.scheduler = scheduler
     app.state.readiness = Readiness(
         engine,
@@ -111,6 +119,7 @@ def create_app(
         settings.photo_dir,
         settings.minutes_path,
         settings.scheduler_stale_after,
+        stores=stores,
     )
     app.state.metrics_registry = app_registry(engine, lambda: last_success(engine))
     install_error_handlers(app)

@@ -38,6 +38,9 @@ class Settings:
     compute_seconds: float = 20.0
     max_open_uploads: int = 50
     minutes_dir: Path | None = None  # meeting minutes (.docx); default: beside photo_dir
+    # where photos and minutes are kept (YIXIAN_STORAGE, docs/storage.md): "local" (the two
+    # directories above) or "postgres" (in the database, shared by several hosts)
+    storage: str = "local"
     # PostgreSQL with two roles: migrations run as the tables' owner (MIGRATION_DATABASE_URL),
     # the server as ``app_role`` (DATABASE_URL's user), which may not rewrite history
     migration_database_url: str | None = None
@@ -97,6 +100,13 @@ def _api_docs(environment: str) -> bool:
     return environment.strip().lower() != "production"
 
 
+def _storage() -> str:
+    value = os.environ.get("YIXIAN_STORAGE", "").strip().lower() or "local"
+    if value not in ("local", "postgres"):
+        raise RuntimeError(f"YIXIAN_STORAGE must be local or postgres, not {value!r}")
+    return value
+
+
 def _positive_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -134,6 +144,7 @@ def settings_from_env(var_dir: Path | None = None) -> Settings:
         minutes_dir=Path(os.environ["YIXIAN_MINUTES_DIR"])
         if os.environ.get("YIXIAN_MINUTES_DIR")
         else None,
+        storage=_storage(),
         migration_database_url=migration_url,
         app_role=_app_role(url, migration_url),
         api_docs=_api_docs(environment),

@@ -18,6 +18,7 @@ from server.observability.logs import note_user
 from server.services import auth as auth_service
 from server.services.auth import Unauthenticated
 from server.services.boundary_cache import ReferenceCache, ReferenceSnapshot
+from server.storage import Stores
 from sync.errors import NotPermitted
 from sync.lifecycle import Actor
 from sync.vocabulary import Role
@@ -49,7 +50,16 @@ def get_now(request: Request) -> datetime:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_stores(request: Request) -> Stores:
+    """Where photos and minutes are kept (server/storage, ``YIXIAN_STORAGE``)."""
+    stores: Stores = request.app.state.stores
+    return stores
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoresDep = Annotated[Stores, Depends(get_stores)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
 

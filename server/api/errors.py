@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -10,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from server.services.auth import BadCredentials, Unauthenticated
 from server.services.login_throttle import SignInBusy, SignInLocked
+from server.storage import StoredFileDamaged
 from sync.commands import reason_of
 from sync.errors import (
     DomainError,
@@ -20,6 +23,8 @@ from sync.errors import (
     RuleViolation,
 )
 from sync.limits import field_path
+
+log = logging.getLogger("yixian.storage")
 
 STATUS_FOR: tuple[tuple[type[DomainError], int], ...] = (
     (BadCredentials, 401),
@@ -85,6 +90,22 @@ def install_error_handlers(app: FastAPI) -> None:
         # a lock wait lost (deadlock, serialization), a locked SQLite, a lost connection: the
         # transaction was rolled back whole; the same request may simply be sent again
         return busy("数据库繁忙，请稍后重试 / database busy: try again shortly")
+
+    @app.exception_handler(StoredFileDamaged)
+    async def _stored_file_damaged(_request: Request, exc: StoredFileDamaged) -> JSONResponse:
+        # a stored photo or minute no longer hashes to its sha256 (docs/storage.md): said
+        # plainly, never handed out damaged; restore it from a backup
+        log.error("stored file damaged: %s", exc)
+        return JSONResponse(
+            status_code=500,
+            content={
+                "detail": {
+                    "code": exc.code,
+                    "reason": "存储的文件已损坏，请从备份恢复 / the stored file is damaged "
+                    f"({exc.area}/{exc.name}): restore it from a backup",
+                }
+            },
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

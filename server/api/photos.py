@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, NoReturn
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import ClientDisconnect
 
@@ -20,11 +20,11 @@ from server.services.photos import (
     MAX_CHUNK_BYTES,
     SHA256_PATTERN,
     OffsetMismatch,
-    PhotoStore,
     PhotoTooLarge,
     TooManyUploads,
     UploadState,
 )
+from server.storage import FileStore, iter_file
 from sync.errors import InvalidInput
 
 router = APIRouter(prefix="/photos", tags=["photos"])
@@ -53,11 +53,13 @@ class PhotoLinkOut(BaseModel):
     linked_at: datetime
 
 
-def get_store(settings: SettingsDep) -> PhotoStore:
-    return PhotoStore(settings.photo_dir)
+def get_store(request: Request) -> FileStore:
+    """The photo store of ``YIXIAN_STORAGE`` (server/storage), made once by the app."""
+    store: FileStore = request.app.state.stores.photos
+    return store
 
 
-StoreDep = Annotated[PhotoStore, Depends(get_store)]
+StoreDep = Annotated[FileStore, Depends(get_store)]
 
 
 def calling_device(
@@ -203,19 +205,26 @@ def upload_chunk(
 @router.get(
     "/{sha256}",
     summary="A photo's bytes",
-    response_class=FileResponse,
-    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"image/jpeg": {}, "image/png": {}}},
+        500: {"description": "stored_file_damaged: the stored bytes differ from the sha256"},
+    },
 )
 def download_photo(
     sha256: Sha256Path, session: SessionDep, actor: CurrentActor, store: StoreDep
-) -> FileResponse:
-    """Only for its uploader and for whoever may see a case it is evidence for (else 404)."""
+) -> StreamingResponse:
+    """Only for its uploader and for whoever may see a case it is evidence for (else 404).
+    The bytes are checked against the sha256 before any is sent."""
     photo = photo_service.photo_for_download(session, store, actor, sha256)
     metrics.observe_photo_bytes("download", photo.size)
-    return FileResponse(
-        photo.path,
+    return StreamingResponse(
+        iter_file(photo.content),
         media_type=photo.content_type,
-        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+        headers={
+            "Cache-Control": "private, max-age=31536000, immutable",
+            "Content-Length": str(photo.size),
+        },
     )
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api.cases import case_out, dispute_command
@@ -20,7 +20,7 @@ from server.api.deps import (
     NowDep,
     ReferenceDep,
     SessionDep,
-    SettingsDep,
+    StoresDep,
     require_role,
 )
 from server.api.schemas import (
@@ -44,6 +44,7 @@ from server.services import cases as case_service
 from server.services.auth import actor_of
 from server.services.work_calendar import current_calendar
 from server.services.workflow_events import may_read_notification, role_recipient
+from server.storage import iter_file
 from sync.bodies import (
     AssistTaskOut,
     BoardRowOut,
@@ -535,7 +536,7 @@ def settle_dispute(
     session: SessionDep,
     actor: CurrentActor,
     ref: ReferenceDep,
-    settings: SettingsDep,
+    stores: StoresDep,
     now: NowDep,
 ) -> DisputeOut:
     ruling = disputes.RulingInput(
@@ -558,7 +559,7 @@ def settle_dispute(
         dispute_id=dispute_id,
         ruling=ruling,
         ref=ref,
-        minutes_dir=settings.minutes_path,
+        minutes_store=stores.minutes,
         now=now,
     )
     session.commit()
@@ -793,7 +794,7 @@ def conclude(
     body: ConcludeIn,
     session: SessionDep,
     actor: CurrentActor,
-    settings: SettingsDep,
+    stores: StoresDep,
     now: NowDep,
 ) -> SessionOut:
     js = joint_sessions.conclude(
@@ -802,7 +803,7 @@ def conclude(
         session_id=session_id,
         facts=body.facts,
         legal_basis=body.legal_basis,
-        minutes_dir=settings.minutes_path,
+        minutes_store=stores.minutes,
         now=now,
     )
     session.commit()
@@ -818,14 +819,22 @@ def get_minute(minute_id: str, session: SessionDep, actor: CurrentActor) -> Minu
 
 
 @router.get(
-    "/minutes/{minute_id}/file", response_class=FileResponse, summary="Download the minute (.docx)"
+    "/minutes/{minute_id}/file",
+    response_class=StreamingResponse,
+    summary="Download the minute (.docx)",
+    responses={500: {"description": "stored_file_damaged: the stored .docx differs"}},
 )
 def download_minute(
-    minute_id: str, session: SessionDep, actor: CurrentActor, settings: SettingsDep
-) -> FileResponse:
+    minute_id: str, session: SessionDep, actor: CurrentActor, stores: StoresDep
+) -> StreamingResponse:
+    """The .docx, checked against the sha256 recorded when it was made."""
     m = minutes.visible_minute(session, minute_id, actor)
-    return FileResponse(
-        settings.minutes_path / m.file_name,
+    content, size = minutes.minute_file(stores.minutes, m)
+    return StreamingResponse(
+        iter_file(content),
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        filename=m.file_name,
+        headers={
+            "Content-Length": str(size),
+            "Content-Disposition": f'attachment; filename="{m.file_name}"',
+        },
     )

@@ -20,6 +20,7 @@ from server.models.reference import (
     UnlistedMatter,
     WorkCalendarYearRow,
 )
+from server.models.storage import FileChunk, StoredFile
 from server.models.sync import CaseWithdrawal, CommandResultRow, Device, SyncCounter
 from server.models.users import AuthSession, AuthToken, User
 from server.models.workflow import (
@@ -49,6 +50,7 @@ __all__ = [
     "Device",
     "Dispute",
     "EvaluationRun",
+    "FileChunk",
     "HotlineCallBack",
     "HotlineColumnAlias",
     "HotlineImport",
@@ -65,6 +67,7 @@ __all__ = [
     "Photo",
     "PhotoLink",
     "SiteRow",
+    "StoredFile",
     "SyncCounter",
     "TownRow",
     "UnlistedMatter",

@@ -159,6 +159,9 @@ class Minute(SQLModel, table=True):
     session_id: str | None = Field(default=None, max_length=36, unique=True)
     title: str = Field(max_length=200)
     file_name: str = Field(max_length=200)
+    # the .docx's sha256 and size, checked when it is read (None: made before migration 0020)
+    sha256: str | None = Field(default=None, max_length=64)
+    size: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
     case_ids: list[Any] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     content: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSONType, nullable=False)

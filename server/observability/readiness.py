@@ -2,7 +2,8 @@
 
 - ``database``: a query answers;
 - ``migrations``: the database is at the newest migration this code knows (alembic's head);
-- ``photo_storage`` and ``minutes_storage``: a file can be written and removed in each directory;
+- ``photo_storage`` and ``minutes_storage``: a file can be written and removed in each directory
+  (``YIXIAN_STORAGE=postgres``: a piece can be written to the database's file store);
 - ``scheduler``: the escalation job succeeded within ``stale_after`` seconds (whichever process
   ran it, from ``job_run``), or this process started less than ``stale_after`` ago and no run is
   recorded yet.
@@ -24,6 +25,7 @@ from sqlalchemy import Engine
 from server.data import jobs as jobs_data
 from server.db import alembic_config
 from server.services.scheduler import ESCALATION_JOB
+from server.storage import FileStore, Stores
 
 log = logging.getLogger("yixian.ready")
 
@@ -41,6 +43,7 @@ class Readiness:
     photo_dir: Path
     minutes_dir: Path
     stale_after: float
+    stores: Stores | None = None  # checked instead of the directories unless local
     started_at: float = field(default_factory=time.time)
     wall: Callable[[], float] = time.time
     _heads: set[str] | None = None
@@ -64,13 +67,20 @@ class Readiness:
             results["migrations"] = self._migrations()
         else:
             results["migrations"] = Check(False, "unknown: the database is unreachable")
-        results["photo_storage"] = _writable(self.photo_dir)
-        results["minutes_storage"] = _writable(self.minutes_dir)
+        results["photo_storage"] = self._storage(self.photo_dir, "photos")
+        results["minutes_storage"] = self._storage(self.minutes_dir, "minutes")
         if results["database"].ok:
             results["scheduler"] = self._scheduler()
         else:
             results["scheduler"] = Check(False, "unknown: the database is unreachable")
         return results
+
+    def _storage(self, directory: Path, area: str) -> Check:
+        store: FileStore | None = getattr(self.stores, area, None)
+        if store is None or store.kind == "local":
+            return _writable(directory)
+        problem = store.check_writable()
+        return Check(problem is None, problem or f"writable ({store.kind})")
 
     def _migrations(self) -> Check:
         try:

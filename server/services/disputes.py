@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -30,6 +29,7 @@ from server.services.workflow_events import (
     record_event,
     role_recipient,
 )
+from server.storage import FileStore
 from sync.boundary_types import AssistingDuty, Point
 from sync.case_effects import Placement, apply_system, assisting_of
 from sync.disputes import (
@@ -440,7 +440,7 @@ def settle(
     dispute_id: str,
     ruling: RulingInput,
     ref: ReferenceSnapshot,
-    minutes_dir: Path,
+    minutes_store: FileStore,
     now: datetime,
 ) -> Dispute:
     """Record the outcome of the current stage: who is responsible (认定谁、谁负责). The case is
@@ -564,7 +564,7 @@ def settle(
         ),
         case_ids=[case.id],
         actor=actor,
-        directory=minutes_dir,
+        store=minutes_store,
         names=names,
         now=now,
         dispute_id=dispute.id,

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlmodel import Session
 
@@ -20,6 +19,7 @@ from server.services import cases as case_service
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.minutes import Attendee, Decision, MinuteContent, create_minute
 from server.services.workflow_events import notify
+from server.storage import FileStore
 from sync.boundary_types import AssistingDuty, Point
 from sync.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from sync.geo import validate_point
@@ -242,7 +242,7 @@ def conclude(
     session_id: str,
     facts: str,
     legal_basis: str,
-    minutes_dir: Path,
+    minutes_store: FileStore,
     now: datetime,
 ) -> JointSession:
     """End the session and generate its one minute (attendees, facts, decisions per department,
@@ -299,7 +299,7 @@ def conclude(
         ),
         case_ids=[p.case_id for p in pts],
         actor=actor,
-        directory=minutes_dir,
+        store=minutes_store,
         names=names,
         now=now,
         session_id=js.id,

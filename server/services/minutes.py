@@ -1,13 +1,14 @@
-"""Meeting minutes (会议纪要) as .docx, generated from a ruling or a joint session, stored on
-disk under ``Settings.minutes_path`` and linked to the case(s)."""
+"""Meeting minutes (会议纪要) as .docx, generated from a ruling or a joint session, kept in the
+minutes store (``server/storage``: ``Settings.minutes_path`` or the database) with their sha256,
+and linked to the case(s)."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from docx import Document
 from sqlmodel import Session
@@ -16,6 +17,7 @@ from server.data import cases as cases_data
 from server.data import workflow as wf_data
 from server.models import Minute
 from server.services.cases import visible
+from server.storage import FileStore, read_verified
 from sync.clock import to_local
 from sync.errors import NotFound, RuleViolation
 from sync.lifecycle import Actor
@@ -53,7 +55,8 @@ def _fmt(iso: str | None) -> str:
     return f"{to_local(datetime.fromisoformat(iso)):%Y-%m-%d %H:%M}"
 
 
-def render_docx(content: MinuteContent, names: dict[str, str], path: Path) -> None:
+def render_docx(content: MinuteContent, names: dict[str, str]) -> bytes:
+    """The minute as a .docx (tens of KB)."""
     doc = Document()
     doc.add_heading(content.title, level=0)
     doc.add_paragraph(f"时间 / Time: {_fmt(content.held_at)}")
@@ -78,8 +81,9 @@ def render_docx(content: MinuteContent, names: dict[str, str], path: Path) -> No
         doc.add_paragraph(f"{what}：{_fmt(when)}", style="List Bullet")
     doc.add_heading("依据 / Legal basis", level=1)
     doc.add_paragraph(content.legal_basis or "—")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
 
 
 def create_minute(
@@ -89,7 +93,7 @@ def create_minute(
     content: MinuteContent,
     case_ids: list[str],
     actor: Actor,
-    directory: Path,
+    store: FileStore,
     names: dict[str, str],
     now: datetime,
     dispute_id: str | None = None,
@@ -107,7 +111,7 @@ def create_minute(
                 )
     minute_id = str(uuid.uuid4())
     file_name = f"{now:%Y%m%d}-{kind}-{minute_id[:8]}.docx"
-    render_docx(content, names, directory / file_name)
+    stored = store.put(file_name, [render_docx(content, names)])
     minute = Minute(
         id=minute_id,
         kind=kind,
@@ -115,6 +119,8 @@ def create_minute(
         session_id=session_id,
         title=content.title,
         file_name=file_name,
+        sha256=stored.sha256,
+        size=stored.size,
         case_ids=list(case_ids),
         content=asdict(content),
         created_at=now,
@@ -133,3 +139,12 @@ def visible_minute(session: Session, minute_id: str, actor: Actor) -> Minute:
             if visible(case, actor):
                 return minute
     raise NotFound(f"会议纪要 {minute_id} 不存在或无权查看 / minute {minute_id} not found")
+
+
+def minute_file(store: FileStore, minute: Minute) -> tuple[IO[bytes], int]:
+    """The minute's .docx, checked against its sha256 (a minute made before migration 0020
+    has none recorded and is read unchecked), and its size."""
+    content = read_verified(store, minute.file_name, minute.sha256)
+    size = content.seek(0, 2)
+    content.seek(0)
+    return content, size

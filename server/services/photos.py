@@ -1,9 +1,10 @@
 """Photos: resumable uploads by sha256, who may fetch them, and links to cases.
 
-The bytes live in ``photo_dir / sha[:2] / sha`` (``.part`` while incomplete). An upload is a
-series of chunks, each sent at the offset the server already holds and carrying its own
-sha256; when the last chunk lands the whole file is fsynced, hashed and kept only if the hash
-equals its name and it is a JPEG or PNG.
+The bytes live in the photo store (``server/storage``: a local directory, or the PostgreSQL
+database that several hosts share), named by their sha256. An upload is a series of chunks,
+each sent at the offset the server already holds and carrying its own sha256; when the last
+chunk lands the whole upload is hashed and kept only if the hash equals its name and it is a
+JPEG or PNG. A download is checked against its name as it is read.
 
 Because the bytes on disk and the ``photo`` row must agree, the upload functions here commit
 their own transaction. ``link_photo`` does not: it runs inside its caller's transaction (the
@@ -13,12 +14,11 @@ their own transaction. ``link_photo`` does not: it runs inside its caller's tran
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
+from typing import IO, BinaryIO
 
 from PIL import Image
 from sqlmodel import Session
@@ -28,6 +28,7 @@ from server.data import photos as photos_data
 from server.db import begin_write
 from server.models import Photo, PhotoLink
 from server.services.cases import get_visible_case, visible
+from server.storage import FileStore, StoredFileMissing, read_verified
 from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted, RuleViolation
 from sync.lifecycle import Actor
 
@@ -76,68 +77,6 @@ class UploadState:
     complete: bool
 
 
-class PhotoStore:
-    """Where a photo's bytes live on disk."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def final_path(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / sha256
-
-    def part_path(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / f"{sha256}.part"
-
-    def part_size(self, sha256: str) -> int:
-        try:
-            return self.part_path(sha256).stat().st_size
-        except FileNotFoundError:
-            return 0
-
-    def write_chunk(self, sha256: str, offset: int, chunk: bytes) -> None:
-        """Write at ``offset`` and cut anything after the chunk (a stale longer tail)."""
-        path = self.part_path(sha256)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
-        try:
-            view = memoryview(chunk)
-            written = 0
-            while written < len(view):
-                written += os.pwrite(fd, view[written:], offset + written)
-            os.ftruncate(fd, offset + len(chunk))
-        finally:
-            os.close(fd)
-
-    def sha256_of_part(self, sha256: str) -> tuple[str, bytes]:
-        """fsync the partial file, then hash it; also return its first bytes."""
-        digest = hashlib.sha256()
-        with self.part_path(sha256).open("rb") as fh:
-            os.fsync(fh.fileno())
-            head = fh.read(len(PNG_MAGIC))
-            digest.update(head)
-            while block := fh.read(_HASH_BLOCK):
-                digest.update(block)
-        return digest.hexdigest(), head
-
-    def publish(self, sha256: str) -> None:
-        """Move the verified partial file to its final name, durably."""
-        final = self.final_path(sha256)
-        os.replace(self.part_path(sha256), final)
-        _fsync_dir(final.parent)
-
-    def discard(self, sha256: str) -> None:
-        for path in (self.part_path(sha256), self.final_path(sha256)):
-            path.unlink(missing_ok=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def check_sha256(value: str, field: str = "sha256") -> str:
     """The canonical (lower-case hex) form of a photo's name."""
     if not _SHA256.match(value):
@@ -145,12 +84,12 @@ def check_sha256(value: str, field: str = "sha256") -> str:
     return value.lower()
 
 
-def image_problem(path: Path) -> InvalidInput | None:
-    """Why the file at ``path`` is not a photo the server keeps (None: it is one): it must
-    decode as a JPEG or PNG of at most ``MAX_PHOTO_PIXELS`` pixels. The pixel count is read
-    from the header before anything is decoded (a decompression bomb is refused unopened); a
-    JPEG is then decoded at a reduced scale, a PNG's chunks checked, so verifying costs little
-    memory whatever the photo."""
+def image_problem(path: str | BinaryIO) -> InvalidInput | None:
+    """Why ``path`` (a path or a seekable file) is not a photo the server keeps (None: it is
+    one): it must decode as a JPEG or PNG of at most ``MAX_PHOTO_PIXELS`` pixels. The pixel
+    count is read from the header before anything is decoded (a decompression bomb is refused
+    unopened); a JPEG is then decoded at a reduced scale, a PNG's chunks checked, so verifying
+    costs little memory whatever the photo."""
     not_image = InvalidInput(
         "content",
         "不是有效的 JPEG 或 PNG 图片 / not a valid JPEG or PNG image",
@@ -203,14 +142,14 @@ def _state(photo: Photo | None, sha256: str, offset: int | None = None) -> Uploa
     return UploadState(sha256=sha256, offset=held, length=photo.size, complete=photo.complete)
 
 
-def _settle(store: PhotoStore, photo: Photo) -> bool:
+def _settle(store: FileStore, photo: Photo) -> bool:
     """Make the row agree with the disk after a crash; True if it changed.
 
     - complete but the file is gone (lost disk): start again from zero;
     - not complete but published (crash between rename and commit): complete;
     - the partial file is shorter than ``received`` (unsynced tail lost): trust the file.
     """
-    final_exists = store.final_path(photo.sha256).exists()
+    final_exists = store.exists(photo.sha256)
     if photo.complete and not final_exists:
         photo.complete, photo.received = False, 0
         return True
@@ -235,7 +174,7 @@ def _started_by(photo: Photo, actor: Actor, device_id: str | None) -> bool:
 
 def upload_state(
     session: Session,
-    store: PhotoStore,
+    store: FileStore,
     sha256: str,
     actor: Actor | None = None,
     device_id: str | None = None,
@@ -300,7 +239,7 @@ def _check_chunk(
 
 def receive_chunk(
     session: Session,
-    store: PhotoStore,
+    store: FileStore,
     actor: Actor,
     sha256: str,
     *,
@@ -365,7 +304,7 @@ def receive_chunk(
             f"服务器已收到 {photo.received} 字节 / the server holds {photo.received} bytes",
             offset=photo.received,
         )
-    store.write_chunk(sha256, offset, chunk)
+    store.write_part(sha256, offset, chunk)
     photo.received = offset + len(chunk)
     if photo.received == photo.size:
         _finish(session, store, photo)
@@ -374,9 +313,23 @@ def receive_chunk(
     return _state(photo, sha256)
 
 
-def _finish(session: Session, store: PhotoStore, photo: Photo) -> None:
-    digest, head = store.sha256_of_part(photo.sha256)
-    problem: InvalidInput | None = None
+def _hash_part(fh: BinaryIO) -> tuple[str, bytes]:
+    """The upload's sha256 and its first bytes."""
+    digest = hashlib.sha256()
+    head = fh.read(len(PNG_MAGIC))
+    digest.update(head)
+    while block := fh.read(_HASH_BLOCK):
+        digest.update(block)
+    return digest.hexdigest(), head
+
+
+def _finish(session: Session, store: FileStore, photo: Photo) -> None:
+    with store.open_part(photo.sha256) as fh:
+        digest, head = _hash_part(fh)
+        problem: InvalidInput | None = None
+        if digest == photo.sha256 and content_type_of(head) is not None:
+            fh.seek(0)
+            problem = image_problem(fh)
     if digest != photo.sha256:
         problem = InvalidInput(
             "sha256",
@@ -388,14 +341,12 @@ def _finish(session: Session, store: PhotoStore, photo: Photo) -> None:
         problem = InvalidInput(
             "content", "只接受 JPEG 或 PNG / only JPEG or PNG", code="unsupported_media_type"
         )
-    else:
-        problem = image_problem(store.part_path(photo.sha256))
     if problem is not None:
         photos_data.delete_photo(session, photo.sha256)
         session.commit()
-        store.discard(photo.sha256)
+        store.delete(photo.sha256)
         raise problem
-    store.publish(photo.sha256)
+    store.publish_part(photo.sha256, photo.sha256)
     photo.complete = True
 
 
@@ -408,25 +359,25 @@ def _may_see(session: Session, photo: Photo | None, sha256: str, actor: Actor) -
 
 @dataclass(frozen=True)
 class PhotoFile:
-    path: Path
+    content: IO[bytes]  # the whole photo, checked against its sha256, rewound
     content_type: str
     size: int
 
 
-def photo_for_download(session: Session, store: PhotoStore, actor: Actor, sha256: str) -> PhotoFile:
+def photo_for_download(session: Session, store: FileStore, actor: Actor, sha256: str) -> PhotoFile:
     """A complete photo the actor may see: its uploader, or one who may see a linked case."""
     sha256 = check_sha256(sha256)
     photo = photos_data.get_photo(session, sha256)
     not_found = NotFound(f"照片 {sha256[:12]}… 不存在或无权查看 / photo not found")
     if photo is None or not photo.complete or not _may_see(session, photo, sha256, actor):
         raise not_found
-    path = store.final_path(sha256)
     try:
-        with path.open("rb") as fh:
-            head = fh.read(len(PNG_MAGIC))
-    except FileNotFoundError:
+        content = read_verified(store, sha256, sha256)  # StoredFileDamaged: the API says so
+    except StoredFileMissing:
         raise not_found from None
-    return PhotoFile(path=path, content_type=content_type_of(head) or "image/jpeg", size=photo.size)
+    head = content.read(len(PNG_MAGIC))
+    content.seek(0)
+    return PhotoFile(content, content_type=content_type_of(head) or "image/jpeg", size=photo.size)
 
 
 def link_photo(

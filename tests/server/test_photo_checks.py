@@ -14,10 +14,10 @@ from PIL import Image
 
 from tests.conftest import Server
 from tests.server.test_photos_api import (
+    held,
     jpeg_bytes,
     link,
     patch,
-    photo_path,
     record_parking_case,
     sha,
 )
@@ -69,7 +69,7 @@ def test_a_file_that_is_not_an_image_or_is_a_bomb_is_refused_and_nothing_is_kept
         r = patch(server, "inspector", name, 0, len(data), data)
         assert r.status_code == 422, r.text
         assert r.json()["detail"]["code"] == code and r.json()["detail"]["field"] == "content"
-        assert not photo_path(server, name).exists()
+        assert held(server, name) is None
         fetched = server.client.get(f"/photos/{name}", headers=server.login("inspector"))
         assert fetched.status_code == 404  # nothing served from the case
     png = io.BytesIO()
@@ -96,7 +96,7 @@ def test_an_upload_in_progress_is_written_only_by_the_device_that_started_it(
     # the starting device carries on from where it was: nobody else wrote a byte
     r = _patch_as(server, phone, data, 1000, len(data) - 1000)
     assert r.status_code == 204 and r.headers["Upload-Complete"] == "1"
-    assert photo_path(server, sha(data)).read_bytes() == data
+    assert held(server, sha(data)) == data
 
 
 def test_head_on_a_photo_you_may_not_see_answers_like_a_photo_never_seen(server: Server) -> None:

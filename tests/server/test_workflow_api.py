@@ -10,7 +10,7 @@ from typing import Any
 import docx
 
 from server.demo_data import SITES
-from tests.conftest import Server
+from tests.conftest import BOTH_STORES, Server
 from tests.server.test_worked_examples import act, record
 
 PARKING_LOT = next(s for s in SITES if s.kind == "parking_lot")
@@ -388,6 +388,7 @@ def test_a_dispute_goes_from_consultation_to_ruling_which_reassigns_and_amends_t
     assert (old["list_version"], old["lead_department"]) == (1, "zhzf")
 
 
+@BOTH_STORES  # the .docx kept in a directory, or in PostgreSQL (docs/storage.md)
 def test_the_ruling_minute_reads_back_with_attendees_decisions_time_nodes_and_basis(
     server: Server,
 ) -> None:

@@ -34,9 +34,11 @@ class LiveServer:
         *,
         clock: Callable[[], datetime] | None = None,
         port: int | None = None,
+        storage: str = "local",
     ) -> None:
         self.db_url = url
         self.photo_dir = photo_dir
+        self.storage = storage  # YIXIAN_STORAGE: local, or postgres (files in the database)
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.clock = clock
@@ -60,6 +62,7 @@ class LiveServer:
             secret="test",
             access_ttl_minutes=366 * 24 * 60,  # a fake clock may move days past a sign-in
             device_idle_days=366,
+            storage=self.storage,
         )
         self.engine = make_engine(self.db_url)
         kwargs = {"clock": self.clock} if self.clock else {}

@@ -1,5 +1,6 @@
 """The device's photo upload against the real server (uvicorn on a local port, both databases),
-directly and through a throttled, lossy proxy that cuts connections mid-body."""
+directly and through a throttled, lossy proxy that cuts connections mid-body. The resuming
+tests run with both stores too (``BOTH_STORES``: a directory, PostgreSQL's file store)."""
 
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ from PIL import Image
 from server.app import create_app
 from server.config import Settings
 from server.db import make_engine
+from server.storage import FileStore
 from sync.photo_upload import (
     PhotoRefused,
     PhotoUploadGaveUp,
     backoff_delay,
     upload_photo,
 )
-from tests.conftest import Backend
+from tests.conftest import BOTH_STORES, Backend
 from tests.support.lossy_proxy import LossyProxy
 
 KiB = 1024
@@ -39,7 +41,7 @@ MAX_PHOTO = 3 * MiB
 class LiveServer:
     url: str
     port: int
-    photo_dir: Path
+    store: FileStore
 
     def headers(self, username: str = "inspector") -> dict[str, str]:
         r = requests.post(
@@ -51,14 +53,18 @@ class LiveServer:
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
     def held(self, sha256: str) -> bytes:
-        return (self.photo_dir / sha256[:2] / sha256).read_bytes()
+        return b"".join(self.store.open(sha256, sha256))  # checked against its name
 
 
 @pytest.fixture
-def live_server(backend: Backend, tmp_path: Path) -> Iterator[LiveServer]:
+def live_server(backend: Backend, tmp_path: Path, storage_kind: str) -> Iterator[LiveServer]:
     url = backend.fresh_url(tmp_path)
     settings = Settings(
-        database_url=url, photo_dir=tmp_path / "photos", secret="test", max_photo_bytes=MAX_PHOTO
+        database_url=url,
+        photo_dir=tmp_path / "photos",
+        secret="test",
+        max_photo_bytes=MAX_PHOTO,
+        storage=storage_kind,
     )
     engine = make_engine(url)
     app = create_app(settings, engine=engine)
@@ -71,7 +77,7 @@ def live_server(backend: Backend, tmp_path: Path) -> Iterator[LiveServer]:
         if not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         threading.Event().wait(0.01)
-    yield LiveServer(f"http://127.0.0.1:{port}", port, settings.photo_dir)
+    yield LiveServer(f"http://127.0.0.1:{port}", port, app.state.stores.photos)
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
@@ -142,6 +148,7 @@ def test_photo_from_a_file_path_arrives_and_the_file_is_left_in_place(
     assert path.read_bytes() == data  # deleting it is the device's call, after this returns
 
 
+@BOTH_STORES
 def test_interrupted_upload_resumes_where_it_stopped(live_server: LiveServer) -> None:
     data, name = photo(3, 600 * KiB)
     headers = live_server.headers()
@@ -179,6 +186,7 @@ def test_photo_the_server_already_holds_is_not_sent_again(live_server: LiveServe
     assert progress == [(len(data), len(data))]
 
 
+@BOTH_STORES
 def test_two_devices_sending_the_same_photo_at_once_both_finish_with_one_whole_copy(
     live_server: LiveServer,
 ) -> None:
