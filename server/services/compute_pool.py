@@ -171,6 +171,12 @@ class ComputePool:
         self._places = threading.BoundedSemaphore(max(1, processes) + queue)
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._admitted = 0
+
+    @property
+    def admitted(self) -> int:
+        """Computations in this server process now, running or waiting for their turn."""
+        return self._admitted
 
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -190,6 +196,8 @@ class ComputePool:
         (default: ``seconds``, the computation's own time limit)."""
         if not self._places.acquire(blocking=False):
             raise ComputeBusy(self._retry_after(seconds))
+        with self._lock:
+            self._admitted += 1
         try:
             wait = seconds if wait_s is None else wait_s
             if not self._turns.acquire(timeout=max(0.0, wait)):
@@ -201,6 +209,8 @@ class ComputePool:
             finally:
                 self._turns.release()
         finally:
+            with self._lock:
+                self._admitted -= 1
             self._places.release()
         if ok:
             return out  # type: ignore[return-value]
@@ -245,4 +255,3 @@ class Compute:
     def __call__(self, job: Job[T], /, **kwargs: Any) -> T:
         self.session.commit()
         return self.pool.run(job, seconds=self.seconds, **kwargs)
-
