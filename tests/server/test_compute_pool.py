@@ -25,7 +25,7 @@ from server.evaluation.excel import RANKING_SHEET
 from server.services.compute_pool import COMPUTE_NICE, ComputeBusy, ComputeLost, ComputePool
 from tests.conftest import Server
 from tests.server.test_availability import _device_headers
-from tests.server.test_evaluation_api import LOT, november_with_one_late_case
+from tests.server.test_evaluation_api import LOT, november_with_one_late_case, parking_case
 from tests.support import compute_jobs
 
 WAIT_S = 60  # a guard against hanging for ever, never a timed assertion
@@ -190,3 +190,21 @@ def test_compute_settings_are_read_from_the_environment_and_nonsense_is_refused(
         monkeypatch.setenv("YIXIAN_COMPUTE_QUEUE", bad)
         with pytest.raises(RuntimeError, match="YIXIAN_COMPUTE_QUEUE"):
             settings_from_env()
+
+
+def test_a_pull_page_carries_each_cases_own_events_in_order(server: Server) -> None:
+    """The page's events are read in one query for all its cases (not one per case: fewer
+    round trips, each of which waits for the interpreter lock when the server is busy)."""
+    first, second = parking_case(server), parking_case(server, 500.0)
+    server.post(f"/cases/{first}/accept", "zhzf_handler")  # events interleave between cases
+    server.post(f"/cases/{second}/accept", "zhzf_handler")
+    phone = _device_headers(server, "supervisor")
+    page = server.client.post("/sync/pull", json={"protocol": 1}, headers=phone).json()
+    pulled = {c["id"]: c["events"] for c in page["cases"]}
+    assert set(pulled) >= {first, second}
+    for case_id, events in pulled.items():
+        detail = server.get(f"/cases/{case_id}", "supervisor").json()["events"]
+        assert [(e["seq"], e["kind"]) for e in events] == [(e["seq"], e["kind"]) for e in detail], (
+            case_id
+        )
+    assert [e["kind"] for e in pulled[first]][-1] == "CaseAccepted"
