@@ -103,6 +103,12 @@ def test_a_worker_process_computes_exactly_what_the_server_process_computes(
         pool.close()
 
 
+# The pool behaves the same whatever the database (the worker's reads are compared on both
+# above): these run on SQLite only, to spare the CI budget a second worker start.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+@SQLITE_ONLY
 def test_while_a_worker_computes_other_users_are_answered_and_one_more_computation_waits_its_turn(
     server: Server, tmp_path: Path
 ) -> None:
@@ -145,6 +151,7 @@ def test_while_a_worker_computes_other_users_are_answered_and_one_more_computati
         pool.close()
 
 
+@SQLITE_ONLY
 def test_past_the_queue_a_computation_is_refused_at_once_and_a_waiting_one_after_its_limit(
     server: Server,
 ) -> None:
