@@ -35,6 +35,7 @@ import math
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -113,10 +114,24 @@ def _worker_engine(url: str) -> Engine:
     return engine
 
 
-def _lower_priority() -> None:
-    # Linux and macOS; elsewhere, or when not allowed, the worker runs at the normal priority
+PARENT_CHECK_S = 1.0  # how often a worker looks whether its server process still lives
+
+
+def _start_worker(server_pid: int) -> None:
+    """A worker's start: a lower CPU priority (Linux and macOS; elsewhere, or when not allowed,
+    the normal one), and a watch that ends it when the server process is gone — killed, say,
+    with no chance to stop its pool: an orphan would wait for work for ever."""
     with contextlib.suppress(AttributeError, OSError):
         os.nice(COMPUTE_NICE)
+    threading.Thread(
+        target=_exit_with_server, args=(server_pid,), daemon=True, name="exit-with-server"
+    ).start()
+
+
+def _exit_with_server(server_pid: int) -> None:
+    while os.getppid() == server_pid:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
 
 
 @dataclass(frozen=True)
@@ -184,7 +199,8 @@ class ComputePool:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_lower_priority,
+                    initializer=_start_worker,
+                    initargs=(os.getpid(),),
                 )
             return self._executor
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -215,3 +217,42 @@ def test_a_pull_page_carries_each_cases_own_events_in_order(server: Server) -> N
             case_id
         )
     assert [e["kind"] for e in pulled[first]][-1] == "CaseAccepted"
+
+
+KILLED_SERVER = """
+import os, sys
+from server.db import make_engine
+from server.services.compute_pool import ComputePool
+from tests.support import compute_jobs
+
+pool = ComputePool(make_engine(sys.argv[1]), processes=1, queue=0)
+pid, _ = pool.run(compute_jobs.where, seconds=60)
+print(pid, flush=True)
+os._exit(9)  # gone at once, as when killed: its pool is never stopped
+"""
+
+
+@SQLITE_ONLY
+def test_a_worker_ends_when_its_server_process_is_killed(server: Server) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_SERVER, server.url],
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 9, done.stderr
+    worker = int(done.stdout.split()[0])
+    end = time.monotonic() + WAIT_S
+    while Path(f"/proc/{worker}").exists() and _alive(worker):
+        assert time.monotonic() < end, "the orphaned worker is still running"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")  # a zombie has ended
