@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from server.api import auth as auth_api
 from server.api.errors import http_status
 from server.config import settings_from_env
 from server.evaluation.excel import RANKING_SHEET
+from server.services import auth as auth_service
 from server.services.compute_pool import COMPUTE_NICE, ComputeBusy, ComputeLost, ComputePool
 from tests.conftest import Server
 from tests.server.test_availability import _device_headers
@@ -222,6 +224,7 @@ def test_a_pull_page_carries_each_cases_own_events_in_order(server: Server) -> N
 KILLED_SERVER = """
 import os, sys
 from server.db import make_engine
+from server.services import auth as auth_service
 from server.services.compute_pool import ComputePool
 from tests.support import compute_jobs
 
@@ -256,3 +259,43 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.exists() and stat.read_text().split()[2] == "Z")  # a zombie has ended
+
+
+@SQLITE_ONLY
+def test_a_flood_of_sign_ins_is_handled_a_few_at_a_time_while_others_are_answered(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.login("inspector")
+    monkeypatch.setattr(auth_api, "SIGN_IN_TURN_WAIT_S", 0.2)
+    inside, release = threading.Semaphore(0), threading.Event()
+    original = auth_service.login
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        inside.release()
+        release.wait(WAIT_S)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(auth_service, "login", held)
+
+    def guess(k: int) -> Any:
+        body = {"username": f"guess{k}", "password": "wrong-password"}
+        return server.client.post("/auth/login", json=body)
+
+    try:
+        with ThreadPoolExecutor(auth_api.SIGN_INS_AT_ONCE) as threads:
+            flood = [threads.submit(guess, k) for k in range(auth_api.SIGN_INS_AT_ONCE)]
+            for _ in flood:
+                assert inside.acquire(timeout=WAIT_S)  # every turn is taken
+            one_more = guess(99)  # waits for a turn, holding no thread, then is told to retry
+            assert one_more.status_code == 429, one_more.text
+            assert one_more.json()["detail"]["code"] == "sign_in_busy"
+            assert one_more.headers["Retry-After"] == "1"
+            assert server.get("/cases", "inspector").status_code == 200  # others go on
+            release.set()
+            assert [f.result(WAIT_S).status_code for f in flood] == [401] * len(flood)
+    finally:
+        release.set()
+    monkeypatch.setattr(auth_service, "login", original)
+    right = {"username": "supervisor", "password": "yixian-demo"}
+    r = server.client.post("/auth/login", json=right)
+    assert r.status_code == 200, r.text  # the turns were given back
