@@ -38,6 +38,7 @@ from server.observability.readiness import Readiness
 from server.services import auth as auth_service
 from server.services import workflow_hooks
 from server.services.boundary_cache import ReferenceCache
+from server.services.compute_pool import ComputePool
 from server.services.scheduler import escalation_job, last_success
 from server.storage import open_stores
 
@@ -75,6 +76,9 @@ def create_app(
     )
     workflow_hooks.register()  # the workflow's reactions to case changes (case_hooks)
     checkpointer = WalCheckpointer(engine)
+    compute_pool = ComputePool(
+        engine, processes=settings.compute_processes, queue=settings.compute_queue
+    )
     scheduler = (
         escalation_job(engine, clock, every=settings.escalate_every)
         if settings.escalate_every > 0
@@ -91,6 +95,7 @@ def create_app(
         finally:
             if scheduler is not None:
                 scheduler.stop()
+            compute_pool.close()
             checkpointer.stop()
 
     docs = settings.api_docs  # YIXIAN_API_DOCS; off in production unless switched on
@@ -109,6 +114,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.checkpointer = checkpointer
+    app.state.compute_pool = compute_pool
     app.state.clock = clock
     app.state.reference_cache = ReferenceCache()
     app.state.stores = stores  # photos and minutes (server/storage)

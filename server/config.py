@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from server.db import normalise_url
+from server.services.compute_pool import default_processes
 
 DEV_SECRET = "yixian-development-secret"
 MIN_SECRET_CHARS = 32
@@ -37,6 +38,13 @@ class Settings:
     max_json_bytes: int = 1024 * 1024
     compute_seconds: float = 20.0
     max_open_uploads: int = 50
+    # Expensive computations run in this many worker processes (YIXIAN_COMPUTE_PROCESSES;
+    # default from the environment: half the cores, 1 to 4) and at most this many more wait for
+    # one (YIXIAN_COMPUTE_QUEUE); past that 429 compute_busy. 0 processes: in the server's own
+    # threads, one at a time — this dataclass's default, for tests that patch functions in-process
+    # (server/services/compute_pool.py).
+    compute_processes: int = 0
+    compute_queue: int = 4
     minutes_dir: Path | None = None  # meeting minutes (.docx); default: beside photo_dir
     # where photos and minutes are kept (YIXIAN_STORAGE, docs/storage.md): "local" (the two
     # directories above) or "postgres" (in the database, shared by several hosts)
@@ -129,6 +137,15 @@ def _positive_float(name: str, default: float) -> float:
     return value
 
 
+def _whole_number(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise RuntimeError(f"{name} must be a whole number (0 or more), not {raw!r}")
+    return int(raw)
+
+
 def settings_from_env(var_dir: Path | None = None) -> Settings:
     base = var_dir or Path(os.environ.get("YIXIAN_VAR_DIR", "var"))
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{base / 'yixian.db'}"
@@ -151,6 +168,8 @@ def settings_from_env(var_dir: Path | None = None) -> Settings:
         max_json_bytes=_positive_int("YIXIAN_MAX_JSON_BYTES", Settings.max_json_bytes),
         compute_seconds=_positive_float("YIXIAN_COMPUTE_SECONDS", Settings.compute_seconds),
         max_open_uploads=_positive_int("YIXIAN_MAX_OPEN_UPLOADS", Settings.max_open_uploads),
+        compute_processes=_whole_number("YIXIAN_COMPUTE_PROCESSES", default_processes()),
+        compute_queue=_whole_number("YIXIAN_COMPUTE_QUEUE", Settings.compute_queue),
         escalate_every=every,
         scheduler_stale_after=float(os.environ.get("YIXIAN_SCHEDULER_STALE_AFTER") or 0)
         or max(900.0, 3 * every),

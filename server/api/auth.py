@@ -3,7 +3,11 @@ an administrator's POST /users/{id}/disable and /users/{id}/enable."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api.deps import (
@@ -21,6 +25,33 @@ from server.services import login_throttle
 from sync.passwords import MAX_PASSWORD_CHARS
 
 router = APIRouter(tags=["auth"])
+
+# A flood of sign-ins (wrong passwords, or locked-out keys answered 429) shares this process with
+# everyone else's requests: at most SIGN_INS_AT_ONCE sign-ins are handled at once; the others
+# wait their turn in the event loop — holding no thread, no connection, no CPU — for at most
+# SIGN_IN_TURN_WAIT_S, then are answered 429 sign_in_busy (Retry-After 1). The password checks
+# behind them are one at a time anyway (server/services/login_throttle.py).
+SIGN_INS_AT_ONCE = 2
+SIGN_IN_TURN_WAIT_S = 2.0
+
+
+async def sign_in_turn(request: Request) -> AsyncIterator[None]:
+    turns: anyio.Semaphore | None = getattr(request.app.state, "sign_in_turns", None)
+    if turns is None:
+        turns = request.app.state.sign_in_turns = anyio.Semaphore(SIGN_INS_AT_ONCE)
+    with anyio.move_on_after(SIGN_IN_TURN_WAIT_S) as waited:
+        await turns.acquire()
+    if waited.cancelled_caught:
+        raise login_throttle.SignInBusy(
+            "登录繁忙，请稍后再试 / too many sign-ins at once: try again in a second"
+        )
+    try:
+        yield
+    finally:
+        turns.release()
+
+
+SignInTurn = Annotated[None, Depends(sign_in_turn)]
 
 
 class RefreshIn(BaseModel):
@@ -65,7 +96,12 @@ def login_out(pair: auth_service.TokenPair, user: object) -> LoginOut:
     responses=SIGN_IN_LOCKED_RESPONSE,
 )
 def login(
-    body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep, now: NowDep
+    _turn: SignInTurn,
+    body: LoginIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
 ) -> LoginOut:
     pair, user = auth_service.login(
         session,

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from server.services.auth import BadCredentials, Unauthenticated
+from server.services.compute_pool import ComputeBusy
 from server.services.login_throttle import SignInBusy, SignInLocked
 from server.storage import StoredFileDamaged
 from sync.commands import reason_of
@@ -30,6 +31,7 @@ STATUS_FOR: tuple[tuple[type[DomainError], int], ...] = (
     (BadCredentials, 401),
     (SignInLocked, 429),
     (SignInBusy, 429),
+    (ComputeBusy, 429),
     (Unauthenticated, 401),
     (InvalidInput, 422),
     (NotPermitted, 403),

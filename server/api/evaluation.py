@@ -6,15 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api.deps import CurrentActor, NowDep, ReferenceDep, SessionDep, SettingsDep
 from server.data import evaluation as evaluation_data
-from server.evaluation.budget import Deadline
-from server.evaluation.excel import workbook_bytes
 from server.evaluation.rules import load_rules, rules_as_dict
 from server.services import evaluation as evaluation_service
+from server.services.compute_pool import Compute, ComputePool
 from sync.bodies import CasesOverTimeOut, HotspotsOut, OnTimeOut
 from sync.clock import CHINA_TZ
 from sync.errors import InvalidInput
@@ -76,12 +75,14 @@ def _window(
     return start_, end_
 
 
-def get_deadline(settings: SettingsDep) -> Deadline:
-    """The time limit of this request's computation (Settings.compute_seconds)."""
-    return Deadline(settings.compute_seconds)
+def get_compute(request: Request, session: SessionDep, settings: SettingsDep) -> Compute:
+    """The request's way to an expensive computation: in the compute pool, with the time limit
+    of Settings.compute_seconds (server/services/compute_pool.py)."""
+    pool: ComputePool = request.app.state.compute_pool
+    return Compute(pool, session, settings.compute_seconds)
 
 
-DeadlineDep = Annotated[Deadline, Depends(get_deadline)]
+ComputeDep = Annotated[Compute, Depends(get_compute)]
 
 
 @router.get("/rules", summary="The scoring rules in force (server/evaluation/rules.toml)")
@@ -96,7 +97,7 @@ def start_run(
     actor: CurrentActor,
     ref: ReferenceDep,
     now: NowDep,
-    deadline: DeadlineDep,
+    compute: ComputeDep,
 ) -> dict[str, Any]:
     run = evaluation_service.start_run(
         session,
@@ -104,9 +105,9 @@ def start_run(
         kind=body.kind,
         year=body.year,
         number=body.number,
-        ref=ref,
+        towns=evaluation_service.town_names(ref),
         now=now,
-        deadline=deadline,
+        compute_with=compute,
     )
     session.commit()
     return evaluation_service.visible_report(run, actor)
@@ -140,11 +141,12 @@ def department_detail(
     summary="Score the run's events again with its rules: are the numbers the same?",
 )
 def reproduce(
-    run_id: int, session: SessionDep, actor: CurrentActor, ref: ReferenceDep, deadline: DeadlineDep
+    run_id: int, actor: CurrentActor, ref: ReferenceDep, compute: ComputeDep
 ) -> dict[str, Any]:
     evaluation_service.require_oversight(actor)
-    run = evaluation_service.get_run(session, run_id)
-    return evaluation_service.reproduce(session, run, ref, deadline)
+    return compute(
+        evaluation_service.reproduce, run_id=run_id, towns=evaluation_service.town_names(ref)
+    )
 
 
 @router.get(
@@ -153,11 +155,9 @@ def reproduce(
     response_class=Response,
     responses={200: {"content": {XLSX: {}}}},
 )
-def export_run(run_id: int, session: SessionDep, actor: CurrentActor) -> Response:
+def export_run(run_id: int, actor: CurrentActor, compute: ComputeDep) -> Response:
     evaluation_service.require_oversight(actor)
-    run = evaluation_service.get_run(session, run_id)
-    data = workbook_bytes(evaluation_service.run_summary(run), run.results, run.rules_text)
-    name = f"evaluation-{run.period_label}-{run.id}.xlsx"
+    name, data = compute(evaluation_service.export_workbook, run_id=run_id)
     return Response(
         data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
@@ -169,10 +169,9 @@ def export_run(run_id: int, session: SessionDep, actor: CurrentActor) -> Respons
     summary="Places where reports of one category cluster (oversight only)",
 )
 def hotspots(
-    session: SessionDep,
     actor: CurrentActor,
     now: NowDep,
-    deadline: DeadlineDep,
+    compute: ComputeDep,
     start: datetime | None = None,
     end: datetime | None = None,
     category: str | None = None,
@@ -182,15 +181,14 @@ def hotspots(
 ) -> dict[str, Any]:
     evaluation_service.require_oversight(actor)
     start_, end_ = _window(start, end, now, 365)
-    return evaluation_service.hotspots(
-        session,
+    return compute(
+        evaluation_service.hotspots,
         start=start_,
         end=end_,
         category=category,
         radius_m=radius_m,
         min_reports=min_reports,
         limit=limit,
-        deadline=deadline,
     )
 
 
@@ -199,26 +197,24 @@ def hotspots(
     summary='"Fast reply, no real fix": closed cases whose problem came back, per department',
 )
 def repeat_complaints(
-    session: SessionDep,
     actor: CurrentActor,
     ref: ReferenceDep,
     now: NowDep,
-    deadline: DeadlineDep,
+    compute: ComputeDep,
     start: datetime | None = None,
     end: datetime | None = None,
     radius_m: RadiusM = 100.0,
     window_days: Annotated[int, Query(ge=1, le=MAX_REPEAT_WINDOW_DAYS)] = 90,
 ) -> dict[str, Any]:
     start_, end_ = _window(start, end, now, 365)
-    return evaluation_service.repeat_complaints(
-        session,
+    return compute(
+        evaluation_service.repeat_complaints,
         actor=actor,
         start=start_,
         end=end_,
         radius_m=radius_m,
         window_days=window_days,
-        names=evaluation_service.department_names(session, ref),
-        deadline=deadline,
+        towns=evaluation_service.town_names(ref),
     )
 
 
@@ -228,10 +224,9 @@ def repeat_complaints(
     summary="Cases in each status at the end of each day/week/month (oversight only)",
 )
 def cases_over_time(
-    session: SessionDep,
     actor: CurrentActor,
     now: NowDep,
-    deadline: DeadlineDep,
+    compute: ComputeDep,
     start: datetime | None = None,
     end: datetime | None = None,
     bucket: Literal["day", "week", "month"] = "day",
@@ -239,9 +234,7 @@ def cases_over_time(
     evaluation_service.require_oversight(actor)
     longest = MAX_WINDOW_DAYS if bucket == "day" else MAX_SERIES_DAYS
     start_, end_ = _window(start, end, now, 30, longest)
-    return evaluation_service.cases_over_time(
-        session, start=start_, end=end_, bucket=bucket, deadline=deadline
-    )
+    return compute(evaluation_service.cases_over_time, start=start_, end=end_, bucket=bucket)
 
 
 @router.get(
@@ -250,11 +243,10 @@ def cases_over_time(
     summary="On-time closure rate per department, scored now (default: this month)",
 )
 def on_time(
-    session: SessionDep,
     actor: CurrentActor,
     ref: ReferenceDep,
     now: NowDep,
-    deadline: DeadlineDep,
+    compute: ComputeDep,
     kind: Literal["month", "quarter", "year"] = "month",
     year: int | None = None,
     number: int | None = None,
@@ -263,13 +255,12 @@ def on_time(
     if year is None:
         year = local.year
         number = {"month": local.month, "quarter": (local.month - 1) // 3 + 1, "year": None}[kind]
-    return evaluation_service.live_on_time(
-        session,
+    return compute(
+        evaluation_service.live_on_time,
         actor=actor,
         kind=kind,
         year=year,
         number=number,
-        ref=ref,
+        towns=evaluation_service.town_names(ref),
         now=now,
-        deadline=deadline,
     )

@@ -58,6 +58,22 @@ def events_of(session: Session, case_id: str) -> list[CaseEvent]:
     return list(session.exec(stmt))
 
 
+def events_of_cases(session: Session, case_ids: Sequence[str]) -> dict[str, list[CaseEvent]]:
+    """Each case's events in order, for many cases in one query (a sync page: one round trip,
+    not one per case)."""
+    out: dict[str, list[CaseEvent]] = {case_id: [] for case_id in case_ids}
+    if not out:
+        return out
+    stmt = (
+        select(CaseEvent)
+        .where(col(CaseEvent.case_id).in_(list(out)))
+        .order_by(col(CaseEvent.case_id), col(CaseEvent.seq))
+    )
+    for event in session.exec(stmt):
+        out[event.case_id].append(event)
+    return out
+
+
 def last_event_of_kind(session: Session, case_id: str, kind: str) -> CaseEvent | None:
     stmt = (
         select(CaseEvent)

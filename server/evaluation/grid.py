@@ -77,6 +77,18 @@ class GridIndex(Generic[T]):
         hits.sort(key=lambda h: (h[2], h[0]))
         return [(item, d) for _, item, d in hits]
 
+    def within(self, p: Point, radius_m: float) -> list[T]:
+        """The items ``near`` finds, in insertion order, without their distances: a geodesic is
+        measured only where the flat estimate cannot decide (a hotspot search needs who is
+        within reach, not how far — most pairs are far inside or far outside the radius)."""
+        hits: list[tuple[int, T]] = []
+        for rough, order, q, item in self._in_reach(p, radius_m):
+            certainly_within = rough * _PREFILTER_FACTOR + _PREFILTER_SLACK_M <= radius_m
+            if certainly_within or distance_m(p, q) <= radius_m:
+                hits.append((order, item))
+        hits.sort(key=lambda h: h[0])
+        return [item for _, item in hits]
+
     def nearest(self, p: Point, radius_m: float) -> T | None:
         """The item ``near`` ranks first (or None), measuring a geodesic only where the flat
         estimate cannot decide: one candidate certainly within ``radius_m`` and certainly

@@ -89,7 +89,7 @@ def hotspots(
         neighbours: list[list[int]] = []
         for r in items:
             check()
-            neighbours.append([j for j, _ in grid.near(r.point, radius_m)])
+            neighbours.append(grid.within(r.point, radius_m))
             pairs += len(neighbours[-1])
             if pairs > budget.MAX_NEIGHBOUR_PAIRS:
                 raise budget.too_many_pairs()

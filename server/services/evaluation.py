@@ -8,7 +8,7 @@ with the same rules again gives the same numbers (``reproduce``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,10 @@ from sqlmodel import Session
 
 from server.data import evaluation as evaluation_data
 from server.data import reference as reference_data
-from server.db import begin_read, begin_write
+from server.db import begin_write
 from server.evaluation import hotspots as hotspot_rules
 from server.evaluation.budget import Deadline
+from server.evaluation.excel import workbook_bytes
 from server.evaluation.periods import period_of
 from server.evaluation.rules import RULES_PATH, Rules, parse_rules
 from server.evaluation.scoring import Period, Report, report_as_dict, score
@@ -47,11 +48,21 @@ def require_oversight(actor: Actor) -> None:
         )
 
 
-def department_names(session: Session, ref: ReferenceSnapshot) -> dict[str, str]:
+def town_names(ref: ReferenceSnapshot) -> dict[str, str]:
+    """Town code → name: what the computations need of the reference data (it pickles, for the
+    compute pool, server/services/compute_pool.py)."""
+    return {town.code: town.name for town in ref.towns}
+
+
+def names_of(session: Session, towns: Mapping[str, str]) -> dict[str, str]:
     names = {d.code: d.name for d in reference_data.list_departments(session)}
-    for town in ref.towns:
-        names.setdefault(f"town:{town.code}", town.name)
+    for code, name in towns.items():
+        names.setdefault(f"town:{code}", name)
     return names
+
+
+def department_names(session: Session, ref: ReferenceSnapshot) -> dict[str, str]:
+    return names_of(session, town_names(ref))
 
 
 def compute(
@@ -97,6 +108,35 @@ def _results(session: Session, report: Report, names: Mapping[str, str]) -> dict
     return results
 
 
+def score_period(
+    session: Session,
+    *,
+    kind: str,
+    year: int,
+    number: int | None,
+    rules_text: str,
+    towns: Mapping[str, str],
+    now: datetime,
+    deadline: Deadline,
+) -> dict[str, Any]:
+    """The read half of a scoring run, in a read transaction (a compute-pool job): the newest
+    event id, the instant scored up to and the results."""
+    period = period_of(kind, year, number)
+    hwm = evaluation_data.high_water_mark(session)
+    as_of = min(period.end, now).astimezone(CHINA_TZ)  # stored results read in China time
+    names = names_of(session, towns)
+    report = compute(
+        session,
+        period=period,
+        rules=parse_rules(rules_text),
+        as_of=as_of,
+        high_water_mark=hwm,
+        departments=names,
+        deadline=deadline,
+    )
+    return {"high_water_mark": hwm, "as_of": as_of, "results": _results(session, report, names)}
+
+
 def start_run(
     session: Session,
     *,
@@ -104,13 +144,14 @@ def start_run(
     kind: str,
     year: int,
     number: int | None,
-    ref: ReferenceSnapshot,
+    towns: Mapping[str, str],
     now: datetime,
-    deadline: Deadline,
+    compute_with: Callable[..., Any],
     rules_path: Path = RULES_PATH,
 ) -> EvaluationRun:
-    """Score a period and store the run. The scoring reads in a deferred transaction and holds
-    no write lock; only storing the run is a (short) write. Commits the read; the caller
+    """Score a period and store the run. The scoring (``score_period``) runs through
+    ``compute_with`` (the compute pool: its own read transaction, holding no write lock); only
+    storing the run is a (short) write. Commits the request's transaction so far; the caller
     commits the write."""
     require_oversight(actor)
     period = period_of(kind, year, number)
@@ -119,35 +160,29 @@ def start_run(
     rules_text = rules_path.read_text(encoding="utf-8")
     rules = parse_rules(rules_text)
     session.commit()  # end the request's transaction so far (signing in): scoring only reads
-    begin_read(session)
-    hwm = evaluation_data.high_water_mark(session)
-    as_of = min(period.end, now).astimezone(CHINA_TZ)  # stored results read in China time
-    names = department_names(session, ref)
-    report = compute(
-        session,
-        period=period,
-        rules=rules,
-        as_of=as_of,
-        high_water_mark=hwm,
-        departments=names,
-        deadline=deadline,
+    scored = compute_with(
+        score_period,
+        kind=kind,
+        year=year,
+        number=number,
+        rules_text=rules_text,
+        towns=towns,
+        now=now,
     )
-    results = _results(session, report, names)
-    session.commit()  # end the read
     begin_write(session)
     run = EvaluationRun(
         period_kind=kind,
         period_label=period.label,
         period_start=period.start,
         period_end=period.end,
-        as_of=as_of,
-        high_water_mark=hwm,
+        as_of=scored["as_of"],
+        high_water_mark=scored["high_water_mark"],
         rules_version=rules.version,
         rules_digest=rules.digest,
         rules_text=rules_text,
         created_by=actor.user_id,
         created_at=now,
-        results=results,
+        results=scored["results"],
     )
     return evaluation_data.add_run(session, run)
 
@@ -214,13 +249,15 @@ def department_detail(run: EvaluationRun, actor: Actor, code: str) -> dict[str, 
 
 
 def reproduce(
-    session: Session, run: EvaluationRun, ref: ReferenceSnapshot, deadline: Deadline
+    session: Session, *, run_id: int, towns: Mapping[str, str], deadline: Deadline
 ) -> dict[str, Any]:
-    """Score the run's events again with its stored rules; report any department that differs."""
+    """Score the run's events again with its stored rules; report any department that differs
+    (a compute-pool job)."""
+    run = get_run(session, run_id)
     period = Period(
         run.period_label, run.period_start.astimezone(CHINA_TZ), run.period_end.astimezone(CHINA_TZ)
     )
-    names = department_names(session, ref)
+    names = names_of(session, towns)
     report = compute(
         session,
         period=period,
@@ -247,14 +284,15 @@ def live_on_time(
     kind: str,
     year: int,
     number: int | None,
-    ref: ReferenceSnapshot,
+    towns: Mapping[str, str],
     now: datetime,
     deadline: Deadline,
 ) -> dict[str, Any]:
-    """On-time closure rate per department for a period, scored now (not stored)."""
+    """On-time closure rate per department for a period, scored now (not stored; a
+    compute-pool job)."""
     period = period_of(kind, year, number)
     rules = parse_rules(RULES_PATH.read_text(encoding="utf-8"))
-    names = department_names(session, ref)
+    names = names_of(session, towns)
     report = compute(
         session,
         period=period,
@@ -301,6 +339,7 @@ def live_on_time(
 def cases_over_time(
     session: Session, *, start: datetime, end: datetime, bucket: str, deadline: Deadline
 ) -> dict[str, Any]:
+    """Cases in each status at the end of each bucket (a compute-pool job)."""
     edges = bucket_edges(start, end, bucket)
     transitions = evaluation_data.status_transitions(session, before=end)
     points = status_over_time(deadline.each(transitions), edges)
@@ -337,6 +376,7 @@ def hotspots(
     limit: int,
     deadline: Deadline,
 ) -> dict[str, Any]:
+    """Places where reports of one category cluster (a compute-pool job)."""
     reports = evaluation_data.placed_reports(session, start=start, end=end, category=category)
     session.commit()  # end the read: the clustering below holds no transaction
     found = hotspot_rules.hotspots(
@@ -374,10 +414,12 @@ def repeat_complaints(
     end: datetime,
     radius_m: float,
     window_days: int,
-    names: Mapping[str, str],
+    towns: Mapping[str, str],
     deadline: Deadline,
 ) -> dict[str, Any]:
-    """Closed cases in [start, end) whose problem came back, per department."""
+    """Closed cases in [start, end) whose problem came back, per department (a compute-pool
+    job)."""
+    names = names_of(session, towns)
     closed = evaluation_data.closed_cases(session, start=start, end=end)
     reports = evaluation_data.placed_reports(
         session, start=start, end=end + timedelta(days=window_days)
@@ -413,3 +455,12 @@ def repeat_complaints(
             }
         )
     return {"radius_m": radius_m, "window_days": window_days, "departments": out}
+
+
+def export_workbook(session: Session, *, run_id: int, deadline: Deadline) -> tuple[str, bytes]:
+    """A stored run as an Excel workbook: (file name, bytes) (a compute-pool job; building the
+    workbook has no steps to check the time limit between)."""
+    del deadline
+    run = get_run(session, run_id)
+    data = workbook_bytes(run_summary(run), run.results, run.rules_text)
+    return f"evaluation-{run.period_label}-{run.id}.xlsx", data

@@ -131,3 +131,42 @@ def test_a_computation_stops_at_its_first_check_past_the_time_limit() -> None:
     crowd = [report(f"r{i}", north(i)) for i in range(3)]
     with pytest.raises(TooExpensive):
         hotspots(crowd, radius_m=100.0, check=Deadline(0.0).check)
+
+
+def test_the_grid_finds_who_is_within_reach_exactly_as_by_geodesic_with_fewer_geodesics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import random
+
+    from server.evaluation import grid as grid_module
+
+    rng = random.Random(12)
+    measured = [0]
+
+    def counting(a: Point, b: Point) -> float:
+        measured[0] += 1
+        return distance_m(a, b)
+
+    for radius in (10.0, 100.0, 2000.0, 5000.0):  # the smallest and largest legal, two between
+        grid: GridIndex[int] = GridIndex(radius)
+        spread = radius * 4 / M_PER_DEG_LAT
+        points = [
+            Point(BASE.lat + rng.uniform(0, spread), BASE.lon + rng.uniform(0, spread))
+            for _ in range(120)
+        ]
+        # and some exactly on and just either side of the radius
+        points += [north(radius + d) for d in (-0.01, 0.0, 0.01)]
+        for n, p in enumerate(points):
+            grid.add(p, n)
+        queries = [*points[:30], BASE]
+        measured[0] = 0
+        monkeypatch.setattr(grid_module, "distance_m", counting)
+        within = [grid.within(q, radius) for q in queries]
+        fewer = measured[0]
+        measured[0] = 0
+        exact = [sorted(n for n, _ in grid.near(q, radius)) for q in queries]
+        monkeypatch.undo()
+        assert within == exact, radius
+        assert sum(len(w) for w in within) > len(queries)  # not all alone: pairs were decided
+        if radius >= 100:  # at 10 m the estimate's 5 m slack leaves most pairs to measure
+            assert fewer < measured[0] / 2, radius
