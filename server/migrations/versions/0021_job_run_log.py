@@ -1,7 +1,7 @@
 """job_run_log: one row per finished run of a periodic job
 
 Revision ID: 0021
-Revises: 0011
+Revises: 0020
 Create Date: 2026-12-07 22:30:00
 
 Written by hand. Which process ran each period's escalation job, when, and how it ended: with
@@ -15,7 +15,7 @@ import server.models.types
 
 
 revision = "0021"
-down_revision = "0011"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
