@@ -28,7 +28,7 @@ from server.data import photos as photos_data
 from server.db import begin_write
 from server.models import Photo, PhotoLink
 from server.services.cases import get_visible_case, visible
-from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted, RuleViolation
+from sync.errors import DomainError, InvalidInput, NotFound, RuleViolation
 from sync.lifecycle import Actor
 
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
@@ -128,6 +128,28 @@ class PhotoStore:
     def discard(self, sha256: str) -> None:
         for path in (self.part_path(sha256), self.final_path(sha256)):
             path.unlink(missing_ok=True)
+
+    # A user who may not see a photo the server holds, sending its bytes, writes them to a
+    # file of their own (``<sha>.<user>.<length>.shadow``): their upload goes exactly as if
+    # the server had never seen the photo, and its last chunk proves (or not) they hold it.
+    def shadow_path(self, sha256: str, user_id: str, length: int) -> Path:
+        return self.root / sha256[:2] / f"{sha256}.{user_id}.{length}.shadow"
+
+    def shadow_of(self, sha256: str, user_id: str) -> tuple[Path, int] | None:
+        """The user's shadow upload of this photo and its declared length, if any."""
+        folder = self.root / sha256[:2]
+        for path in folder.glob(f"{sha256}.{user_id}.*.shadow") if folder.is_dir() else ():
+            length = path.name.split(".")[2]
+            if length.isdigit():
+                return path, int(length)
+        return None
+
+    def write_shadow(self, path: Path, offset: int, chunk: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("r+b" if path.exists() else "wb") as fh:
+            fh.seek(offset)
+            fh.write(chunk)
+            fh.truncate(offset + len(chunk))
 
 
 def _fsync_dir(path: Path) -> None:
@@ -255,14 +277,19 @@ def upload_state(
             photos_data.save_photo(session, photo)
         session.commit()
     if photo is not None and actor is not None:
-        hidden = (
-            not _may_see(session, photo, sha256, actor)
-            if photo.complete
-            else not _started_by(photo, actor, device_id)
-        )
-        if hidden:
+        if photo.complete and not _may_see(session, photo, sha256, actor):
+            return _shadow_state(store, sha256, actor)  # as if never seen: their own upload
+        if not photo.complete and not _started_by(photo, actor, device_id):
             return _state(None, sha256)
     return _state(photo, sha256)
+
+
+def _shadow_state(store: PhotoStore, sha256: str, actor: Actor) -> UploadState:
+    found = store.shadow_of(sha256, actor.user_id)
+    if found is None:
+        return _state(None, sha256)
+    path, length = found
+    return UploadState(sha256=sha256, offset=path.stat().st_size, length=length, complete=False)
 
 
 def _check_chunk(
@@ -341,9 +368,29 @@ def receive_chunk(
     if photo is None:  # deleted between the insert and the lock: a failed upload was discarded
         raise OffsetMismatch("请重新查询进度 / ask for the offset again", offset=0)
     _settle(store, photo)
+    if photo.complete and not _may_see(session, photo, sha256, actor):
+        # answered exactly as if the server had never seen it (README "Hostile input …")
+        return _receive_shadow(
+            session, store, actor, sha256, offset=offset, length=length, chunk=chunk, now=now
+        )
     if photo.complete:  # someone finished it meanwhile: nothing to write
         session.commit()
         return _state(photo, sha256)
+    if not _started_by(photo, actor, device_id) and photos_data.uploader_cut_off(session, photo):
+        # a lost (revoked) phone's or a disabled user's unfinished upload blocks nobody: the
+        # caller starts it again from nothing, as a new upload of theirs
+        if offset != 0:
+            session.commit()
+            raise OffsetMismatch("请从头上传 / start the upload from the beginning", offset=0)
+        store.discard(sha256)
+        photos_data.restart_upload(
+            session,
+            photo,
+            uploader=actor.user_id,
+            uploader_device=device_id,
+            size=length,
+            now=now,
+        )
     if not _started_by(photo, actor, device_id):
         session.rollback()
         raise RuleViolation(
@@ -374,16 +421,74 @@ def receive_chunk(
     return _state(photo, sha256)
 
 
+def _hash_mismatch() -> InvalidInput:
+    return InvalidInput(
+        "sha256",
+        "照片内容与名称的 sha256 不符，已丢弃 / the bytes do not hash to the photo's name: "
+        "discarded",
+        code="photo_hash_mismatch",
+    )
+
+
+def _receive_shadow(
+    session: Session,
+    store: PhotoStore,
+    actor: Actor,
+    sha256: str,
+    *,
+    offset: int,
+    length: int,
+    chunk: bytes,
+    now: datetime,
+) -> UploadState:
+    """A chunk of a photo the server holds, from one who may not see it: kept in their own
+    file, with the offsets, refusals and answers of an upload of a photo never seen. When
+    every byte has come and hashes to the name, they hold the photo (``photo_holder``) and
+    may see it like its uploader; nothing of the held photo is touched."""
+    found = store.shadow_of(sha256, actor.user_id)
+    held = 0
+    if found is not None:
+        path, declared = found
+        held = path.stat().st_size
+        if declared != length:
+            if held != 0:
+                session.commit()
+                raise OffsetMismatch(
+                    f"与进行中的上传长度 {declared} 不符 / Upload-Length differs from the upload "
+                    f"in progress ({declared} bytes)",
+                    offset=held,
+                    code="length_mismatch",
+                )
+            path.unlink(missing_ok=True)
+    if offset != held:
+        session.commit()
+        raise OffsetMismatch(
+            f"服务器已收到 {held} 字节 / the server holds {held} bytes", offset=held
+        )
+    path = store.shadow_path(sha256, actor.user_id, length)
+    store.write_shadow(path, offset, chunk)
+    held = offset + len(chunk)
+    if held < length:
+        session.commit()
+        return UploadState(sha256=sha256, offset=held, length=length, complete=False)
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(_HASH_BLOCK):
+            digest.update(block)
+    path.unlink(missing_ok=True)
+    if digest.hexdigest() != sha256:
+        session.commit()
+        raise _hash_mismatch()
+    photos_data.add_holder(session, sha256, actor.user_id, now)
+    session.commit()
+    return UploadState(sha256=sha256, offset=length, length=length, complete=True)
+
+
 def _finish(session: Session, store: PhotoStore, photo: Photo) -> None:
     digest, head = store.sha256_of_part(photo.sha256)
     problem: InvalidInput | None = None
     if digest != photo.sha256:
-        problem = InvalidInput(
-            "sha256",
-            "照片内容与名称的 sha256 不符，已丢弃 / the bytes do not hash to the photo's name: "
-            "discarded",
-            code="photo_hash_mismatch",
-        )
+        problem = _hash_mismatch()
     elif content_type_of(head) is None:
         problem = InvalidInput(
             "content", "只接受 JPEG 或 PNG / only JPEG or PNG", code="unsupported_media_type"
@@ -392,6 +497,10 @@ def _finish(session: Session, store: PhotoStore, photo: Photo) -> None:
         problem = image_problem(store.part_path(photo.sha256))
     if problem is not None:
         photos_data.delete_photo(session, photo.sha256)
+        if problem.code != "photo_hash_mismatch":
+            # these bytes are the photo its name promised, and they are no image: it can never
+            # arrive, so no case keeps a link to it (a link made before the bytes came)
+            photos_data.delete_links(session, photo.sha256)
         session.commit()
         store.discard(photo.sha256)
         raise problem
@@ -400,9 +509,15 @@ def _finish(session: Session, store: PhotoStore, photo: Photo) -> None:
 
 
 def _may_see(session: Session, photo: Photo | None, sha256: str, actor: Actor) -> bool:
+    """Its uploader, a holder, or one who may see a case it shows on (a link vouched for by
+    its linker, or made by its uploader or a holder)."""
     if photo is not None and photo.uploader == actor.user_id:
         return True
-    case_ids = photos_data.linked_case_ids(session, sha256)
+    holders = photos_data.holders(session, sha256)
+    if actor.user_id in holders:
+        return True
+    vouchers = holders | ({photo.uploader} if photo is not None else set())
+    case_ids = photos_data.linked_case_ids(session, sha256, vouchers=vouchers)
     return any(visible(case, actor) for case in cases_data.cases_by_ids(session, case_ids))
 
 
@@ -434,9 +549,10 @@ def link_photo(
 ) -> PhotoLink:
     """Make a photo evidence for a case the actor may see. Idempotent; the caller commits.
 
-    The photo's bytes may not have arrived yet (the command travels first). A photo already
-    on the server can only be linked by someone who may already see it, so that knowing a hash
-    never opens a photo.
+    The photo's bytes may not have arrived yet (the command travels first). Knowing a hash
+    never opens a photo, nor tells that the server holds it: a link by one who may not see the
+    photo now is answered like any other, but shows the photo on the case only once its linker
+    uploads the bytes (or proves holding them) — until then the case has a photo yet to come.
     """
     sha256 = check_sha256(sha256)
     case = get_visible_case(session, case_id, actor)
@@ -444,13 +560,14 @@ def link_photo(
     if existing is not None:
         return existing
     photo = photos_data.get_photo(session, sha256)
-    if photo is not None and not _may_see(session, photo, sha256, actor):
-        raise NotPermitted(
-            "不能关联无权查看的照片 / you may not link a photo you cannot see",
-            code="photo_not_visible",
-        )
+    vouched = photo is not None and _may_see(session, photo, sha256, actor)
     photos_data.insert_link_if_absent(
-        session, sha256=sha256, case_id=case.id, linked_by=actor.user_id, now=now
+        session,
+        sha256=sha256,
+        case_id=case.id,
+        linked_by=actor.user_id,
+        now=now,
+        vouched=vouched,
     )
     link = photos_data.get_link(session, sha256, case.id)
     assert link is not None
