@@ -13,6 +13,8 @@ Blocking (``requests``) with a timeout on every call: the UI runs them off the e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import requests
@@ -40,13 +42,17 @@ class ServerTimeout(ServerUnreachable):
 
 
 class Rejected(ApiError):
-    """A 4xx answer. ``code`` is the server's stable key, ``reason`` its explanation."""
+    """A 4xx answer. ``code`` is the server's stable key, ``reason`` its explanation;
+    ``retry_after_s`` the seconds its ``Retry-After`` header asks to wait (a 429), if any."""
 
-    def __init__(self, status: int, code: str, reason: str) -> None:
+    def __init__(
+        self, status: int, code: str, reason: str, retry_after_s: float | None = None
+    ) -> None:
         super().__init__(f"{status} {code}: {reason}")
         self.status = status
         self.code = code
         self.reason = reason
+        self.retry_after_s = retry_after_s
 
 
 class ServerFault(ApiError):
@@ -223,11 +229,29 @@ def _checked_body(response: requests.Response) -> Any:
     status = response.status_code
     if 400 <= status < 500:
         code, reason = _detail(body, fallback=getattr(response, "reason", None) or "")
-        raise Rejected(status, code, reason)
+        raise Rejected(status, code, reason, retry_after_of(response))
     if status >= 500:
         _, reason = _detail(body, fallback=getattr(response, "reason", None) or "")
         raise ServerFault(status, reason)
     return body
+
+
+def retry_after_of(response: requests.Response) -> float | None:
+    """The seconds a ``Retry-After`` header asks to wait (delay-seconds or an HTTP date), or
+    None when there is none or it cannot be read."""
+    headers = getattr(response, "headers", None) or {}
+    value = str(headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _detail(body: Any, *, fallback: str) -> tuple[str, str]:

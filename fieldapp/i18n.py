@@ -56,6 +56,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "服务器出错，请稍后再试",
         "The server failed; try again later",
     ),
+    # a 429: the server's Retry-After, in minutes (a minute or more) or seconds
+    "login.error.locked_minutes": (
+        "登录尝试过多，请 {n} 分钟后再试",
+        "Too many sign-in attempts; try again in {n} min",
+    ),
+    "login.error.locked_seconds": (
+        "登录尝试过多，请 {n} 秒后再试",
+        "Too many sign-in attempts; try again in {n} s",
+    ),
+    "login.error.busy_seconds": (
+        "服务器正忙，请 {n} 秒后再试",
+        "The server is busy; try again in {n} s",
+    ),
     # home
     "home.title": ("首页", "Home"),
     "home.welcome": ("你好，{name}", "Hello, {name}"),

@@ -31,6 +31,12 @@ MAX_EVIDENCE_TEXT = 200  # how a phone took a point (location source)
 
 MAX_COMMENT = 1000  # a citizen's words on a call-back (回访意见)
 MAX_HEADER = 100  # a column header an administrator maps (表头)
+# a 12345 ticket's cells (their columns: hotline_ticket.*); a longer cell is refused, never cut
+MAX_TICKET_NO = 60  # 工单编号
+MAX_TICKET_CONTENT = 3500  # 诉求内容 (with the address it becomes a case's description)
+MAX_TICKET_ADDRESS = 300  # 事发地址
+MAX_TICKET_AREA = 100  # 所属区域 / 乡镇街道
+MAX_TICKET_MATTER = 100  # 事项 as the file names it
 
 # --- lists -------------------------------------------------------------------------------------
 MAX_PHOTOS = 50  # photos on one note, action or report

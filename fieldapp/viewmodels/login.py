@@ -27,6 +27,7 @@ from fieldapp.api_client import (
 )
 from fieldapp.i18n import DEFAULT_LANG, Lang, t
 from fieldapp.viewmodels.app_state import Session
+from fieldapp.viewmodels.sign_in_wait import Clock, SignInWait
 
 ClientFactory = Callable[[str], AuthApi]  # server base URL -> client
 
@@ -45,6 +46,7 @@ class LoginViewModel:
         *,
         server_url: str,
         username: str = "",
+        clock: Clock | None = None,
     ) -> None:
         self._client_for = client_for
         self.server_url = server_url
@@ -55,7 +57,9 @@ class LoginViewModel:
         self.field_errors: dict[str, str] = {}
         self.error_key: str | None = None  # a failure of the whole attempt
         self.error_detail: str | None = None  # the server's own words, when it gave some
+        self.error_n: int | None = None  # the number in the message (minutes or seconds)
         self.offline = False  # the last attempt could not reach the server
+        self.wait = SignInWait() if clock is None else SignInWait(clock)  # after a 429
 
     # -- what the screen shows (in the language it asks for) --------------------------
     def field_error(self, field: str, lang: Lang = DEFAULT_LANG) -> str | None:
@@ -65,7 +69,7 @@ class LoginViewModel:
     def error_message(self, lang: Lang = DEFAULT_LANG) -> str | None:
         if self.error_key is None:
             return None
-        message = t(self.error_key, lang)
+        message = t(self.error_key, lang, n=self.error_n)
         if not self.error_detail:
             return message
         return (
@@ -92,7 +96,11 @@ class LoginViewModel:
         self.field_errors = errors
         self.error_key = None
         self.error_detail = None
+        self.error_n = None
         if errors:
+            return None
+        if self.wait.remaining_s((server_url, username)) > 0:  # the server said when: not yet
+            self.error_key, self.error_n = self.wait.message((server_url, username))
             return None
         self.busy = True
         return LoginAttempt(server_url=server_url, username=username, password=self.password)
@@ -112,6 +120,10 @@ class LoginViewModel:
             self.password = ""
             self.server_url = attempt.server_url
             return Session.from_login(attempt.server_url, outcome)
+        key = (attempt.server_url, attempt.username)
+        if self.wait.hold(outcome, key):  # 429: say how long, send nothing before then
+            self.error_key, self.error_n = self.wait.message(key)
+            return None
         self.error_key, self.error_detail = _describe(outcome)
         return None
 

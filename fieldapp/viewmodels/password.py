@@ -13,6 +13,7 @@ from typing import Protocol
 
 from fieldapp.api_client import ApiError, Rejected, ServerUnreachable
 from fieldapp.i18n import DEFAULT_LANG, Lang, t
+from fieldapp.viewmodels.sign_in_wait import Clock, SignInWait
 from sync.passwords import MIN_PASSWORD_CHARS, password_problem
 
 
@@ -27,7 +28,7 @@ class PasswordChange:
 
 
 class PasswordViewModel:
-    def __init__(self, api: PasswordApi, *, username: str) -> None:
+    def __init__(self, api: PasswordApi, *, username: str, clock: Clock | None = None) -> None:
         self._api = api
         self.username = username
         self.current_password = ""
@@ -38,6 +39,10 @@ class PasswordViewModel:
         self.field_errors: dict[str, str] = {}  # field -> i18n key
         self.error_key: str | None = None
         self.error_detail: str | None = None  # the server's own words
+        self.error_n: int | None = None  # the number in the message (minutes or seconds)
+        # a 429 (the current password is checked under the sign-in throttle): nothing is sent
+        # before its Retry-After
+        self.wait = SignInWait() if clock is None else SignInWait(clock)
 
     def field_error(self, field: str, lang: Lang = DEFAULT_LANG) -> str | None:
         key = self.field_errors.get(field)
@@ -46,7 +51,7 @@ class PasswordViewModel:
     def error_message(self, lang: Lang = DEFAULT_LANG) -> str | None:
         if self.error_key is None:
             return None
-        message = t(self.error_key, lang)
+        message = t(self.error_key, lang, n=self.error_n)
         return f"{message}（{self.error_detail}）" if self.error_detail else message
 
     def start(self) -> PasswordChange | None:
@@ -64,8 +69,12 @@ class PasswordViewModel:
             errors["repeat_password"] = "password.error.mismatch"
         self.field_errors = errors
         self.error_key = self.error_detail = None
+        self.error_n = None
         self.done = False
         if errors:
+            return None
+        if self.wait.remaining_s() > 0:
+            self.error_key, self.error_n = self.wait.message()
             return None
         self.busy = True
         return PasswordChange(self.current_password, self.new_password)
@@ -85,7 +94,9 @@ class PasswordViewModel:
             self.current_password = self.new_password = self.repeat_password = ""
             self.done = True
             return True
-        if isinstance(outcome, Rejected) and outcome.code == "bad_password":
+        if self.wait.hold(outcome):
+            self.error_key, self.error_n = self.wait.message()
+        elif isinstance(outcome, Rejected) and outcome.code == "bad_password":
             self.field_errors = {"current_password": "password.error.current_wrong"}
         elif isinstance(outcome, Rejected) and outcome.status == 422:
             self.field_errors = {"new_password": "password.error.weak"}

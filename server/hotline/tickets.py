@@ -21,13 +21,23 @@ from sync.clock import CHINA_TZ
 from sync.clock_rules import recorded_time
 from sync.errors import InvalidInput
 from sync.geo import validate_point
-from sync.limits import text_problem
+from sync.limits import (
+    MAX_TICKET_ADDRESS,
+    MAX_TICKET_AREA,
+    MAX_TICKET_CONTENT,
+    MAX_TICKET_MATTER,
+    MAX_TICKET_NO,
+    text_problem,
+)
 
-MAX_TICKET_NO = 60
-MAX_CONTENT = 3500
-MAX_ADDRESS = 300
-MAX_AREA = 100
-MAX_MATTER = 100  # hotline_ticket.matter
+# the cells a ticket keeps as text: column → (its name in an export, its limit in characters)
+_TEXT_CELLS: Mapping[str, tuple[str, int]] = {
+    "ticket_no": ("工单编号", MAX_TICKET_NO),
+    "content": ("诉求内容", MAX_TICKET_CONTENT),
+    "matter": ("事项", MAX_TICKET_MATTER),
+    "area": ("所属区域", MAX_TICKET_AREA),
+    "address": ("事发地址", MAX_TICKET_ADDRESS),
+}
 
 # Words citizens and operators use, mapped to the boundary list's category keys. Longer words
 # are tried first, so "路灯不亮" wins over a shorter word inside it.
@@ -240,10 +250,15 @@ def parse_row(
         reason = text_problem(text_of(v.get(column)))
         if reason is not None:  # a cell no database can keep (NUL, a control character)
             return problem(f"{column}: {reason}")
+    for column, (label, limit) in _TEXT_CELLS.items():
+        length = len(text_of(v.get(column)))
+        if length > limit:  # refused, never cut: the rest of the row would tell a shorter story
+            return problem(
+                f"{column}: {label}超过 {limit} 字（第 {raw.number} 行为 {length} 字）"
+                f" / {column} longer than {limit} characters (row {raw.number} has {length})"
+            )
     if not ticket_no:
         return problem("工单编号为空 / ticket number is empty")
-    if len(ticket_no) > MAX_TICKET_NO:
-        return problem(f"工单编号超过 {MAX_TICKET_NO} 字 / ticket number too long")
     try:
         received_at = parse_received_at(v.get("received_at"), now)
     except ValueError as exc:
@@ -251,8 +266,6 @@ def parse_row(
     content = text_of(v.get("content"))
     if not content:
         return problem("诉求内容为空 / content is empty")
-    if len(content) > MAX_CONTENT:
-        return problem(f"诉求内容超过 {MAX_CONTENT} 字 / content longer than {MAX_CONTENT}")
     category_text = text_of(v.get("category"))
     matter_text = text_of(v.get("matter"))
     # a platform's 诉求类型 often says 投诉/咨询: then the request's own words name the matter
@@ -266,14 +279,14 @@ def parse_row(
         point = _point(v)
     except ValueError as exc:
         return problem(str(exc))
-    area = text_of(v.get("area"))[:MAX_AREA] or None
-    address = text_of(v.get("address"))[:MAX_ADDRESS] or None
+    area = text_of(v.get("area")) or None
+    address = text_of(v.get("address")) or None
     return TicketDraft(
         row=raw.number,
         ticket_no=ticket_no,
         received_at=received_at,
         category=category,
-        matter=matter_text[:MAX_MATTER] or None,
+        matter=matter_text or None,
         content=content,
         area=area,
         address=address,

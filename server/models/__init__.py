@@ -11,7 +11,7 @@ from server.models.evaluation import (
 )
 from server.models.jobs import JobRun, JobRunLog
 from server.models.login_throttle import LoginThrottleRow
-from server.models.photos import Photo, PhotoLink
+from server.models.photos import Photo, PhotoHolder, PhotoLink
 from server.models.reference import (
     Department,
     IntakeChannelRow,
@@ -65,6 +65,7 @@ __all__ = [
     "Minute",
     "Notification",
     "Photo",
+    "PhotoHolder",
     "PhotoLink",
     "SiteRow",
     "StoredFile",

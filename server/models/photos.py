@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index
+from sqlalchemy import BigInteger, Boolean, Column, Index, true
 from sqlmodel import Field, SQLModel
 
 from server.models.types import UTCDateTime
@@ -35,3 +35,21 @@ class PhotoLink(SQLModel, table=True):
     case_id: str = Field(primary_key=True, foreign_key="case_record.id", max_length=36)
     linked_by: str = Field(max_length=36)  # user id
     linked_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # the linker could see the photo when linking: the link shows it on the case. A link by one
+    # who could not (a hash is all they had) shows it only once the linker uploads the bytes
+    # or proves holding them (``PhotoHolder``); until then the case has a photo yet to arrive.
+    vouched: bool = Field(
+        default=True, sa_column=Column(Boolean(), nullable=False, server_default=true())
+    )
+
+
+class PhotoHolder(SQLModel, table=True):
+    """A user who uploaded every byte of a photo the server already held (and whose hash
+    matched), without being allowed to see it: they hold the photo, so they may see it —
+    exactly as if their upload had been the first (docs: README "Hostile input and object
+    checks")."""
+
+    __tablename__ = "photo_holder"
+    sha256: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, foreign_key="app_user.id", max_length=36)
+    held_since: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -29,7 +29,7 @@ from server.db import begin_write
 from server.models import Photo, PhotoLink
 from server.services.cases import get_visible_case, visible
 from server.storage import FileStore, StoredFileMissing, read_verified
-from sync.errors import DomainError, InvalidInput, NotFound, NotPermitted, RuleViolation
+from sync.errors import DomainError, InvalidInput, NotFound, RuleViolation
 from sync.lifecycle import Actor
 
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
@@ -75,6 +75,36 @@ class UploadState:
     offset: int  # bytes the server holds, contiguous from the start
     length: int | None  # the declared total, None before the first chunk
     complete: bool
+
+
+# A user who may not see a photo the server holds, sending its bytes, writes them to an upload
+# of their own (``<sha>.shadow.<user>``, its declared length in ``<sha>.shadow-length.<user>``):
+# their upload goes exactly as if the server had never seen the photo, and its last chunk
+# proves (or not) that they hold it. Both are unfinished uploads of the photo store (any
+# backend), never published.
+def _shadow_name(sha256: str, user_id: str) -> str:
+    return f"{sha256}.shadow.{user_id}"
+
+
+def _shadow_length_name(sha256: str, user_id: str) -> str:
+    return f"{sha256}.shadow-length.{user_id}"
+
+
+def _shadow_of(store: FileStore, sha256: str, user_id: str) -> tuple[int, int] | None:
+    """The bytes held of the user's shadow upload of this photo and its declared length."""
+    meta = _shadow_length_name(sha256, user_id)
+    if store.part_size(meta) == 0:
+        return None
+    with store.open_part(meta) as fh:
+        declared = fh.read().decode("ascii", "replace")
+    if not declared.isdigit():
+        return None
+    return store.part_size(_shadow_name(sha256, user_id)), int(declared)
+
+
+def _drop_shadow(store: FileStore, sha256: str, user_id: str) -> None:
+    store.delete(_shadow_name(sha256, user_id))
+    store.delete(_shadow_length_name(sha256, user_id))
 
 
 def check_sha256(value: str, field: str = "sha256") -> str:
@@ -194,14 +224,19 @@ def upload_state(
             photos_data.save_photo(session, photo)
         session.commit()
     if photo is not None and actor is not None:
-        hidden = (
-            not _may_see(session, photo, sha256, actor)
-            if photo.complete
-            else not _started_by(photo, actor, device_id)
-        )
-        if hidden:
+        if photo.complete and not _may_see(session, photo, sha256, actor):
+            return _shadow_state(store, sha256, actor)  # as if never seen: their own upload
+        if not photo.complete and not _started_by(photo, actor, device_id):
             return _state(None, sha256)
     return _state(photo, sha256)
+
+
+def _shadow_state(store: FileStore, sha256: str, actor: Actor) -> UploadState:
+    found = _shadow_of(store, sha256, actor.user_id)
+    if found is None:
+        return _state(None, sha256)
+    held, length = found
+    return UploadState(sha256=sha256, offset=held, length=length, complete=False)
 
 
 def _check_chunk(
@@ -280,9 +315,29 @@ def receive_chunk(
     if photo is None:  # deleted between the insert and the lock: a failed upload was discarded
         raise OffsetMismatch("请重新查询进度 / ask for the offset again", offset=0)
     _settle(store, photo)
+    if photo.complete and not _may_see(session, photo, sha256, actor):
+        # answered exactly as if the server had never seen it (README "Hostile input …")
+        return _receive_shadow(
+            session, store, actor, sha256, offset=offset, length=length, chunk=chunk, now=now
+        )
     if photo.complete:  # someone finished it meanwhile: nothing to write
         session.commit()
         return _state(photo, sha256)
+    if not _started_by(photo, actor, device_id) and photos_data.uploader_cut_off(session, photo):
+        # a lost (revoked) phone's or a disabled user's unfinished upload blocks nobody: the
+        # caller starts it again from nothing, as a new upload of theirs
+        if offset != 0:
+            session.commit()
+            raise OffsetMismatch("请从头上传 / start the upload from the beginning", offset=0)
+        store.delete(sha256)
+        photos_data.restart_upload(
+            session,
+            photo,
+            uploader=actor.user_id,
+            uploader_device=device_id,
+            size=length,
+            now=now,
+        )
     if not _started_by(photo, actor, device_id):
         session.rollback()
         raise RuleViolation(
@@ -323,6 +378,67 @@ def _hash_part(fh: BinaryIO) -> tuple[str, bytes]:
     return digest.hexdigest(), head
 
 
+def _hash_mismatch() -> InvalidInput:
+    return InvalidInput(
+        "sha256",
+        "照片内容与名称的 sha256 不符，已丢弃 / the bytes do not hash to the photo's name: "
+        "discarded",
+        code="photo_hash_mismatch",
+    )
+
+
+def _receive_shadow(
+    session: Session,
+    store: FileStore,
+    actor: Actor,
+    sha256: str,
+    *,
+    offset: int,
+    length: int,
+    chunk: bytes,
+    now: datetime,
+) -> UploadState:
+    """A chunk of a photo the server holds, from one who may not see it: kept in their own
+    upload, with the offsets, refusals and answers of an upload of a photo never seen. When
+    every byte has come and hashes to the name, they hold the photo (``photo_holder``) and
+    may see it like its uploader; nothing of the held photo is touched."""
+    found = _shadow_of(store, sha256, actor.user_id)
+    held = 0
+    if found is not None:
+        held, declared = found
+        if declared != length:
+            if held != 0:
+                session.commit()
+                raise OffsetMismatch(
+                    f"与进行中的上传长度 {declared} 不符 / Upload-Length differs from the upload "
+                    f"in progress ({declared} bytes)",
+                    offset=held,
+                    code="length_mismatch",
+                )
+            _drop_shadow(store, sha256, actor.user_id)
+    if offset != held:
+        session.commit()
+        raise OffsetMismatch(
+            f"服务器已收到 {held} 字节 / the server holds {held} bytes", offset=held
+        )
+    if offset == 0:
+        store.write_part(_shadow_length_name(sha256, actor.user_id), 0, str(length).encode())
+    store.write_part(_shadow_name(sha256, actor.user_id), offset, chunk)
+    held = offset + len(chunk)
+    if held < length:
+        session.commit()
+        return UploadState(sha256=sha256, offset=held, length=length, complete=False)
+    with store.open_part(_shadow_name(sha256, actor.user_id)) as fh:
+        digest, _ = _hash_part(fh)
+    _drop_shadow(store, sha256, actor.user_id)
+    if digest != sha256:
+        session.commit()
+        raise _hash_mismatch()
+    photos_data.add_holder(session, sha256, actor.user_id, now)
+    session.commit()
+    return UploadState(sha256=sha256, offset=length, length=length, complete=True)
+
+
 def _finish(session: Session, store: FileStore, photo: Photo) -> None:
     with store.open_part(photo.sha256) as fh:
         digest, head = _hash_part(fh)
@@ -331,18 +447,17 @@ def _finish(session: Session, store: FileStore, photo: Photo) -> None:
             fh.seek(0)
             problem = image_problem(fh)
     if digest != photo.sha256:
-        problem = InvalidInput(
-            "sha256",
-            "照片内容与名称的 sha256 不符，已丢弃 / the bytes do not hash to the photo's name: "
-            "discarded",
-            code="photo_hash_mismatch",
-        )
+        problem = _hash_mismatch()
     elif content_type_of(head) is None:
         problem = InvalidInput(
             "content", "只接受 JPEG 或 PNG / only JPEG or PNG", code="unsupported_media_type"
         )
     if problem is not None:
         photos_data.delete_photo(session, photo.sha256)
+        if problem.code != "photo_hash_mismatch":
+            # these bytes are the photo its name promised, and they are no image: it can never
+            # arrive, so no case keeps a link to it (a link made before the bytes came)
+            photos_data.delete_links(session, photo.sha256)
         session.commit()
         store.delete(photo.sha256)
         raise problem
@@ -351,9 +466,15 @@ def _finish(session: Session, store: FileStore, photo: Photo) -> None:
 
 
 def _may_see(session: Session, photo: Photo | None, sha256: str, actor: Actor) -> bool:
+    """Its uploader, a holder, or one who may see a case it shows on (a link vouched for by
+    its linker, or made by its uploader or a holder)."""
     if photo is not None and photo.uploader == actor.user_id:
         return True
-    case_ids = photos_data.linked_case_ids(session, sha256)
+    holders = photos_data.holders(session, sha256)
+    if actor.user_id in holders:
+        return True
+    vouchers = holders | ({photo.uploader} if photo is not None else set())
+    case_ids = photos_data.linked_case_ids(session, sha256, vouchers=vouchers)
     return any(visible(case, actor) for case in cases_data.cases_by_ids(session, case_ids))
 
 
@@ -385,9 +506,10 @@ def link_photo(
 ) -> PhotoLink:
     """Make a photo evidence for a case the actor may see. Idempotent; the caller commits.
 
-    The photo's bytes may not have arrived yet (the command travels first). A photo already
-    on the server can only be linked by someone who may already see it, so that knowing a hash
-    never opens a photo.
+    The photo's bytes may not have arrived yet (the command travels first). Knowing a hash
+    never opens a photo, nor tells that the server holds it: a link by one who may not see the
+    photo now is answered like any other, but shows the photo on the case only once its linker
+    uploads the bytes (or proves holding them) — until then the case has a photo yet to come.
     """
     sha256 = check_sha256(sha256)
     case = get_visible_case(session, case_id, actor)
@@ -395,13 +517,14 @@ def link_photo(
     if existing is not None:
         return existing
     photo = photos_data.get_photo(session, sha256)
-    if photo is not None and not _may_see(session, photo, sha256, actor):
-        raise NotPermitted(
-            "不能关联无权查看的照片 / you may not link a photo you cannot see",
-            code="photo_not_visible",
-        )
+    vouched = photo is not None and _may_see(session, photo, sha256, actor)
     photos_data.insert_link_if_absent(
-        session, sha256=sha256, case_id=case.id, linked_by=actor.user_id, now=now
+        session,
+        sha256=sha256,
+        case_id=case.id,
+        linked_by=actor.user_id,
+        now=now,
+        vouched=vouched,
     )
     link = photos_data.get_link(session, sha256, case.id)
     assert link is not None

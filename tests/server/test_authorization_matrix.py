@@ -15,11 +15,11 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from dataclasses import field as default_of
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from server.data import sync as sync_data
 from server.data import workflow as wf_data
 from server.models import Notification, User
 from server.services import evaluation as evaluation_service
+from server.services import hotline as hotline_service
 from server.services import joint_sessions
 from server.services.auth import actor_of
 from server.services.cases import visible
@@ -43,9 +44,12 @@ from server.services.photos import _may_see as may_see_photo
 from server.services.sync import may_manage_device
 from server.services.workflow_events import may_read_notification
 from sync.errors import NotFound
-from sync.lifecycle import Actor
+from sync.lifecycle import Action, Actor
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.conftest import Backend, Server
+from tests.support.answers import without_request_id
 from tests.support.api_world import (
+    HOTLINE_TICKET,
     World,
     build_county_objects,
     build_world,
@@ -86,6 +90,13 @@ class Operation:
 
     def body_ids(self) -> list[str]:
         return [k for k in (self.body or {}) if k in BODY_ID_FIELDS]
+
+    def names_cases_in_commands(self) -> bool:
+        """Its body carries sync commands whose payloads name a case (``POST /sync/push``)."""
+        commands = (self.body or {}).get("commands")
+        return isinstance(commands, list) and any(
+            isinstance(c, dict) and "case_id" in (c.get("payload") or {}) for c in commands
+        )
 
 
 def _example(op: dict[str, Any]) -> dict[str, Any] | None:
@@ -216,6 +227,13 @@ OBJECT_KINDS: dict[str, Kind] = {
         lambda s, ids, actor: _may_view_imports(actor),
         _new_uuid("import_id"),
     ),
+    # a 12345 ticket, named by its number in a body (a call-back): the hotline centre's and
+    # the supervisors' to act on
+    "hotline ticket": Kind(
+        frozenset({"ticket_no"}),
+        lambda s, ids, actor: hotline_service.may_import(actor),
+        lambda ids: {"ticket_no": "NO-SUCH-TICKET-0"},
+    ),
 }
 
 # Path parameters that name no department's object: every signed-in user may read them, and who
@@ -238,7 +256,43 @@ PARTIAL_VIEWS: dict[str, Callable[[Any, Actor], bool]] = {
 
 # Body fields that name another object: filled with the victim's object while the path names
 # the caller's own (and with the caller's own while the path names the victim's).
-BODY_ID_FIELDS = {"case_id": "case", "duplicate_of": "case", "photos": "photo"}
+BODY_ID_FIELDS = {
+    "case_id": "case",
+    "duplicate_of": "case",
+    "photos": "photo",
+    "ticket_no": "hotline ticket",
+}
+
+# Sync commands name a case inside each command's payload. Every command type the OpenAPI
+# document lists (``CommandType``) is sent, in one push, naming another department's case (a
+# transition with every action, and a merge of one's own case into it); a new command type
+# fails ``test_every_path_parameter_names_a_registered_object_kind`` until it has a payload
+# here. ``{own_case}`` / ``{own_photo}``: the caller's own; ``case_id`` is filled in.
+COMMAND_PAYLOADS: dict[str, list[dict[str, Any]]] = {
+    "EditCase": [{"fields": {"description": {"base": None, "value": "授权矩阵改写"}}}],
+    "AddNote": [{"note": "授权矩阵备注"}],
+    "AddPhoto": [{"sha256": "{own_photo}"}],
+    "TransitionCase": [
+        {
+            "action": action.value,
+            "reason": "授权矩阵",
+            "note": "授权矩阵",
+            "legal_basis": "授权矩阵依据",
+            **({"lead_department": "zhzf"} if action is Action.ASSIGN else {}),
+            **({"duplicate_of": "{own_case}"} if action is Action.MERGE else {}),
+        }
+        for action in Action
+    ],
+    # last: a case id already taken can only be refused (duplicate_id); see _push_leaks
+    "CreateCase": [
+        {
+            "category": "parking",
+            "description": "授权矩阵",
+            "location": {"lat": 35.7071, "lon": 116.4566},
+        }
+    ],
+}
+COMMAND_TYPES = DOC["components"]["schemas"]["CommandType"]["enum"]
 
 # Required headers, by name (a one-byte chunk of a photo upload).
 HEADER_VALUES = {
@@ -264,7 +318,9 @@ def _kind_of(op: Operation) -> str | None:
 
 
 OPERATIONS = operations()
-NAMED_OBJECT = [op for op in OPERATIONS if op.path_params or op.body_ids()]
+NAMED_OBJECT = [
+    op for op in OPERATIONS if op.path_params or op.body_ids() or op.names_cases_in_commands()
+]
 # check-in last: while it leaks, a check-in makes the session visible to the caller
 NAMED_OBJECT.sort(key=lambda op: op.name in KNOWN_LEAKS)
 
@@ -287,6 +343,9 @@ def test_every_path_parameter_names_a_registered_object_kind() -> None:
         f"{op.name}: header {h}" for op in OPERATIONS for h in op.headers if h not in HEADER_VALUES
     ]
     assert not missing, f"add a value for these required headers to HEADER_VALUES: {missing}"
+    untried = sorted(set(COMMAND_TYPES) - set(COMMAND_PAYLOADS))
+    assert not untried, f"add a payload for these sync command types to COMMAND_PAYLOADS: {untried}"
+    assert any(op.names_cases_in_commands() for op in OPERATIONS), "no push in the document"
 
 
 # --- the matrix ------------------------------------------------------------------------------
@@ -299,7 +358,9 @@ class Matrix:
     objects: list[tuple[str, str, dict[str, str]]]  # (world, kind, path values)
     may_see: dict[tuple[str, str, str], bool]  # (user, world, kind) → per the rules
     own: dict[str, dict[str, dict[str, str]]]  # user → kind → the user's own object
+    devices: dict[str, dict[str, str]]  # user → the headers of a device of theirs (sync)
     sent: int = 0
+    command_ids: dict[str, int] = default_of(default_factory=dict)  # user → last id its device sent
 
 
 @pytest.fixture(scope="module")
@@ -332,6 +393,7 @@ def matrix(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         objects = [(w.name, kind, ids) for w in worlds for kind, ids in w.objects.items()]
         county = build_county_objects(server)
         objects += [("county", kind, ids) for kind, ids in county.items()]
+        objects.append(("county", "hotline ticket", {"ticket_no": HOTLINE_TICKET}))
         run_id = county["evaluation run"]["run_id"]
         objects += [
             (w.name, "department scores", {"run_id": run_id, "code": w.lead_department})
@@ -349,13 +411,20 @@ def matrix(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 for world, kind, ids in objects
             }
         own: dict[str, dict[str, dict[str, str]]] = {user: {} for user in users}
+        devices: dict[str, dict[str, str]] = {}
         for i, (user, actor) in enumerate(sorted(users.items())):
             if evaluation_service.sees_all(actor):
                 continue  # sees every case and photo: never names another's in a body
             # a case and a photo of one's own, named in a path while the body names another's
             own[user]["case"] = {"case_id": record_case(server, user, "parking")}
             own[user]["photo"] = {"sha256": upload_photo(server, user, png_bytes(100 + i))}
-        yield Matrix(server, users, objects, may_see, own)
+            r = server.post("/devices", user, {"client_id": f"matrix-{user}", "name": "矩阵"})
+            assert r.status_code == 201, r.text
+            devices[user] = {
+                "Authorization": f"Bearer {r.json()['device_token']}",
+                PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+            }
+        yield Matrix(server, users, objects, may_see, own, devices)
 
 
 def _request(m: Matrix, op: Operation, user: str, path_ids: dict[str, str], body: Any) -> Any:
@@ -389,13 +458,114 @@ def _with_body_ids(
     return body
 
 
-def _summary(r: Any) -> tuple[int, str, dict[str, str]]:
-    """What an answer says, less its request id (every answer has its own)."""
+def _commands(m: Matrix, user: str, case_id: str, turn: int, turns: int) -> list[dict[str, Any]]:
+    """Commands naming ``case_id``: one of every type — the transitions' actions shared out
+    between the ``turns`` users probed (``make soak``: every action for each) — then the
+    caller's own case merged into it, then ``CreateCase`` under its id. Ids follow the
+    device's last."""
+    own = {
+        "{own_case}": m.own[user]["case"]["case_id"],
+        "{own_photo}": m.own[user]["photo"]["sha256"],
+    }
+    payloads: list[tuple[str, dict[str, Any]]] = []
+    for type_, templates in COMMAND_PAYLOADS.items():
+        if type_ == "TransitionCase" and not EVERY_OBJECT:
+            templates = templates[turn::turns]
+        for template in templates:
+            payload = {k: own.get(v, v) if isinstance(v, str) else v for k, v in template.items()}
+            payloads.append((type_, {**payload, "case_id": case_id}))
+    merge = {"case_id": own["{own_case}"], "action": "merge", "reason": "授权矩阵"}
+    payloads.insert(-1, ("TransitionCase", {**merge, "duplicate_of": case_id}))
+    first = m.command_ids.get(user, 0) + 1  # a device's ids follow one another, no gap
+    m.command_ids[user] = first + len(payloads) - 1
+    at = "2026-11-02T09:00:00+08:00"
+    return [
+        {"id": first + i, "type": t, "created_at": at, "payload": p}
+        for i, (t, p) in enumerate(payloads)
+    ]
+
+
+def _push_users(m: Matrix) -> list[str]:
+    """Who pushes commands naming another's case: ``make test``, one user of each role that
+    has a device (the role's first, by name); ``make soak``, every one."""
+    users = sorted(m.devices)
+    if EVERY_OBJECT:
+        return users
+    first: dict[str, str] = {}
+    for user in users:
+        first.setdefault(str(m.users[user].role), user)
+    return sorted(first.values())
+
+
+def _push_leaks(m: Matrix, op: Operation, user: str, ids: dict[str, str]) -> list[str]:
+    """Commands naming another department's case must be answered exactly as the same
+    commands naming no case at all (sent after them in the same push) — except
+    ``CreateCase``, which can only refuse an id that is taken (``duplicate_id``, nothing of
+    the case in the answer) — and must change nothing of it."""
+    case_id, absent_id = ids["case_id"], str(uuid.uuid4())
+    engine = m.server.client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as s:
+        before = cases_data.get_case(s, case_id)
+        assert before is not None
+        before_dump = before.model_dump()
+    pushers = _push_users(m)
+    turn, turns = pushers.index(user), len(pushers)
+    named = _commands(m, user, case_id, turn, turns)
+    commands = named + _commands(m, user, absent_id, turn, turns)
+    m.sent += 1
+    r = m.server.client.request(
+        op.method.upper(),
+        op.path,
+        json={"protocol": PROTOCOL_VERSION, "commands": commands},
+        headers=m.devices[user],
+    )
+    if r.status_code != 200:
+        return [f"{op.name} as {user} on a case {ids}: {r.status_code} {r.text[:300]}"]
+    results = [
+        json.loads(json.dumps({k: v for k, v in res.items() if k != "id"}).replace(cid, "X"))
+        for res, cid in zip(
+            r.json()["results"], [case_id] * len(named) + [absent_id] * len(named), strict=True
+        )
+    ]
+    with Session(engine) as s:
+        after = cases_data.get_case(s, case_id)
+        assert after is not None
+        after_dump = after.model_dump()
+    leaks = []
+    if after_dump != before_dump:
+        leaks.append(f"{op.name} as {user} changed {ids}")
+    *on_case, created = results[: len(named)]
+    for got, expected in zip(on_case, results[len(named) : -1], strict=True):
+        if got != expected:
+            leaks.append(f"{op.name} as {user} on {ids}: {got} (absent: {expected})")
+    if (created["status"], created.get("code")) != ("rejected", "duplicate_id"):
+        leaks.append(f"{op.name} as {user}: CreateCase with {ids}: {created}")
+    if before.description in r.text:
+        leaks.append(f"{op.name} as {user}: the case's description is in the answer")
+    return leaks
+
+
+def _summary(r: Any, ids: dict[str, str]) -> tuple[int, str, dict[str, str]]:
+    """What an answer says, less its request id (every answer has its own) and the ids of
+    the object it was asked about (the same words about another id are the same answer)."""
     upload = {k: v for k, v in r.headers.items() if k.lower().startswith("upload-")}
-    return r.status_code, re.sub(r'"request_id":"[^"]*"', "", r.text), upload
+    text = without_request_id(r.text)
+    for value in ids.values():
+        text = text.replace(value, "{id}")
+    return r.status_code, text, upload
 
 
-def _leak(m: Matrix, op: Operation, user: str, r: Any, absent: Callable[[], Any]) -> str | None:
+Absent = tuple[Callable[[], Any], dict[str, str], dict[str, str]]  # ask, ids, ids of nothing
+
+
+def _as_for_nothing(r: Any, absent: Absent) -> bool:
+    """Whether ``r`` is exactly what the same request answers for an object that does not
+    exist (each answer's own ids aside)."""
+    ask, ids, absent_ids = absent
+    return _summary(r, ids) == _summary(ask(), absent_ids)
+
+
+def _leak(m: Matrix, op: Operation, user: str, r: Any, absent: Absent) -> str | None:
     """Why this answer leaks (None if it does not)."""
     if r.status_code >= 500:
         return f"{r.status_code} server error: {r.text[:200]}"
@@ -405,19 +575,24 @@ def _leak(m: Matrix, op: Operation, user: str, r: Any, absent: Callable[[], Any]
         if PARTIAL_VIEWS[op.name](r.json(), m.users[user]):
             return None
         return f"200 with another department's part: {r.text[:200]}"
-    if _summary(r) == _summary(absent()):
+    if _as_for_nothing(r, absent):
         return None  # answers as for an object that does not exist
     return f"{r.status_code}: {r.text[:200]}"
 
 
-def _body_leak(m: Matrix, user: str, kind: str, ids: dict[str, str], r: Any) -> bool:
-    """A body naming another's object: a 5xx, or acting on it, leaks. A REST note or
-    transition may carry the hash of a photo the caller cannot see (it is recorded as text, as
-    it was typed: REST does not link photos); the photo must stay closed to the caller."""
+def _body_leak(
+    m: Matrix, user: str, kind: str, ids: dict[str, str], r: Any, absent: Absent
+) -> bool:
+    """A body naming another's object: a 5xx, or acting on it, leaks; so does a refusal other
+    than 403/404 that differs from the answer for an object that does not exist. A REST note
+    or transition may carry the hash of a photo the caller cannot see (it is recorded as text,
+    as it was typed: REST does not link photos); the photo must stay closed to the caller."""
     if r.status_code >= 500:
         return True
-    if not 200 <= r.status_code < 300:
+    if r.status_code in (403, 404):
         return False
+    if not 200 <= r.status_code < 300:
+        return not _as_for_nothing(r, absent)
     if kind != "photo":
         return True
     with Session(m.server.client.app.state.engine) as s:  # type: ignore[attr-defined]
@@ -447,13 +622,17 @@ def _probe(m: Matrix, op: Operation) -> tuple[int, list[str]]:
     for i, user in enumerate(sorted(m.users)):
         own = m.own[user]
         for world, kind, ids in _hidden(m, user, i):
+            if op.names_cases_in_commands() and kind == "case" and user in _push_users(m):
+                pairs += 1
+                leaks += _push_leaks(m, op, user, ids)
             if op.path_params and kind == kind_name:
                 # the path names the victim's object; the body's ids name the caller's own
                 pairs += 1
                 body = _with_body_ids(op, own, {})
                 r = _request(m, op, user, ids, body)
                 absent_ids = OBJECT_KINDS[kind].absent(ids)
-                why = _leak(m, op, user, r, lambda: _request(m, op, user, absent_ids, body))  # noqa: B023
+                ask = lambda: _request(m, op, user, absent_ids, body)  # noqa: B023, E731
+                why = _leak(m, op, user, r, (ask, ids, absent_ids))
                 if why:
                     leaks.append(f"{op.name} as {user} on {world}'s {kind} {ids}: {why}")
             for field in op.body_ids():
@@ -466,7 +645,10 @@ def _probe(m: Matrix, op: Operation) -> tuple[int, list[str]]:
                 pairs += 1
                 body = _with_body_ids(op, {kind: ids}, own)
                 r = _request(m, op, user, path_ids, body)
-                if _body_leak(m, user, kind, ids, r):
+                absent_ids = OBJECT_KINDS[kind].absent(ids)
+                absent_body = _with_body_ids(op, {kind: absent_ids}, own)
+                ask = lambda: _request(m, op, user, path_ids, absent_body)  # noqa: B023, E731
+                if _body_leak(m, user, kind, ids, r, (ask, ids, absent_ids)):
                     leaks.append(
                         f"{op.name} as {user} with {field} = {world}'s {kind} {ids}: "
                         f"{r.status_code} {r.text[:200]}"

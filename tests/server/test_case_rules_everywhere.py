@@ -21,6 +21,7 @@ from sync.errors import DomainError, InvalidInput
 from sync.lifecycle import Action
 from sync.protocol import PROTOCOL_HEADER
 from tests.conftest import Server
+from tests.support.answers import detail_without_request_id
 
 _SPOTS = itertools.count()
 
@@ -229,9 +230,7 @@ def test_a_merge_target_must_be_a_case_the_user_may_see_on_rest(server: Server) 
         f"/cases/{mine['id']}/merge", "inspector", {"duplicate_of": str(uuid.uuid4())}
     )
 
-    def answer(response: Any) -> dict[str, Any]:  # each error body has its own request id
-        return {k: v for k, v in response.json()["detail"].items() if k != "request_id"}
-
+    answer = detail_without_request_id  # each error body has its own request id
     assert answer(missing) == answer(r)  # the same answer: nothing leaks
     assert server.get(f"/cases/{mine['id']}", "inspector").json()["status"] == "discovered"
     other_of_mine = record(server, "inspector")

@@ -261,8 +261,11 @@ def test_hostile_cells_in_a_hotline_export_are_reported_rows_never_a_500(server:
     )
     assert r.status_code == 201, r.text
     body = r.json()
-    # an over-long place or area is cut to its column (it only locates); the rest are refused
-    assert body["created_cases"] == 3, body
+    # every one refused on its row, naming the column (an over-long place or area too: never
+    # stored cut short); the good row imports
+    assert body["created_cases"] == 1, body
     problems = {p["row"]: p["reason"] for p in body["problems"]}
-    assert sorted(problems) == [3, 4, 5, 8], problems
+    assert sorted(problems) == [3, 4, 5, 6, 7, 8], problems
     assert "ticket_no" in problems[3] and "content" in problems[4]
+    assert problems[6].startswith("address: ") and problems[7].startswith("area: ")
+    assert problems[8].startswith("ticket_no: ")

@@ -572,3 +572,28 @@ def test_a_malformed_excel_file_is_refused_naming_the_file(server: Server, data:
     r = upload(server, "rx_handler", data, "export.xlsx")
     assert r.status_code == 422, r.text
     assert r.json()["detail"]["field"] == "file"
+
+
+def test_an_over_long_place_cell_is_refused_naming_row_and_column_and_the_rest_imports(
+    server: Server,
+) -> None:
+    long_area, long_address = "汶上街道" * 26, "尚书路" * 101  # 104 and 303 characters
+    data = xlsx(
+        [
+            ["工单编号", "来电时间", "所属乡镇", "事发地址", "诉求类型", "诉求内容"],
+            ["L-1", "2026-11-01 08:00", long_area, "尚书路", "乱停车", "车辆乱停"],
+            ["L-2", "2026-11-01 08:10", "汶上街道", long_address, "积水", "雨后积水"],
+            ["L-3", "2026-11-01 08:20", "汶上街道", "尚书路", "路灯", "路灯不亮"],
+        ]
+    )
+    r = upload(server, "rx_handler", data, "export.xlsx")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["created_cases"], body["errors"], body["total_rows"]) == (1, 2, 3)
+    problems = {p["row"]: p for p in body["problems"]}
+    assert set(problems) == {2, 3}  # the rows a person sees, under the header row 1
+    assert problems[2]["ticket_no"] == "L-1" and problems[2]["reason"].startswith("area: ")
+    assert "100" in problems[2]["reason"] and "104" in problems[2]["reason"]
+    assert problems[3]["reason"].startswith("address: ") and "303" in problems[3]["reason"]
+    [ticket] = server.get(f"/hotline/imports/{body['id']}", "rx_handler").json()["tickets"]
+    assert ticket["ticket_no"] == "L-3"  # nothing was kept cut short

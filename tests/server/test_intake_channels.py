@@ -13,6 +13,7 @@ from sync.intake import INTAKE_CHANNELS, check_source
 from sync.protocol import PROTOCOL_HEADER
 from sync.reference_codec import decode_reference
 from tests.conftest import T0, Server
+from tests.support.answers import detail_without_request_id
 
 THE_SOURCES_CHANNELS = ("12345", "O2O", "民意“5”来听", "属地管理", "窗口", "现场")
 
@@ -97,7 +98,7 @@ def test_a_case_source_is_checked_against_the_channels_on_rest_and_on_sync_push_
     assert refused.json()["detail"]["field"] == "source"
     pushed = push_create(server, headers, "fax", 5)
     assert pushed["status"] == "rejected"
-    answer = {k: v for k, v in refused.json()["detail"].items() if k != "request_id"}
+    answer = detail_without_request_id(refused)
     assert pushed["detail"] == answer  # the same check, the same answer
 
 

@@ -19,6 +19,7 @@ from server.models import AuthToken, User
 from server.services import auth as auth_service
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.conftest import Server
+from tests.support.answers import detail_without_request_id
 
 PASSWORD = "yixian-demo"
 
@@ -211,7 +212,7 @@ def test_a_new_password_needs_the_current_one_and_a_weak_one_is_refused_naming_t
         {"current_password": "guess-guess", "new_password": "河道巡查2026春"},
     )
     assert wrong.status_code == 422
-    assert {k: v for k, v in wrong.json()["detail"].items() if k != "request_id"} == {
+    assert detail_without_request_id(wrong) == {
         "code": "bad_password",
         "field": "current_password",
         "reason": "当前密码不正确 / the current password is wrong",

@@ -27,6 +27,7 @@ from server.db import make_engine
 from server.services import auth as auth_service
 from server.services import login_throttle
 from tests.conftest import Server
+from tests.support.answers import detail_without_request_id
 
 PASSWORD = "yixian-demo"
 
@@ -237,10 +238,7 @@ def test_unknown_disabled_and_known_usernames_take_the_same_path_through_the_pas
     known = sign_in(server.client, "inspector", "wrong-password")
     disabled = sign_in(server.client, "sw_handler")  # its right password
     assert unknown.status_code == known.status_code == disabled.status_code == 401
-    bodies = [
-        {k: v for k, v in r.json()["detail"].items() if k != "request_id"}  # each its own id
-        for r in (unknown, known, disabled)
-    ]
+    bodies = [detail_without_request_id(r) for r in (unknown, known, disabled)]  # own ids
     assert bodies[0] == bodies[1] == bodies[2]
     assert spy.checked == [auth_service.dummy_hash(), stored["inspector"], stored["sw_handler"]]
 

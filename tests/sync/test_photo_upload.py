@@ -218,12 +218,15 @@ def test_two_devices_sending_the_same_photo_at_once_both_finish_with_one_whole_c
     assert errors == []
     assert live_server.held(name) == data
     # The upload is written by the device that started it, which never sends a chunk twice;
-    # the other waits (409 upload_in_progress) and then learns the photo is held, having sent
-    # nothing but its first chunk.
-    writers = [s for s in sessions if any(offset > 0 for _, offset in s.chunk_offsets)]
-    assert len(writers) == 1 and writers[0].resends() == 0
-    waiter = next(s for s in sessions if s is not writers[0])
-    assert {offset for _, offset in waiter.chunk_offsets} <= {0}
+    # the other waits (409 upload_in_progress). The photo is then held, but not one this other
+    # user may see: to them it is a photo never seen (README "Hostile input and object
+    # checks"), so they send every byte, proving they hold it — and may then fetch it.
+    assert any(s.resends() == 0 and s.chunk_offsets for s in sessions)
+    for h in headers:
+        fetched = requests.get(f"{live_server.url}/photos/{name}", headers=h, timeout=10)
+        assert fetched.status_code == 200 and fetched.content == data
+    leftovers = [p.name for p in live_server.photo_dir.rglob("*") if p.is_file()]
+    assert leftovers == [name]  # one whole copy, nothing of either upload left over
 
 
 def test_photo_over_the_size_limit_is_refused_with_413(live_server: LiveServer) -> None:
