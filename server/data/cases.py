@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_, tuple_
 from sqlmodel import Session, col, select
 
 from server.data.bulk import insert_many
@@ -56,6 +56,21 @@ def add_event(session: Session, event: CaseEvent) -> None:
 def events_of(session: Session, case_id: str) -> list[CaseEvent]:
     stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq))
     return list(session.exec(stmt))
+
+
+def events_of_cases(session: Session, case_ids: Sequence[str]) -> dict[str, list[CaseEvent]]:
+    """The events of many cases, one query: case id → its events in order (every id present)."""
+    out: dict[str, list[CaseEvent]] = {cid: [] for cid in case_ids}
+    if not out:
+        return out
+    stmt = (
+        select(CaseEvent)
+        .where(col(CaseEvent.case_id).in_(list(out)))
+        .order_by(col(CaseEvent.case_id), col(CaseEvent.seq))
+    )
+    for event in session.exec(stmt):
+        out[event.case_id].append(event)
+    return out
 
 
 def last_event_of_kind(session: Session, case_id: str, kind: str) -> CaseEvent | None:
@@ -162,12 +177,8 @@ def list_cases(
         conds.append(and_(col(Case.lon) >= min_lon, col(Case.lon) <= max_lon))
     if after is not None:
         created, case_id = after
-        conds.append(
-            or_(
-                col(Case.created_at) < created,
-                and_(col(Case.created_at) == created, col(Case.id) < case_id),
-            )
-        )
+        # a row comparison, not an OR: both databases seek ix_case_created_id to the cursor
+        conds.append(tuple_(col(Case.created_at), col(Case.id)) < (created, case_id))
     if conds:
         stmt = stmt.where(and_(*conds))
     stmt = stmt.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit)

@@ -18,6 +18,10 @@ class Case(SQLModel, table=True):
         Index("ix_case_lead_status", "lead_department", "status"),
         Index("ix_case_first_contact", "first_contact_department"),
         Index("ix_case_due", "due_at"),
+        # the repeat-report check (server/data/workflow.py repeat_candidates): category and the
+        # 30-day window by range, the box tested inside the index (docs/speed.md)
+        Index("ix_case_category_closed", "category", "closed_at", "lat", "lon"),
+        Index("ix_case_position", "lat", "lon"),  # bounding-box lists
     )
     id: str = Field(primary_key=True, max_length=36)  # UUID, may be generated offline
     number: str = Field(unique=True, max_length=40)

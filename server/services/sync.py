@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -520,11 +520,18 @@ def _decode_cursor(cursor: str | None, epoch: str) -> tuple[int, str, str] | Non
 
 
 def case_snapshot(session: Session, case: Case) -> dict[str, Any]:
-    data = case.model_dump(mode="json")
-    data["events"] = [
-        e.model_dump(mode="json", exclude={"id"}) for e in cases_data.events_of(session, case.id)
-    ]
-    return data
+    return case_snapshots(session, [case])[0]
+
+
+def case_snapshots(session: Session, cases: Sequence[Case]) -> list[dict[str, Any]]:
+    """Each case with its events, the events of the whole page fetched with one query."""
+    events = cases_data.events_of_cases(session, [c.id for c in cases])
+    out = []
+    for case in cases:
+        data = case.model_dump(mode="json")
+        data["events"] = [e.model_dump(mode="json", exclude={"id"}) for e in events[case.id]]
+        out.append(data)
+    return out
 
 
 def reference_snapshot(session: Session) -> dict[str, Any]:
@@ -597,7 +604,7 @@ def pull(
         cursor=_encode_cursor(epoch, seq, last_id, stamp),
         reset=reset,
         more=more,
-        cases=[case_snapshot(session, c) for c in rows],
+        cases=case_snapshots(session, rows),
         reference=reference,
         last_applied=device.last_applied,
         results=[result_of(r) for r in results],
