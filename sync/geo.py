@@ -42,6 +42,7 @@ _MIN_M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_AT_EQUATOR = math.pi / 180.0 * _WGS84_A_M
 # Widen the box a little more, so that float rounding can never cut a real neighbour off.
 _BOX_MARGIN = 1.01
+_BOX_SLACK_DEG = 1e-7  # ~1 cm
 # Tolerance for "on the edge" of a polygon, in degrees (~0.1 mm).
 _EDGE_EPSILON_DEG = 1e-9
 
@@ -95,16 +96,16 @@ def bounding_box(p: Point, radius_m: float) -> BoundingBox:
 
     Sound, not tight: a geodesic of length d changes latitude by at most d / 110,574 m per
     degree (the shortest degree of latitude) and longitude by at most d / (111,319 m · cos φ)
-    where φ is the highest latitude it can reach; the box is widened by 1% on top.
+    where φ is the highest latitude it can reach; the box is widened by 1% and ~1 cm on top.
     """
     _check_reach(radius_m, "radius_m")
-    dlat = radius_m * _BOX_MARGIN / _MIN_M_PER_DEG_LAT
+    dlat = radius_m * _BOX_MARGIN / _MIN_M_PER_DEG_LAT + _BOX_SLACK_DEG
     south, north = max(-90.0, p.lat - dlat), min(90.0, p.lat + dlat)
     highest = max(abs(south), abs(north))
     cos_highest = math.cos(math.radians(highest)) if highest < 90.0 else 0.0
     if cos_highest <= 0.0:
         return BoundingBox(south, north, -180.0, 180.0)
-    dlon = radius_m * _BOX_MARGIN / (_M_PER_DEG_LON_AT_EQUATOR * cos_highest)
+    dlon = radius_m * _BOX_MARGIN / (_M_PER_DEG_LON_AT_EQUATOR * cos_highest) + _BOX_SLACK_DEG
     if dlon >= 180.0:
         return BoundingBox(south, north, -180.0, 180.0)
     west, east = p.lon - dlon, p.lon + dlon

@@ -138,29 +138,34 @@ def _box_clause(box: BoundingBox) -> ColumnElement[bool]:
     return and_(lat, col(Case.lon) >= box.west, col(Case.lon) <= box.east)
 
 
+def _point_or_none(lat: float | None, lon: float | None) -> Point | None:
+    return None if lat is None or lon is None else Point(lat, lon)
+
+
 def repeat_candidates(
     session: Session, category: str, since: datetime, searches: Sequence[RepeatSearch]
 ) -> list[ClosedCase]:
     """The cases of ``category`` closed since ``since`` at one of the searched sites or inside
     one of their boxes: a superset of what the reports can repeat (``sync.workflow``), found by
-    index (ix_case_category_closed), only the columns the rule reads."""
+    index (ix_case_repeat_place, ix_case_repeat_site), only the columns the rule reads."""
     sites = sorted({s.site_code for s in searches if s.site_code is not None})
     boxes = list(dict.fromkeys(s.box for s in searches if s.box is not None))
-    where_place: list[ColumnElement[bool]] = [_box_clause(b) for b in boxes]
+    # the category in every arm of the OR: each arm is then one index range of its own
+    in_category = col(Case.category) == category
+    where_place: list[ColumnElement[bool]] = [and_(in_category, _box_clause(b)) for b in boxes]
     if sites:
-        where_place.append(col(Case.site_code).in_(sites))
+        where_place.append(and_(in_category, col(Case.site_code).in_(sites)))
     if not where_place:
         return []
     stmt = select(  # type: ignore[call-overload]
         Case.id, Case.closed_at, Case.site_code, Case.lat, Case.lon
     ).where(
-        col(Case.category) == category,
+        or_(*where_place),
         col(Case.closed_at) >= since,
         col(Case.status) == CaseStatus.CLOSED.value,
-        or_(*where_place),
     )
     return [
-        ClosedCase(cid, category, closed_at, site, None if lat is None or lon is None else Point(lat, lon))
+        ClosedCase(cid, category, closed_at, site, _point_or_none(lat, lon))
         for cid, closed_at, site, lat, lon in session.exec(stmt)
         if closed_at is not None
     ]
