@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, tuple_
 from sqlmodel import Session, col, select
 
 from server.data.bulk import insert_many
-from server.data.event_chain import seal_event, seal_rows
+from server.data.event_chain import known_last_seq, seal_event, seal_rows
 from server.models import Case, CaseEvent, CaseSuspension, CaseWithdrawal
 from sync.overdue import DEADLINE_STATUSES, REROUTE_STATUS
 
@@ -41,6 +41,9 @@ def add_case(session: Session, case: Case) -> None:
 
 
 def next_event_seq(session: Session, case_id: str) -> int:
+    known = known_last_seq(session, case_id)
+    if known is not None:  # this transaction wrote the case's last event: no query
+        return known + 1
     current = session.exec(
         select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case_id)
     ).one()
