@@ -5,8 +5,11 @@
   ``HISTORY`` cases, a third of them closed within the last 30 days in the pushed category
   (the repeat-report rule's worst case), in commands/s. Baseline: the same push into a database
   with no cases, in this run (target: ratio ≥ 1/1.5 = 0.67).
-- ``scale_sync_pull_100k_history``: a fresh device pulling the pushed cases' first pages from
-  the same server, cases/s, against the empty database's pull.
+- ``scale_sync_pull_100k_history``: a fresh device of the inspector pulling what it may see
+  (the pushed cases; the history belongs to another department), cases/s, against the same
+  pull from the empty database.
+- ``sync_pull_page_events_one_query``: a pull page of 200 cases with their events built as the
+  pull does now (one query for the page's events) against one query per case, pages/s.
 - ``scale_repeat_check_100k``: the repeat-report check for one new report, as recording a case
   runs it now (``repeat_candidates``: the box pushed into SQL by index, only the columns read,
   the exact distance on the few candidates) against the rule as it was (every closed case of
@@ -33,10 +36,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bench.bench_sync import POINT, _device, _pull_all, _push_all, server_process
+from server.data import cases as cases_data
 from server.data import workflow as wf_data
 from server.data.bulk import insert_many
 from server.db import make_engine
 from server.models import Case, User
+from server.services.sync import case_snapshots
 from sync.boundary_types import Point
 from sync.workflow import (
     REPEAT_WINDOW,
@@ -51,7 +56,9 @@ HISTORY = 100_000
 COMMANDS = 1000
 ROUNDS = 2
 CHECKS = 200
-OLD_CHECKS = 3
+OLD_CHECKS = 2
+PAGE = 200
+PAGES = 20
 CATEGORY = "waterlogging"
 OTHER_CATEGORIES = ("parking", "street_lights", "garbage")
 # the county's extent, roughly (around the demo's town centre)
@@ -82,7 +89,8 @@ def _history_rows(reporter: str, n: int, now: datetime) -> list[dict[str, Any]]:
                 "lon": lon,
                 "town_code": None,
                 "site_code": None,
-                "first_contact_department": "shzl",
+                # another department's cases: the pushing inspector (社会治理中心) sees none
+                "first_contact_department": "zhzf",
                 "reporter_user_id": reporter,
                 "lead_department": None,
                 "assisting": [],
@@ -112,7 +120,7 @@ def _history_rows(reporter: str, n: int, now: datetime) -> list[dict[str, Any]]:
 def seed_history(engine: Engine, n: int = HISTORY) -> None:
     now = datetime.now(UTC)
     with Session(engine) as session:
-        reporter = session.exec(select(User.id).where(User.username == "inspector")).one()
+        reporter = session.exec(select(User.id).where(User.username == "zhzf_handler")).one()
         rows = _history_rows(reporter, n, now)
         for i in range(0, n, 5000):
             insert_many(session, Case.__table__, rows[i : i + 5000])  # type: ignore[attr-defined]
@@ -126,7 +134,7 @@ def _sync_rates(workdir: Path, seed: bool, name: str) -> tuple[float, float]:
         _push_all(http, base, _device(http, base), 200)  # warm-up
         for _ in range(ROUNDS):
             pushes.append(COMMANDS / _push_all(http, base, _device(http, base), COMMANDS))
-        # an inspector sees what they reported: the pushed cases, not the history
+        # the inspector sees what they reported, not the history: the same cases either way
         seconds, pulled = _pull_all(http, base, _device(http, base))
     return statistics.median(pushes), pulled / seconds
 
@@ -166,7 +174,7 @@ def _repeat_check_rates(workdir: Path) -> tuple[float, float, int]:
     rng = random.Random(7)
     points = [Point(rng.uniform(SOUTH, NORTH), rng.uniform(WEST, EAST)) for _ in range(CHECKS)]
     with Session(engine) as session:
-        old_found = [_old_rule(session, p, now) for p in points[:1]]  # warm the cache
+        _new_rule(session, points[-1], now)  # warm the statement cache
         start = time.perf_counter()
         old_found = [_old_rule(session, p, now) for p in points[:OLD_CHECKS]]
         old_rate = OLD_CHECKS / (time.perf_counter() - start)
@@ -181,12 +189,43 @@ def _repeat_check_rates(workdir: Path) -> tuple[float, float, int]:
     return new_rate, old_rate, len(closed)
 
 
+def _pull_page_rates(workdir: Path) -> tuple[float, float]:
+    """Pages of 200 cases with their events built as the pull does now (one query for the
+    page's events) and as it did (one query per case), pages/s in one process."""
+    engine = make_engine(f"sqlite:///{workdir / 'empty.db'}")
+    with Session(engine) as session:
+        page = list(session.exec(select(Case).order_by(col(Case.change_seq)).limit(PAGE)))
+
+        def per_case() -> object:
+            out = []
+            for case in page:
+                data = case.model_dump(mode="json")
+                data["events"] = [
+                    e.model_dump(mode="json", exclude={"id"})
+                    for e in cases_data.events_of(session, case.id)
+                ]
+                out.append(data)
+            return out
+
+        if case_snapshots(session, page) != per_case():
+            raise RuntimeError("the two pages differ")
+        rates = {}
+        for name, build in (("old", per_case), ("new", lambda: case_snapshots(session, page))):
+            start = time.perf_counter()
+            for _ in range(PAGES):
+                build()
+            rates[name] = PAGES / (time.perf_counter() - start)
+    engine.dispose()
+    return rates["new"], rates["old"]
+
+
 def run() -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="yixian-bench-scale-") as tmp:
         workdir = Path(tmp)
         empty_push, empty_pull = _sync_rates(workdir, False, "empty.db")
         full_push, full_pull = _sync_rates(workdir, True, "scale.db")
         new_rate, old_rate, closed = _repeat_check_rates(workdir)
+        page_rate, old_page_rate = _pull_page_rates(workdir)
     return [
         {
             "name": "scale_sync_push_100k_history",
@@ -205,6 +244,14 @@ def run() -> list[dict[str, Any]]:
             "baseline": "sync_pull_empty_database",
             "baseline_value": empty_pull,
             "history_cases": HISTORY,
+        },
+        {
+            "name": "sync_pull_page_events_one_query",
+            "value": page_rate,
+            "unit": "pages/s",
+            "baseline": "sync_pull_page_one_query_per_case",
+            "baseline_value": old_page_rate,
+            "cases_per_page": PAGE,
         },
         {
             "name": "scale_repeat_check_100k",

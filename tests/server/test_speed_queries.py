@@ -24,7 +24,8 @@ from server.data import cases as cases_data
 from server.data import sync as sync_data
 from server.data import workflow as wf_data
 from server.db import make_engine
-from server.models import Case
+from server.models import Case, CaseEvent
+from server.services.audit import verify_chains
 from sync.boundary_types import Point
 from sync.workflow import (
     REPEAT_WINDOW,
@@ -185,3 +186,44 @@ def test_lists_the_repeat_check_and_pull_use_an_index_on_both_databases(engine: 
                 assert "SCAN case_record" not in plan, (name, plan)
             else:
                 assert "Index" in plan and "Seq Scan" not in plan, (name, plan)
+
+
+def _event(case_id: str, seq: int, kind: str) -> CaseEvent:
+    return CaseEvent(
+        case_id=case_id,
+        seq=seq,
+        kind=kind,
+        actor_user_id="u",
+        actor_department="shzl",
+        at=T0,
+        status_after="discovered",
+        data={},
+    )
+
+
+def test_an_event_rolled_back_with_its_savepoint_is_never_chained_to(engine: Engine) -> None:
+    """Events are numbered and sealed from memory within a transaction; a savepoint that rolls
+    back takes its event with it, and the next event follows the last one really stored."""
+    rng = random.Random(5)
+    with Session(engine) as session:
+        case = _case(rng, 0, status="discovered", closed_at=None)
+        session.add(case)
+        session.flush()
+        case_id = case.id
+        cases_data.add_event(session, _event(case_id, 1, "CaseCreated"))
+        session.commit()
+    with Session(engine) as session:
+        note = _event(case_id, cases_data.next_event_seq(session, case_id), "NoteAdded")
+        cases_data.add_event(session, note)
+        savepoint = session.begin_nested()
+        lost = _event(case_id, cases_data.next_event_seq(session, case_id), "CaseReturned")
+        assert lost.seq == 3
+        cases_data.add_event(session, lost)
+        session.flush()
+        savepoint.rollback()
+        kept = _event(case_id, cases_data.next_event_seq(session, case_id), "CaseAssigned")
+        cases_data.add_event(session, kept)
+        session.commit()
+        assert kept.seq == 3 and kept.prev_hash == note.hash != lost.hash
+        report = verify_chains(session)
+        assert report.intact and report.events == 3, report.breaks
