@@ -22,13 +22,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
+from sqlalchemy.engine import Engine
 
 from server.db import make_engine, migrate
 from server.demo import load_demo
@@ -47,11 +48,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server_process(workdir: Path) -> Iterator[str]:
-    url = f"sqlite:///{workdir / 'bench.db'}"
+def server_process(
+    workdir: Path, seed: Callable[[Engine], None] | None = None, db_name: str = "bench.db"
+) -> Iterator[str]:
+    """A uvicorn server on a fresh SQLite database with the demo reference data (and what
+    ``seed`` adds)."""
+    url = f"sqlite:///{workdir / db_name}"
     migrate(url)
     engine = make_engine(url)
     load_demo(engine, now=datetime.now(UTC), with_cases=False)
+    if seed is not None:
+        seed(engine)
     engine.dispose()
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "YIXIAN_VAR_DIR": str(workdir)}

@@ -21,6 +21,7 @@ from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from sync import device_migrations
 from sync.commands import decode_payload
+from sync.geo import BoundingBox
 from sync.protocol import Command, CommandResult, CommandType, PullResponse, command_hash
 
 
@@ -352,20 +353,23 @@ class DeviceStore:
 
     def cases_in_box(
         self,
-        box: tuple[float, float, float, float],
+        box: BoundingBox,
         *,
         statuses: Iterable[str] | None = None,
         limit: int = 500,
     ) -> list[dict[str, Any]]:
-        """Cases whose point lies in ``box`` = (south, west, north, east) — see
-        ``sync.geo.box_around`` — optionally only those in ``statuses``. One scan of the
-        table's point columns: the status is checked here, as an index on it (or an ORDER BY
-        on ``updated_at``) would visit the rows one by one, several times slower."""
-        south, west, north, east = box
+        """Cases whose point lies in ``box`` (``sync.geo.bounding_box``), optionally only those
+        in ``statuses``. One scan of the table's point columns: the status is checked here, as
+        an index on it (or an ORDER BY on ``updated_at``) would visit the rows one by one,
+        several times slower."""
         wanted = None if statuses is None else set(statuses)
+        lon = col(LocalCase.lon)
+        across = (
+            (lon >= box.west) | (lon <= box.east) if box.wraps else lon.between(box.west, box.east)
+        )
         with self.reading() as s:
             stmt = select(LocalCase.status, LocalCase.data).where(
-                col(LocalCase.lat).between(south, north), col(LocalCase.lon).between(west, east)
+                col(LocalCase.lat).between(box.south, box.north), across
             )
             rows = s.exec(stmt).all()
         found = [json.loads(data) for status, data in rows if wanted is None or status in wanted]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from geopy.distance import geodesic
 
@@ -16,7 +17,8 @@ from sync.boundary_types import Point, Site, Town
 from sync.errors import InvalidInput
 
 __all__ = [
-    "box_around",
+    "BoundingBox",
+    "bounding_box",
     "distance_m",
     "distance_to_tell",
     "nearest_site",
@@ -34,6 +36,14 @@ _PREFILTER_FACTOR = 1.02
 _PREFILTER_SLACK_M = 5.0
 # Beyond this reach the flat estimate is no longer trustworthy: measure every site exactly.
 _PREFILTER_MAX_REACH_M = 50_000.0
+# WGS-84: equatorial radius, and the shortest degree of latitude (the meridian at the equator,
+# a(1 - e²) · π/180). A geodesic of length d moves at most d / these many degrees.
+_WGS84_A_M = 6_378_137.0
+_MIN_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON_AT_EQUATOR = math.pi / 180.0 * _WGS84_A_M
+# Widen the box a little more, so that float rounding can never cut a real neighbour off.
+_BOX_MARGIN = 1.01
+_BOX_SLACK_DEG = 1e-7  # ~1 cm
 # Tolerance for "on the edge" of a polygon, in degrees (~0.1 mm).
 _EDGE_EPSILON_DEG = 1e-9
 
@@ -67,15 +77,55 @@ def distance_to_tell(here: Point | None, there: Point | None) -> int | None:
     return int(round(d / step) * step)
 
 
-def box_around(p: Point, radius_m: float) -> tuple[float, float, float, float]:
-    """(south, west, north, east) of a box holding every point within ``radius_m`` of ``p``:
-    a cheap index query's bounds (the caller measures the candidates with ``distance_m``)."""
+@dataclass(frozen=True)
+class BoundingBox:
+    """A box in degrees holding every point within some distance of a centre.
+
+    ``west > east`` when it crosses the antimeridian (the longitudes run west → 180 → east);
+    near a pole it spans every longitude (-180 → 180).
+    """
+
+    south: float
+    north: float
+    west: float
+    east: float
+
+    @property
+    def wraps(self) -> bool:
+        return self.west > self.east
+
+    def contains(self, p: Point) -> bool:
+        if not self.south <= p.lat <= self.north:
+            return False
+        if self.wraps:
+            return p.lon >= self.west or p.lon <= self.east
+        return self.west <= p.lon <= self.east
+
+
+def bounding_box(p: Point, radius_m: float) -> BoundingBox:
+    """A box (in degrees) that holds every point within ``radius_m`` metres (geodesic, WGS-84)
+    of ``p``: the cheap pre-filter before ``distance_m``, in Python or pushed into SQL.
+
+    Sound, not tight: a geodesic of length d changes latitude by at most d / 110,574 m per
+    degree (the shortest degree of latitude) and longitude by at most d / (111,319 m · cos φ)
+    where φ is the highest latitude it can reach; the box is widened by 1% and ~1 cm on top.
+    """
     _check_reach(radius_m, "radius_m")
-    reach = radius_m * _PREFILTER_FACTOR + _PREFILTER_SLACK_M
-    dlat = reach / 110_500.0  # one degree of latitude is never under 110.5 km
-    cos_lat = math.cos(math.radians(min(abs(p.lat) + dlat, 89.9)))
-    dlon = min(180.0, reach / (111_000.0 * cos_lat))  # a degree of longitude: <= 111.0 km·cos
-    return (max(-90.0, p.lat - dlat), p.lon - dlon, min(90.0, p.lat + dlat), p.lon + dlon)
+    dlat = radius_m * _BOX_MARGIN / _MIN_M_PER_DEG_LAT + _BOX_SLACK_DEG
+    south, north = max(-90.0, p.lat - dlat), min(90.0, p.lat + dlat)
+    highest = max(abs(south), abs(north))
+    cos_highest = math.cos(math.radians(highest)) if highest < 90.0 else 0.0
+    if cos_highest <= 0.0:
+        return BoundingBox(south, north, -180.0, 180.0)
+    dlon = radius_m * _BOX_MARGIN / (_M_PER_DEG_LON_AT_EQUATOR * cos_highest) + _BOX_SLACK_DEG
+    if dlon >= 180.0:
+        return BoundingBox(south, north, -180.0, 180.0)
+    west, east = p.lon - dlon, p.lon + dlon
+    if west < -180.0:
+        west += 360.0
+    if east > 180.0:
+        east -= 360.0
+    return BoundingBox(south, north, west, east)
 
 
 def _rough_distance_m(a: Point, b: Point) -> float:

@@ -35,7 +35,7 @@ from typing import Any
 from sync.boundary_types import Point, TimeLimit
 from sync.errors import InvalidInput, NotFound, NotPermitted, RuleViolation
 from sync.events import ASSIST_TASK_CREATED, ASSIST_TASK_REPORTED, ASSISTING_RATED
-from sync.geo import distance_m
+from sync.geo import BoundingBox, bounding_box, distance_m
 from sync.lifecycle import Actor
 from sync.vocabulary import TERMINAL_STATUSES, CallBackResult, CaseStatus, Role, TimeUnit
 from sync.workcalendar import WorkCalendar, compute_deadline
@@ -236,6 +236,35 @@ def same_place(
     return False
 
 
+@dataclass(frozen=True)
+class RepeatSearch:
+    """Where the closed cases a new report may repeat can lie: its registered site, or the box
+    around its point (``sync.geo.bounding_box`` of ``REPEAT_RADIUS_M``). A superset: the server
+    fetches only these candidates (by index) and ``find_repeat`` decides exactly on them."""
+
+    site_code: str | None
+    box: BoundingBox | None
+
+
+def repeat_search(*, site_code: str | None, point: Point | None) -> RepeatSearch | None:
+    """None when the report has neither site nor point: it can repeat nothing."""
+    if site_code is None and point is None:
+        return None
+    box = bounding_box(point, REPEAT_RADIUS_M) if point is not None else None
+    return RepeatSearch(site_code, box)
+
+
+def _same_place_boxed(
+    c: ClosedCase, site_code: str | None, point: Point | None, box: BoundingBox | None
+) -> bool:
+    """``same_place``, with the box tried before the (costly) geodesic distance."""
+    if c.site_code is not None and site_code is not None:
+        return c.site_code == site_code
+    if c.point is not None and point is not None and box is not None:
+        return box.contains(c.point) and distance_m(c.point, point) <= REPEAT_RADIUS_M
+    return False
+
+
 def within_repeat_window(closed_at: datetime, at: datetime) -> bool:
     """Whether a report at ``at`` still counts against a case closed at ``closed_at``."""
     return timedelta(0) <= at - closed_at <= REPEAT_WINDOW
@@ -267,11 +296,12 @@ def find_repeat(
     now: datetime,
 ) -> ClosedCase | None:
     """The most recently closed case this new report repeats, if any (within 30 days)."""
+    box = bounding_box(point, REPEAT_RADIUS_M) if point is not None else None
     hits = [
         c
         for c in closed
         if c.category == category
         and within_repeat_window(c.closed_at, now)
-        and same_place(site_a=c.site_code, point_a=c.point, site_b=site_code, point_b=point)
+        and _same_place_boxed(c, site_code, point, box)
     ]
     return max(hits, key=lambda c: c.closed_at) if hits else None

@@ -45,7 +45,7 @@ from fieldapp.viewmodels.case_map import (
 from fieldapp.viewmodels.tasks import my_tasks
 from sync.boundary_types import Point, Site
 from sync.device_store import DeviceStore
-from sync.geo import box_around
+from sync.geo import bounding_box
 from sync.vocabulary import OPEN_STATUSES
 
 GPS_TIMEOUT_S = 6.0
@@ -367,7 +367,7 @@ def nearby_snapshots(store: DeviceStore, point: Point | None) -> list[dict[str, 
     if point is None:
         return []
     return store.cases_in_box(
-        box_around(point, NEARBY_M), statuses=[s.value for s in OPEN_STATUSES]
+        bounding_box(point, NEARBY_M), statuses=[s.value for s in OPEN_STATUSES]
     )
 
 

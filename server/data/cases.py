@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_, tuple_
 from sqlmodel import Session, col, select
 
 from server.data.bulk import insert_many
-from server.data.event_chain import seal_event, seal_rows
+from server.data.event_chain import known_last_seq, seal_event, seal_rows
 from server.models import Case, CaseEvent, CaseSuspension, CaseWithdrawal
 from sync.overdue import DEADLINE_STATUSES, REROUTE_STATUS
 
@@ -41,6 +41,9 @@ def add_case(session: Session, case: Case) -> None:
 
 
 def next_event_seq(session: Session, case_id: str) -> int:
+    known = known_last_seq(session, case_id)
+    if known is not None:  # this transaction wrote the case's last event: no query
+        return known + 1
     current = session.exec(
         select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case_id)
     ).one()
@@ -59,9 +62,8 @@ def events_of(session: Session, case_id: str) -> list[CaseEvent]:
 
 
 def events_of_cases(session: Session, case_ids: Sequence[str]) -> dict[str, list[CaseEvent]]:
-    """Each case's events in order, for many cases in one query (a sync page: one round trip,
-    not one per case)."""
-    out: dict[str, list[CaseEvent]] = {case_id: [] for case_id in case_ids}
+    """The events of many cases, one query: case id → its events in order (every id present)."""
+    out: dict[str, list[CaseEvent]] = {cid: [] for cid in case_ids}
     if not out:
         return out
     stmt = (
@@ -178,12 +180,8 @@ def list_cases(
         conds.append(and_(col(Case.lon) >= min_lon, col(Case.lon) <= max_lon))
     if after is not None:
         created, case_id = after
-        conds.append(
-            or_(
-                col(Case.created_at) < created,
-                and_(col(Case.created_at) == created, col(Case.id) < case_id),
-            )
-        )
+        # a row comparison, not an OR: both databases seek ix_case_created_id to the cursor
+        conds.append(tuple_(col(Case.created_at), col(Case.id)) < (created, case_id))
     if conds:
         stmt = stmt.where(and_(*conds))
     stmt = stmt.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit)

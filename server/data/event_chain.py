@@ -94,19 +94,52 @@ def _stored_hashes(session: Session, keys: Sequence[tuple[str, int]]) -> dict[tu
     return out
 
 
+_TAILS = "yixian_event_tails"
+
+
+def _tails(session: Session) -> dict[str, tuple[int, str]]:
+    """The last event this transaction sealed for each case: case id → (seq, hash).
+
+    Every event is written through ``seal_rows``, so within one transaction this is the case's
+    last event; it is kept with the innermost transaction (a savepoint) that wrote it and
+    forgotten as soon as another is current (a savepoint rolled back or ended): then the
+    database is asked again. Saves a query per event numbered and sealed (docs/speed.md)."""
+    current = session.get_nested_transaction() or session.get_transaction()
+    held = session.info.get(_TAILS)
+    if held is None or held[0] is not current:
+        held = (current, {})
+        if current is not None:
+            session.info[_TAILS] = held
+    tails: dict[str, tuple[int, str]] = held[1]
+    return tails
+
+
+def known_last_seq(session: Session, case_id: str) -> int | None:
+    """The seq of the case's last event if this transaction wrote it, else None (ask SQL)."""
+    tail = _tails(session).get(case_id)
+    return tail[0] if tail is not None else None
+
+
 def seal_rows(session: Session, rows: Sequence[MutableMapping[str, Any]]) -> None:
     """Set ``prev_hash`` and ``hash`` on event rows about to be inserted (dicts with the
     event's fields; several per case allowed, consecutive ``seq`` within a case)."""
     ordered = sorted(rows, key=lambda r: (str(r["case_id"]), int(r["seq"])))
     in_batch = {(str(r["case_id"]), int(r["seq"])) for r in ordered}
+    tails = _tails(session)
+    known: dict[tuple[str, int], str] = {}
+    for case_id, seq in in_batch:
+        tail = tails.get(case_id)
+        if tail is not None and tail[0] == seq - 1:
+            known[(case_id, seq - 1)] = tail[1]
     wanted = sorted(
         {
             (case_id, seq - 1)
             for case_id, seq in in_batch
-            if seq > 1 and (case_id, seq - 1) not in in_batch
+            if seq > 1 and (case_id, seq - 1) not in in_batch and (case_id, seq - 1) not in known
         }
     )
-    known = _stored_hashes(session, wanted) if wanted else {}
+    if wanted:
+        known.update(_stored_hashes(session, wanted))
     for row in ordered:
         key = (str(row["case_id"]), int(row["seq"]))
         # an event whose predecessor is missing chains to nothing: verify names it
@@ -114,6 +147,9 @@ def seal_rows(session: Session, rows: Sequence[MutableMapping[str, Any]]) -> Non
         row["prev_hash"] = prev
         row["hash"] = event_hash(row, prev)
         known[key] = row["hash"]
+        tail = tails.get(key[0])
+        if tail is None or tail[0] < key[1]:
+            tails[key[0]] = (key[1], row["hash"])
 
 
 def seal_event(session: Session, event: CaseEvent) -> None:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import false, func, not_, text
+from sqlalchemy import false, func, not_, text, tuple_
 from sqlmodel import Session, col, select
 
 from server.data.bulk import insert_many
@@ -103,9 +103,8 @@ def changed_cases(
     limit: int,
 ) -> list[Case]:
     seq, case_id = after
-    stmt = select(Case).where(
-        (col(Case.change_seq) > seq) | ((col(Case.change_seq) == seq) & (col(Case.id) > case_id))
-    )
+    # a row comparison, not an OR: both databases seek ix_case_change to the cursor
+    stmt = select(Case).where(tuple_(col(Case.change_seq), col(Case.id)) > (seq, case_id))
     if visible_to_department is not None:
         stmt = stmt.where(visibility_clause(visible_to_department, reporter_user_id))
     stmt = stmt.order_by(col(Case.change_seq), col(Case.id)).limit(limit)

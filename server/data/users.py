@@ -43,15 +43,22 @@ def user_for_access_token(
     session: Session, token_hash: str, now: datetime
 ) -> tuple[User, str | None] | None:
     """The active user of a live access token, and its session (None for an older token)."""
-    row = session.get(AuthToken, token_hash)
-    if row is None or row.kind != "access" or row.revoked or row.expires_at <= now:
+    # one round trip for the token, its session and its user (every request signs in so)
+    stmt = (
+        select(AuthToken, AuthSession, User)
+        .join(User, col(User.id) == col(AuthToken.user_id))
+        .outerjoin(AuthSession, col(AuthSession.id) == col(AuthToken.session_id))
+        .where(col(AuthToken.token_hash) == token_hash)
+    )
+    found = session.exec(stmt).first()
+    if found is None:
         return None
-    if row.session_id is not None:
-        auth = session.get(AuthSession, row.session_id)
-        if auth is None or auth.ended_at is not None:
-            return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    row, auth, user = found
+    if row.kind != "access" or row.revoked or row.expires_at <= now:
+        return None
+    if row.session_id is not None and (auth is None or auth.ended_at is not None):
+        return None
+    if not user.active:
         return None
     return user, row.session_id
 

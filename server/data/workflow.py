@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case
+from sqlalchemy import ColumnElement, and_, case, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -22,7 +22,10 @@ from server.models import (
     Minute,
     Notification,
 )
+from sync.boundary_types import Point
+from sync.geo import BoundingBox
 from sync.vocabulary import CaseStatus
+from sync.workflow import ClosedCase, RepeatSearch
 
 # --- assisting tasks ---------------------------------------------------------------------------
 
@@ -128,13 +131,44 @@ def clock_running_cases(session: Session) -> list[Case]:
     return list(session.exec(select(Case).where(clock_running_clause())))
 
 
-def recently_closed(session: Session, category: str, since: datetime) -> list[Case]:
-    stmt = select(Case).where(
-        Case.status == CaseStatus.CLOSED.value,
-        Case.category == category,
+def _box_clause(box: BoundingBox) -> ColumnElement[bool]:
+    lat = and_(col(Case.lat) >= box.south, col(Case.lat) <= box.north)
+    if box.wraps:
+        return and_(lat, or_(col(Case.lon) >= box.west, col(Case.lon) <= box.east))
+    return and_(lat, col(Case.lon) >= box.west, col(Case.lon) <= box.east)
+
+
+def _point_or_none(lat: float | None, lon: float | None) -> Point | None:
+    return None if lat is None or lon is None else Point(lat, lon)
+
+
+def repeat_candidates(
+    session: Session, category: str, since: datetime, searches: Sequence[RepeatSearch]
+) -> list[ClosedCase]:
+    """The cases of ``category`` closed since ``since`` at one of the searched sites or inside
+    one of their boxes: a superset of what the reports can repeat (``sync.workflow``), found by
+    index (ix_case_repeat_place, ix_case_repeat_site), only the columns the rule reads."""
+    sites = sorted({s.site_code for s in searches if s.site_code is not None})
+    boxes = list(dict.fromkeys(s.box for s in searches if s.box is not None))
+    # the category in every arm of the OR: each arm is then one index range of its own
+    in_category = col(Case.category) == category
+    where_place: list[ColumnElement[bool]] = [and_(in_category, _box_clause(b)) for b in boxes]
+    if sites:
+        where_place.append(and_(in_category, col(Case.site_code).in_(sites)))
+    if not where_place:
+        return []
+    stmt = select(  # type: ignore[call-overload]
+        Case.id, Case.closed_at, Case.site_code, Case.lat, Case.lon
+    ).where(
+        or_(*where_place),
         col(Case.closed_at) >= since,
+        col(Case.status) == CaseStatus.CLOSED.value,
     )
-    return list(session.exec(stmt))
+    return [
+        ClosedCase(cid, category, closed_at, site, _point_or_none(lat, lon))
+        for cid, closed_at, site, lat, lon in session.exec(stmt)
+        if closed_at is not None
+    ]
 
 
 # --- notifications -----------------------------------------------------------------------------

@@ -18,6 +18,12 @@ class Case(SQLModel, table=True):
         Index("ix_case_lead_status", "lead_department", "status"),
         Index("ix_case_first_contact", "first_contact_department"),
         Index("ix_case_due", "due_at"),
+        # the repeat-report check (server/data/workflow.py repeat_candidates): the box around
+        # the report by range, the 30-day window tested inside the index; the site (docs/speed.md)
+        Index("ix_case_repeat_place", "category", "lat", "lon", "closed_at"),
+        Index("ix_case_repeat_site", "category", "site_code", "closed_at"),
+        Index("ix_case_position", "lat", "lon"),  # bounding-box lists
+        Index("ix_case_change", "change_seq", "id"),  # sync pull's keyset (change_seq, id)
     )
     id: str = Field(primary_key=True, max_length=36)  # UUID, may be generated offline
     number: str = Field(unique=True, max_length=40)
@@ -63,7 +69,7 @@ class Case(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     version: int = 1  # bumped on every change: optimistic concurrency and sync
-    change_seq: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False, index=True))
+    change_seq: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
 
 
 class CaseEvent(SQLModel, table=True):

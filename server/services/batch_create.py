@@ -22,16 +22,14 @@ from sqlmodel import Session
 
 from server.data import cases as cases_data
 from server.data import workflow as wf_data
-from server.models import Case
 from server.services import cases as case_service
 from server.services.boundary_cache import ReferenceSnapshot
 from server.services.payloads import new_case_from
-from sync.boundary_types import Point
 from sync.commands import case_id_of, unexpected_fault
 from sync.errors import DomainError, InvalidInput
 from sync.lifecycle import Actor
 from sync.protocol import Command, CommandResult, ResultStatus
-from sync.workflow import REPEAT_WINDOW, ClosedCase, find_repeat
+from sync.workflow import REPEAT_WINDOW, ClosedCase, RepeatSearch, find_repeat, repeat_search
 
 K = TypeVar("K")
 log = logging.getLogger(__name__)
@@ -55,18 +53,20 @@ class Placed(Generic[K]):
     repeats: list[K]  # repeats a recently closed case: left to the one-by-one path
 
 
-def recently_closed_by_category(
-    session: Session, categories: Iterable[str], now: datetime
+def repeat_candidates_by_category(
+    session: Session, items: Iterable[case_service.ValidNewCase], now: datetime
 ) -> dict[str, list[ClosedCase]]:
-    """The cases closed within the repeat window, one query per category."""
-    out: dict[str, list[ClosedCase]] = {}
-    for category in sorted(set(categories)):
-        out[category] = [
-            ClosedCase(c.id, c.category, c.closed_at, c.site_code, _point(c))
-            for c in wf_data.recently_closed(session, category, now - REPEAT_WINDOW)
-            if c.closed_at is not None
-        ]
-    return out
+    """The closed cases the new ones may repeat (``sync.workflow.repeat_search``: their sites
+    and the boxes around their points, within the repeat window), one query per category."""
+    searches: dict[str, list[RepeatSearch]] = {}
+    for v in items:
+        search = repeat_search(site_code=v.case["site_code"], point=v.point)
+        if search is not None:
+            searches.setdefault(v.case["category"], []).append(search)
+    return {
+        category: wf_data.repeat_candidates(session, category, now - REPEAT_WINDOW, wanted)
+        for category, wanted in sorted(searches.items())
+    }
 
 
 def insert_valid(
@@ -80,9 +80,7 @@ def insert_valid(
     every case stamped with ``change_seq`` (the caller's ``reserve_change_seq``)."""
     with session.no_autoflush:
         taken_ids = cases_data.existing_ids(session, [v.case["id"] for _, v in items])
-        closed_by_category = recently_closed_by_category(
-            session, {v.case["category"] for _, v in items}, now
-        )
+        closed_by_category = repeat_candidates_by_category(session, [v for _, v in items], now)
     inserted: list[tuple[K, case_service.ValidNewCase]] = []
     taken: list[K] = []
     repeats: list[K] = []
@@ -168,10 +166,6 @@ def create_many(
             id=cmd.id, status=ResultStatus.APPLIED, case_id=case_ids[cmd.id]
         )
     return Decided(results=results, rows_inserted=len(placed.inserted), left_over=left)
-
-
-def _point(case: Case) -> Point | None:
-    return Point(case.lat, case.lon) if case.lat is not None and case.lon is not None else None
 
 
 def _rejected(cmd: Command, error: DomainError) -> CommandResult:

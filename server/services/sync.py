@@ -18,7 +18,7 @@ from server.data import reference as reference_data
 from server.data import sync as sync_data
 from server.data import users as users_data
 from server.data import work_calendar as calendar_data
-from server.models import Case, CaseEvent, CommandResultRow, Device, User
+from server.models import Case, CommandResultRow, Device, User
 from server.observability.metrics import observe_command_results
 from server.services import assisting, batch_create
 from server.services import cases as case_service
@@ -544,15 +544,19 @@ def _decode_cursor(cursor: str | None, epoch: str) -> tuple[int, str, str] | Non
         return None
 
 
-def case_snapshot(
-    session: Session, case: Case, events: Sequence[CaseEvent] | None = None
-) -> dict[str, Any]:
-    """The case as a phone stores it, with its events (``events``: already read, in order)."""
-    data = case.model_dump(mode="json")
-    if events is None:
-        events = cases_data.events_of(session, case.id)
-    data["events"] = [e.model_dump(mode="json", exclude={"id"}) for e in events]
-    return data
+def case_snapshot(session: Session, case: Case) -> dict[str, Any]:
+    return case_snapshots(session, [case])[0]
+
+
+def case_snapshots(session: Session, cases: Sequence[Case]) -> list[dict[str, Any]]:
+    """Each case with its events, the events of the whole page fetched with one query."""
+    events = cases_data.events_of_cases(session, [c.id for c in cases])
+    out = []
+    for case in cases:
+        data = case.model_dump(mode="json")
+        data["events"] = [e.model_dump(mode="json", exclude={"id"}) for e in events[case.id]]
+        out.append(data)
+    return out
 
 
 def reference_snapshot(session: Session) -> dict[str, Any]:
@@ -621,12 +625,11 @@ def pull(
     if withdrawn and withdrawn[-1][1] > seq:
         seq, last_id = withdrawn[-1][1], ""
     results = sync_data.results_after(session, device.id, results_after, 1000)
-    page_events = cases_data.events_of_cases(session, [c.id for c in rows])
     return PullResponse(
         cursor=_encode_cursor(epoch, seq, last_id, stamp),
         reset=reset,
         more=more,
-        cases=[case_snapshot(session, c, page_events[c.id]) for c in rows],
+        cases=case_snapshots(session, rows),
         reference=reference,
         last_applied=device.last_applied,
         results=[result_of(r) for r in results],

@@ -46,8 +46,7 @@ def record_event(
         status_after=case.status,
         data=data,
     )
-    cases_data.add_event(session, event)
-    session.flush()
+    cases_data.add_event(session, event)  # flushed with the caller's other changes
     return event
 
 

@@ -23,9 +23,9 @@ from sync.vocabulary import Role
 from sync.workcalendar import calendar_missing_years, fallback_note
 from sync.workflow import (
     REPEAT_WINDOW,
-    ClosedCase,
     acceptance_due_at,
     find_repeat,
+    repeat_search,
     reroute_due_at,
 )
 
@@ -146,10 +146,13 @@ def after_create(session: Session, case: Case, *, actor: Actor, now: datetime) -
     case as rework; the new report is merged into it (not counted as a new case)."""
     if case.source == "joint_session":
         return
+    search = repeat_search(site_code=case.site_code, point=_point(case))
+    if search is None:
+        return
     closed = [
-        ClosedCase(c.id, c.category, c.closed_at, c.site_code, _point(c))
-        for c in wf_data.recently_closed(session, case.category, now - REPEAT_WINDOW)
-        if c.id != case.id and c.closed_at is not None
+        c
+        for c in wf_data.repeat_candidates(session, case.category, now - REPEAT_WINDOW, [search])
+        if c.id != case.id
     ]
     hit = find_repeat(
         closed, category=case.category, site_code=case.site_code, point=_point(case), now=now

@@ -21,7 +21,7 @@ from fieldapp.viewmodels.case_map import (
 )
 from sync.boundary_types import Point
 from sync.device_store import DeviceStore
-from sync.geo import box_around, distance_m
+from sync.geo import bounding_box, distance_m
 from tests.fieldapp.vm_fixtures import NOW, POINT, reference, snapshot
 
 HERE = Point(POINT[0] - 0.0029, POINT[1])  # ~320 m south of the case
@@ -191,7 +191,7 @@ def test_the_local_store_finds_the_open_cases_around_a_point(tmp_path: Path) -> 
     with store.transaction() as s:
         for snap in (OVERDUE, NORMAL, other("done", status="closed"), other("far", **at(3000))):
             store.put_local_case(s, {**snap, "updated_at": iso(NOW)}, from_server=True)
-    found = store.cases_in_box(box_around(CASE, NEARBY_M), statuses=["handling", "assigned"])
+    found = store.cases_in_box(bounding_box(CASE, NEARBY_M), statuses=["handling", "assigned"])
     assert sorted(c["id"] for c in found) == ["fine", "late"]
 
 
