@@ -357,21 +357,3 @@ def test_a_distance_is_told_rounded_to_what_a_phone_fix_can_say(metres: float, t
 def test_no_distance_is_told_without_both_points() -> None:
     assert geo.distance_to_tell(None, Point(35.7, 116.5)) is None
     assert geo.distance_to_tell(Point(35.7, 116.5), None) is None
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    lat=st.floats(-70, 70),
-    lon=st.floats(-170, 170),
-    radius=st.floats(1, 20_000),
-    bearing=st.floats(0, 360),
-    share=st.floats(0, 1),
-)
-def test_every_point_within_the_radius_lies_in_the_box_around(
-    lat: float, lon: float, radius: float, bearing: float, share: float
-) -> None:
-    centre = Point(lat, lon)
-    target = geodesic(meters=radius * share).destination((lat, lon), bearing)
-    south, west, north, east = geo.box_around(centre, radius)
-    assert south <= target.latitude <= north
-    assert west <= target.longitude <= east
