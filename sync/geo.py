@@ -17,12 +17,15 @@ from sync.boundary_types import Point, Site, Town
 from sync.errors import InvalidInput
 
 __all__ = [
+    "PREFILTER_FACTOR",
+    "PREFILTER_SLACK_M",
     "BoundingBox",
     "bounding_box",
     "distance_m",
     "distance_to_tell",
     "nearest_site",
     "point_in_polygon",
+    "rough_distance_m",
     "sites_within",
     "town_at",
     "validate_point",
@@ -32,8 +35,8 @@ __all__ = [
 _MEAN_EARTH_RADIUS_M = 6_371_008.8
 # The equirectangular estimate on a sphere differs from the ellipsoidal geodesic by well under
 # 1% at county distances; this margin keeps the prefilter from ever dropping a real candidate.
-_PREFILTER_FACTOR = 1.02
-_PREFILTER_SLACK_M = 5.0
+PREFILTER_FACTOR = 1.02
+PREFILTER_SLACK_M = 5.0
 # Beyond this reach the flat estimate is no longer trustworthy: measure every site exactly.
 _PREFILTER_MAX_REACH_M = 50_000.0
 # WGS-84: equatorial radius, and the shortest degree of latitude (the meridian at the equator,
@@ -128,7 +131,7 @@ def bounding_box(p: Point, radius_m: float) -> BoundingBox:
     return BoundingBox(south, north, west, east)
 
 
-def _rough_distance_m(a: Point, b: Point) -> float:
+def rough_distance_m(a: Point, b: Point) -> float:
     """Equirectangular estimate: a few multiplications, good to <1% within tens of km."""
     dlon = (b.lon - a.lon + 180.0) % 360.0 - 180.0
     mean_lat = math.radians((a.lat + b.lat) / 2.0)
@@ -142,9 +145,9 @@ def _may_be_within(p: Point, q: Point, limit_m: float) -> bool:
     if limit_m > _PREFILTER_MAX_REACH_M:
         return True
     # Bounding box on latitude first: one degree of latitude is never under 110.5 km.
-    if abs(q.lat - p.lat) * 110_500.0 > limit_m * _PREFILTER_FACTOR + _PREFILTER_SLACK_M:
+    if abs(q.lat - p.lat) * 110_500.0 > limit_m * PREFILTER_FACTOR + PREFILTER_SLACK_M:
         return False
-    return _rough_distance_m(p, q) <= limit_m * _PREFILTER_FACTOR + _PREFILTER_SLACK_M
+    return rough_distance_m(p, q) <= limit_m * PREFILTER_FACTOR + PREFILTER_SLACK_M
 
 
 def _on_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> bool:

@@ -13,25 +13,14 @@ from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 from sync.boundary_types import Point
-from sync.geo import distance_m
+from sync.geo import PREFILTER_FACTOR, PREFILTER_SLACK_M, distance_m, rough_distance_m
 
 T = TypeVar("T")
 
-_MEAN_EARTH_RADIUS_M = 6_371_008.8
 _METRES_PER_DEGREE_LAT_MIN = 110_500.0  # a degree of latitude is never shorter
 _METRES_PER_DEGREE_LON_EQUATOR = 111_320.0
-# The flat estimate is within 1% of the geodesic at county distances; keep a margin.
-_PREFILTER_FACTOR = 1.02
-_PREFILTER_SLACK_M = 5.0
-
-
-def rough_distance_m(a: Point, b: Point) -> float:
-    """Equirectangular estimate on a sphere: cheap, within ~1% for nearby points."""
-    dlon = (b.lon - a.lon + 180.0) % 360.0 - 180.0
-    mean_lat = math.radians((a.lat + b.lat) / 2.0)
-    x = math.radians(dlon) * math.cos(mean_lat)
-    y = math.radians(b.lat - a.lat)
-    return _MEAN_EARTH_RADIUS_M * math.hypot(x, y)
+# The flat estimate (sync.geo.rough_distance_m) is within 1% of the geodesic at county
+# distances; its margin (PREFILTER_FACTOR, PREFILTER_SLACK_M) is the one sync.geo's prefilter uses.
 
 
 class GridIndex(Generic[T]):
@@ -54,7 +43,7 @@ class GridIndex(Generic[T]):
 
     def _in_reach(self, p: Point, radius_m: float) -> Iterator[tuple[float, int, Point, T]]:
         """(flat estimate, order, point, item) of every item that may be within ``radius_m``."""
-        reach = radius_m * _PREFILTER_FACTOR + _PREFILTER_SLACK_M
+        reach = radius_m * PREFILTER_FACTOR + PREFILTER_SLACK_M
         lat_cells = math.ceil(reach / _METRES_PER_DEGREE_LAT_MIN / self._step)
         cos_lat = max(math.cos(math.radians(min(abs(p.lat) + 1.0, 89.0))), 1e-6)
         lon_degrees = reach / (_METRES_PER_DEGREE_LON_EQUATOR * cos_lat)
@@ -83,7 +72,7 @@ class GridIndex(Generic[T]):
         within reach, not how far — most pairs are far inside or far outside the radius)."""
         hits: list[tuple[int, T]] = []
         for rough, order, q, item in self._in_reach(p, radius_m):
-            certainly_within = rough * _PREFILTER_FACTOR + _PREFILTER_SLACK_M <= radius_m
+            certainly_within = rough * PREFILTER_FACTOR + PREFILTER_SLACK_M <= radius_m
             if certainly_within or distance_m(p, q) <= radius_m:
                 hits.append((order, item))
         hits.sort(key=lambda h: h[0])
@@ -96,13 +85,13 @@ class GridIndex(Generic[T]):
         found = sorted(self._in_reach(p, radius_m), key=lambda c: (c[0], c[1]))
         best: tuple[float, int, T] | None = None
         for k, (rough, order, q, item) in enumerate(found):
-            lowest = (rough - _PREFILTER_SLACK_M) / _PREFILTER_FACTOR
+            lowest = (rough - PREFILTER_SLACK_M) / PREFILTER_FACTOR
             if lowest > radius_m or (best is not None and lowest > best[0]):
                 break
             if best is None:
-                highest = rough * _PREFILTER_FACTOR + _PREFILTER_SLACK_M
+                highest = rough * PREFILTER_FACTOR + PREFILTER_SLACK_M
                 next_lowest = (
-                    (found[k + 1][0] - _PREFILTER_SLACK_M) / _PREFILTER_FACTOR
+                    (found[k + 1][0] - PREFILTER_SLACK_M) / PREFILTER_FACTOR
                     if k + 1 < len(found)
                     else math.inf
                 )
