@@ -17,7 +17,7 @@ from server.demo_data import SITES
 from sync.client import SyncClient
 from sync.device_store import DeviceStore
 from sync.protocol import CommandType
-from tests.browser.conftest import RunningApp, app_fixture, shot, type_into
+from tests.browser.conftest import RunningApp, app_fixture, shot, tap, type_into
 from tests.browser.demo_server import demo_server_fixtures
 from tests.browser.test_loop import case_card, shown, sign_in, wait_synced
 from tests.support.live_server import LiveServer
@@ -74,16 +74,19 @@ def test_a_dispute_keeps_the_case_on_the_handlers_list(
     sign_in(handler, app_server, "zhzf_handler")
     wait_synced(handler)
     case_card(handler, number).click()
-    handler.get_by_role("button", name="签收", exact=True).click()
-    handler.get_by_role("button", name="提出异议").click()
-    handler.get_by_role("button", name="提交").click()  # no reason yet: refused on the phone
+    # the case screen is long (tasks, place, map): tap through Flutter's tap action, as the
+    # semantics DOM's boxes drift from the canvas once it scrolls (tests/browser/conftest.py)
+    tap(handler, handler.get_by_role("button", name="签收", exact=True))
+    expect(shown(handler, "已签收")).to_be_visible()
+    tap(handler, handler.get_by_role("button", name="提出异议"))
+    tap(handler, handler.get_by_role("button", name="提交"))  # no reason yet: refused on the phone
     expect(shown(handler, "请填写理由")).to_be_visible()
     type_into(handler, "理由 / 说明", "涵洞属铁路部门管养，非本局职责")
-    handler.get_by_role("button", name="提交").click()  # no legal basis yet: refused too
+    tap(handler, handler.get_by_role("button", name="提交"))  # no legal basis yet: refused too
     expect(shown(handler, "请填写法律依据")).to_be_visible()
     type_into(handler, "法律依据", "《城镇排水与污水处理条例》第二十条")
     shot(handler, "dispute-form", docs=True)
-    handler.get_by_role("button", name="提交").click()
+    tap(handler, handler.get_by_role("button", name="提交"))
     expect(shown(handler, "已提出异议")).to_be_visible()
     shot(handler, "dispute-raised", docs=True)
 

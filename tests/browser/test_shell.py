@@ -236,8 +236,13 @@ def test_language_chosen_in_settings_renames_the_navigation_bar(
     expect(page.get_by_role("tab", name="设置")).to_be_visible()
 
 
-def test_case_route_shows_the_case_id(page: Page, app_server: RunningApp) -> None:
+def test_a_case_not_on_this_phone_says_so_and_leads_back_to_the_list(
+    page: Page, app_server: RunningApp
+) -> None:
     sign_in(page, app_server)
     expect(page.get_by_text("你好，张三")).to_be_visible()
     open_app(page, app_server.url + "/case/42")
-    expect(page.get_by_text("案件 42")).to_be_visible()
+    expect(page.get_by_text("案件已不在本机")).to_be_visible()
+    expect(page.get_by_text("案件 42")).to_have_count(0)  # never a raw id as if it were a case
+    page.get_by_role("button", name="返回列表").click()
+    expect(page.get_by_text("你好，张三")).to_be_visible()
