@@ -29,6 +29,7 @@ database to fresh ones, its ports to free ones; then:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -319,12 +320,19 @@ def test_every_command_of_the_guide_runs_in_order(sandbox: Sandbox) -> None:
                 f": skipped, run by tests/test_install.py: {line}" if pip_or_venv(line) else line
                 for line in block.body.splitlines()
             )
-            if block.tag == "backup":
-                script = "/opt/yixian/bin/yixian-server backup /var/backups/yixian\n" + script
             done = sandbox.bash(script)
             assert done.returncode == 0, (
                 f"{block.body}\n---\n{done.stdout}\n{done.stderr[-3000:]}\n{sandbox.journal()}"
             )
+            if block.tag == "backup":  # restored, then every chain checked, in the scratch db
+                assert re.search(r"^restored .*^checked \d+ events", done.stdout, re.M | re.S), (
+                    done.stdout
+                )
+    if sandbox.has_backup:  # the drill restored what the backup unit wrote from PostgreSQL
+        backups = sorted((sandbox.root / "backups").glob("*/manifest.json"))
+        assert len(backups) >= 2, backups  # the drill's and the upgrade's, one directory each
+        manifest = json.loads(backups[0].read_text())
+        assert manifest["database_kind"] == "postgresql", manifest
     log = (sandbox.root / "journal" / "yixian-server.service.log").read_text()
     assert '"route": "/ready"' in log or '"route":"/ready"' in log
     migrated = sandbox.bash(

@@ -9,14 +9,17 @@ The container has no running systemd. ``systemctl`` starts a unit of ``$SYSTEMD_
 systemd would: the environment of its ``EnvironmentFile=`` and ``Environment=`` lines, its
 ``RuntimeDirectory=`` under ``$SANDBOX/run``, then ``ExecStart=`` (a ``Type=oneshot`` unit runs
 to the end, then ``ExecStartPost=``; any other keeps running in its own process group, its
-output in ``$SANDBOX/journal/UNIT.log``, which ``journalctl -u UNIT -o cat`` prints). A unit the
-guide does not define is an error (exit 5, as systemctl's "Unit not found").
+output in ``$SANDBOX/journal/UNIT.log``, which ``journalctl -u UNIT -o cat`` prints). Each command
+line is read as systemd reads it: ``%%`` is ``%`` (any other specifier is refused), ``$$`` is
+``$``, ``${NAME}`` and ``$NAME`` are the unit's variables. A unit the guide does not define is an
+error (exit 5, as systemctl's "Unit not found").
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -52,6 +55,22 @@ def unit_environment(keys: dict[str, list[str]]) -> dict[str, str]:
             name, value = item.split("=", 1)
             env[name] = value
     return env
+
+
+def command_line(line: str, env: dict[str, str]) -> list[str]:
+    """An ``Exec*=`` line as systemd runs it: specifiers, then variables, then words."""
+
+    def specifier(match: re.Match[str]) -> str:
+        if match[0] != "%%":
+            raise SystemExit(f"specifier {match[0]} in {line!r}: the sandbox knows only %%")
+        return "%"
+
+    def variable(match: re.Match[str]) -> str:
+        return "$" if match[0] == "$$" else env.get(match[1] or match[2], "")
+
+    line = re.sub(r"%.", specifier, line)
+    line = re.sub(r"\$\$|\$\{(\w+)\}|\$(\w+)", variable, line)
+    return shlex.split(line)
 
 
 def pid_file(unit: str) -> Path:
@@ -97,7 +116,7 @@ def start(unit: str) -> int:
         for command in [exec_start, *keys.get("ExecStartPost", [])]:
             with journal.open("ab") as out:
                 done = subprocess.run(
-                    shlex.split(command), env=env, stdout=out, stderr=subprocess.STDOUT
+                    command_line(command, env), env=env, stdout=out, stderr=subprocess.STDOUT
                 )
             if done.returncode != 0:
                 print(f"{unit}: {command} failed ({done.returncode}):\n{journal.read_text()}")
@@ -106,7 +125,7 @@ def start(unit: str) -> int:
     stop(unit)
     with journal.open("ab") as out:
         process = subprocess.Popen(
-            shlex.split(exec_start),
+            command_line(exec_start, env),
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
