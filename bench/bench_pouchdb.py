@@ -61,7 +61,15 @@ def _install() -> str | None:
         return "node or npm not installed"
     try:
         done = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            [
+                "npm",
+                "ci",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--fetch-retries=1",  # no registry: give up in a minute, not ten
+                "--fetch-timeout=30000",
+            ],
             cwd=HERE,
             capture_output=True,
             text=True,
@@ -70,7 +78,12 @@ def _install() -> str | None:
     except subprocess.TimeoutExpired:
         return "npm ci took more than 15 minutes"
     if done.returncode != 0:
-        return "npm ci failed: " + (done.stderr.strip().splitlines() or ["?"])[-1][:200]
+        said = [
+            line.removeprefix("npm error").strip()
+            for line in done.stderr.splitlines()
+            if line.startswith("npm error") and "  at " not in line and "log of this" not in line
+        ]
+        return "npm ci failed: " + ("; ".join(said[:4]) or "?")[:300]
     return None
 
 
