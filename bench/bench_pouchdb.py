@@ -18,7 +18,9 @@ Rows (``ratio`` = Yixian ÷ PouchDB; the issue's targets: >= 2 for sync, >= 1 fo
   sent with ``sync.photo_upload.upload_photo`` and fetched with ``GET /photos/{sha256}``, against
   the same files as PouchDB attachments (one document each) replicated to and from the server.
 
-Run: ``.venv/bin/python -m bench pouchdb``.
+Both sides run ``ROUNDS`` times (``YIXIAN_BENCH_POUCHDB_ROUNDS``, default 2), alternating which
+goes first, and each figure is its best round: the machine is shared, and the best round is the
+least disturbed one for either side. Run: ``.venv/bin/python -m bench pouchdb``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import shutil
 import subprocess
 import tempfile
@@ -49,6 +52,7 @@ PHOTOS = 50
 PHOTO_SIDE = 414  # noise at JPEG quality 100: ~240 KiB
 MB = 1_000_000
 NODE_TIMEOUT = 240
+ROUNDS = int(os.environ.get("YIXIAN_BENCH_POUCHDB_ROUNDS", "2"))
 
 
 def _install() -> str | None:
@@ -175,25 +179,58 @@ def _skipped(reason: str) -> list[dict[str, Any]]:
     ]
 
 
-def run() -> list[dict[str, Any]]:
+def _yixian(workdir: Path, paths: list[Path]) -> dict[str, float]:
+    (workdir / "sync").mkdir()
+    push, pull, pulled = _yixian_sync(workdir / "sync")
+    (workdir / "photo").mkdir()
+    up, down = _yixian_photos(workdir / "photo", paths)
+    return {"push": push, "pull": pull, "pulled": pulled, "up": up, "down": down}
+
+
+def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's best round: on a shared machine the least disturbed one."""
+    return {
+        k: max(r[k] for r in runs) if isinstance(runs[0][k], int | float) else runs[0][k]
+        for k in runs[0]
+    }
+
+
+def run(rounds: int = ROUNDS) -> list[dict[str, Any]]:
     reason = _install()
     if reason is not None:
         return _skipped(reason)
+    pouch_runs: list[dict[str, Any]] = []
+    yixian_runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="yixian-bench-pouchdb-") as tmp:
         workdir = Path(tmp)
         paths = _photos(workdir / "photos")
-        (workdir / "pouch").mkdir()
-        try:
-            pouch = _pouchdb(workdir / "pouch", workdir / "photos")
-        except (OSError, subprocess.SubprocessError, ValueError) as err:
-            detail = getattr(err, "stderr", None) or str(err)
-            return _skipped(f"PouchDB run failed: {str(detail).strip()[-300:]}")
-        (workdir / "sync").mkdir()
-        push, pull, pulled = _yixian_sync(workdir / "sync")
-        (workdir / "photo").mkdir()
-        up, down = _yixian_photos(workdir / "photo", paths)
         photo_bytes = sum(p.stat().st_size for p in paths)
-    common = {"pouchdb": pouch["pouchdb"], "pouchdb_server": pouch["pouchdb_server"]}
+        for i in range(rounds):  # alternate which side goes first, so neither gets the quiet end
+            here = workdir / f"round{i}"
+            (here / "pouch").mkdir(parents=True)
+            if i % 2:
+                yixian_runs.append(_yixian(here, paths))
+            try:
+                pouch_runs.append(_pouchdb(here / "pouch", workdir / "photos"))
+            except (OSError, subprocess.SubprocessError, ValueError) as err:
+                detail = getattr(err, "stderr", None) or str(err)
+                return _skipped(f"PouchDB run failed: {str(detail).strip()[-300:]}")
+            if not i % 2:
+                yixian_runs.append(_yixian(here, paths))
+    pouch = _best(pouch_runs)
+    best = _best(yixian_runs)
+    push, pull, pulled, up, down = (
+        best["push"],
+        best["pull"],
+        int(best["pulled"]),
+        best["up"],
+        best["down"],
+    )
+    common = {
+        "pouchdb": pouch["pouchdb"],
+        "pouchdb_server": pouch["pouchdb_server"],
+        "rounds": rounds,
+    }
     sync = {**common, "batch": BATCH, "docs": DOCS, "pouchdb_doc_bytes": pouch["doc_bytes"]}
     photo = {**common, "photos": PHOTOS, "photo_bytes": photo_bytes, "chunk_bytes": DEFAULT_CHUNK}
     return [
@@ -204,6 +241,8 @@ def run() -> list[dict[str, Any]]:
             "baseline": "pouchdb_push_docs_per_s",
             "baseline_value": pouch["push_docs_per_s"],
             "ratio": push / pouch["push_docs_per_s"],
+            "rounds_values": [r["push"] for r in yixian_runs],
+            "rounds_baseline_values": [r["push_docs_per_s"] for r in pouch_runs],
             "target": 2.0,
             **sync,
         },
@@ -214,6 +253,8 @@ def run() -> list[dict[str, Any]]:
             "baseline": "pouchdb_pull_docs_per_s",
             "baseline_value": pouch["pull_docs_per_s"],
             "ratio": pull / pouch["pull_docs_per_s"],
+            "rounds_values": [r["pull"] for r in yixian_runs],
+            "rounds_baseline_values": [r["pull_docs_per_s"] for r in pouch_runs],
             "target": 2.0,
             "cases": pulled,
             **sync,
@@ -225,6 +266,8 @@ def run() -> list[dict[str, Any]]:
             "baseline": "pouchdb_attachment_push_mb_per_s",
             "baseline_value": pouch["photo_upload_mb_per_s"],
             "ratio": up / pouch["photo_upload_mb_per_s"],
+            "rounds_values": [r["up"] for r in yixian_runs],
+            "rounds_baseline_values": [r["photo_upload_mb_per_s"] for r in pouch_runs],
             "target": 1.0,
             **photo,
         },
@@ -235,6 +278,8 @@ def run() -> list[dict[str, Any]]:
             "baseline": "pouchdb_attachment_pull_mb_per_s",
             "baseline_value": pouch["photo_download_mb_per_s"],
             "ratio": down / pouch["photo_download_mb_per_s"],
+            "rounds_values": [r["down"] for r in yixian_runs],
+            "rounds_baseline_values": [r["photo_download_mb_per_s"] for r in pouch_runs],
             "target": 1.0,
             **photo,
         },
