@@ -3,9 +3,13 @@ on PostgreSQL for a fixed time.
 
 Each device (a thread speaking the sync protocol over HTTP, like ``sync/client.py``: numbered
 CreateCase commands pushed, then pull pages until ``more`` is false) syncs every
-``INTERVAL_S`` seconds on average (uniform jitter ±50 %), pushing ``COMMANDS_PER_SYNC`` new
-cases each time. A 503 (or 500/502/504) is retried after the server's ``Retry-After`` or an
-exponential backoff with jitter — the same rule as ``SyncClient`` (``SyncClient.retry_after``,
+``INTERVAL_S`` seconds on average (uniform jitter ±50 %; 10 s like the app's sync loop,
+``YIXIAN_BENCH_LOAD_INTERVAL_S`` sets another), pushing ``COMMANDS_PER_SYNC`` new cases each time
+(a busy phone: most real syncs push nothing). All devices belong to the demo inspector, so each
+pull carries the cases every other device pushed since its last pull.
+
+A 503 (or 500/502/504) is retried after the server's ``Retry-After`` or an exponential backoff
+with jitter — the same rule as ``SyncClient`` (``SyncClient.retry_after``,
 ``RETRY_STATUSES``) — and counted as a back-off, not an error. An error is anything else: a
 4xx, a request that still fails after the retries, a command not answered ``applied``.
 
@@ -25,6 +29,9 @@ Rows (``N`` devices, ``W`` server processes):
 - ``load_server_rss_{N}dev_{W}proc``: the server's peak RSS during the run, MB. Baseline: its
   RSS at rest just before the load. ``rss_second_half_growth_mb`` (the peak of the second half
   minus the peak of the first half) shows whether it stays flat.
+
+Each row also gives the CPU seconds the server's processes and the simulated devices (this
+process) used, and the load average: the devices share the machine with the server.
 
 By default (``make bench``) a short run: 20 devices × 10 s, one process. ``YIXIAN_BENCH_LOAD=full``
 (``make bench-scale``) runs 200 devices × 60 s on one process and on two
@@ -65,7 +72,8 @@ PG_ADMIN = os.environ.get("YIXIAN_TEST_PG", "postgresql+psycopg://postgres@127.0
 PROTOCOL = {"X-Yixian-Protocol": "1"}
 POINT = {"lat": 35.7215, "lon": 116.4877}
 COMMANDS_PER_SYNC = 3
-INTERVAL_S = 5.0
+# how often a phone syncs: the app's loop (fieldapp/device.py SYNC_INTERVAL_S) syncs every 10 s
+INTERVAL_S = float(os.environ.get("YIXIAN_BENCH_LOAD_INTERVAL_S") or 10.0)
 ATTEMPTS = 6  # like SyncClient's retries (5), one more: the phone would retry at its next sync
 
 
@@ -118,24 +126,48 @@ def pg_database() -> Iterator[str]:
         admin.dispose()
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants (uvicorn's workers), in KB."""
-    total = 0
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (uvicorn's workers)."""
+    found = []
     todo = [pid]
     while todo:
         p = todo.pop()
+        found.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return found
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of ``pid`` and its descendants, in KB."""
+    total = 0
+    for p in _tree(pid):
         try:
             with open(f"/proc/{p}/status") as f:
                 for line in f:
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1])
                         break
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
     return total
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its descendants."""
+    ticks = 0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -362,6 +394,8 @@ def load_run(url: str, devices: int, seconds: float, workers: int) -> list[dict[
                 stop.wait(0.5)
 
         sampler = threading.Thread(target=sample, daemon=True)
+        server_cpu = _tree_cpu_s(pid)
+        client_cpu = time.process_time()
         started = time.monotonic()
         until = started + seconds
         threads = [
@@ -376,6 +410,8 @@ def load_run(url: str, devices: int, seconds: float, workers: int) -> list[dict[
         for t in threads:
             t.join(timeout=seconds + 300)
         took = time.monotonic() - started
+        server_cpu = _tree_cpu_s(pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
         stop.set()
         sampler.join()
         if any(t.is_alive() for t in threads):
@@ -386,7 +422,16 @@ def load_run(url: str, devices: int, seconds: float, workers: int) -> list[dict[
     second = max((kb for at, kb in samples if at >= mid), default=rss_rest)
     peak = max(first, second)
     offered = devices * COMMANDS_PER_SYNC / INTERVAL_S
-    common = {"devices": devices, "seconds": seconds, "workers": workers, "database": "postgresql"}
+    common = {
+        "devices": devices,
+        "seconds": seconds,
+        "workers": workers,
+        "database": "postgresql",
+        # where the 2 shared cores went: the server's processes, and these simulated phones
+        "server_cpu_s": round(server_cpu, 1),
+        "devices_cpu_s": round(client_cpu, 1),
+        "load_average_1min": os.getloadavg()[0],
+    }
     push_p95 = p95(tally.push_ms)
     if tally.errors:
         print(
