@@ -42,9 +42,10 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 # The long load runs: 200 simulated phones syncing for 60 s against one server process and two
-# on PostgreSQL (bench/bench_load.py), and the scale rows (bench/bench_scale.py).
+# on PostgreSQL (bench/bench_load.py), and the scale rows (bench/bench_scale.py, and the
+# supervisor's dashboard at 100,000 cases: bench/bench_scale_dashboard.py).
 bench-scale: $(STAMP)
-	YIXIAN_BENCH_LOAD=full $(PY) -m bench load scale
+	YIXIAN_BENCH_LOAD=full $(PY) -m bench load scale scale_dashboard
 
 # The long runs of the sync proofs (20,000 fault schedules in 8 shards, 500 device kills, 24 phones
 # on three server processes), two at a time, schemathesis with its coverage and fuzzing phases,

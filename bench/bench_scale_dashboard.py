@@ -6,7 +6,8 @@
   uvicorn server on SQLite holding ``HISTORY`` cases (``bench.bench_scale.seed_history``), in ms
   (median of ``ROUNDS`` after one warm-up). Baseline: the raw SQL count of the same cases per
   status (``SELECT status, count(*) … GROUP BY status`` with sqlite3) on the same database file,
-  in this run; the ratio says how many plain counts one dashboard costs.
+  in this run; the ratio says how many plain counts one dashboard costs. Each row gives the
+  last round's time per card (``last_round_card_ms``, by endpoint).
 
 Run: ``.venv/bin/python -m bench scale_dashboard``.
 """
@@ -38,11 +39,15 @@ class HttpJson:
         self.base = base
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {token}"
+        self.card_ms: dict[str, float] = {}  # the last read of each endpoint
 
     def _get(self, path: str, params: dict[str, Any] | None) -> Any:
+        start = time.perf_counter()
         r = self.http.get(self.base + path, params=params, timeout=300)
         r.raise_for_status()
-        return r.json()
+        body = r.json()
+        self.card_ms[path] = round((time.perf_counter() - start) * 1000, 1)
+        return body
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         body = self._get(path, params)
@@ -105,6 +110,7 @@ def run() -> list[dict[str, Any]]:
                     "history": HISTORY,
                     "rounds": ROUNDS,
                     "board_rows": len(payload.board),
+                    "last_round_card_ms": dict(client.card_ms),
                     "database": "sqlite",
                 }
             )
