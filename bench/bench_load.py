@@ -35,7 +35,8 @@ process) used, and the load average: the devices share the machine with the serv
 
 By default (``make bench``) a short run: 20 devices × 10 s, one process. ``YIXIAN_BENCH_LOAD=full``
 (``make bench-scale``) runs 200 devices × 60 s on one process and on two
-(``serve --workers 2``).
+(``serve --workers 2``), and on one process with phones that only push (rows ``…_pushonly``:
+the push without the pulls' fan-out, every phone pulling what all the others pushed).
 Skipped (no rows) when PostgreSQL does not answer.
 
 Run: ``YIXIAN_BENCH_LOAD=full .venv/bin/python -m bench load``.
@@ -81,11 +82,11 @@ ATTEMPTS = 6  # like SyncClient's retries (5), one more: the phone would retry a
 class Plan:
     devices: int
     seconds: float
-    workers: tuple[int, ...]
+    runs: tuple[tuple[int, bool], ...]  # (server processes, whether the phones pull)
 
 
-SHORT = Plan(devices=20, seconds=10.0, workers=(1,))
-FULL = Plan(devices=200, seconds=60.0, workers=(1, 2))
+SHORT = Plan(devices=20, seconds=10.0, runs=((1, True),))
+FULL = Plan(devices=200, seconds=60.0, runs=((1, True), (2, True), (1, False)))
 SOLO_PUSHES = 30
 
 
@@ -320,12 +321,12 @@ class Device:
             if not page["more"]:
                 return True
 
-    def run(self, until: float) -> None:
+    def run(self, until: float, pull: bool = True) -> None:
         time.sleep(self.rng.uniform(0, INTERVAL_S))  # phones do not all start at once
         while time.monotonic() < until:
             started = time.monotonic()
             try:
-                if self.push(COMMANDS_PER_SYNC):
+                if self.push(COMMANDS_PER_SYNC) and pull:
                     self.pull()
             except Exception as exc:  # a bad body: an error of the run, not a crash of it
                 self.tally.error(repr(exc))
@@ -364,8 +365,10 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def load_run(url: str, devices: int, seconds: float, workers: int) -> list[dict[str, Any]]:
-    tag = f"{devices}dev_{workers}proc"
+def load_run(
+    url: str, devices: int, seconds: float, workers: int, pull: bool = True
+) -> list[dict[str, Any]]:
+    tag = f"{devices}dev_{workers}proc" + ("" if pull else "_pushonly")
     with (
         tempfile.TemporaryDirectory(prefix="yixian-bench-load-") as tmp,
         serve(url, workers, Path(tmp)) as (base, pid),
@@ -400,7 +403,7 @@ def load_run(url: str, devices: int, seconds: float, workers: int) -> list[dict[
         until = started + seconds
         threads = [
             threading.Thread(
-                target=Device(base, h, tally, seed=i + 1).run, args=(until,), daemon=True
+                target=Device(base, h, tally, seed=i + 1).run, args=(until, pull), daemon=True
             )
             for i, h in enumerate(headers[:devices])
         ]
@@ -427,6 +430,7 @@ def load_run(url: str, devices: int, seconds: float, workers: int) -> list[dict[
         "seconds": seconds,
         "workers": workers,
         "database": "postgresql",
+        "devices_pull": pull,
         # where the 2 shared cores went: the server's processes, and these simulated phones
         "server_cpu_s": round(server_cpu, 1),
         "devices_cpu_s": round(client_cpu, 1),
@@ -494,9 +498,9 @@ def run() -> list[dict[str, Any]]:
         return []
     plan = FULL if os.environ.get("YIXIAN_BENCH_LOAD", "").strip().lower() == "full" else SHORT
     rows: list[dict[str, Any]] = []
-    for workers in plan.workers:
+    for workers, pull in plan.runs:
         with pg_database() as url:
-            rows += load_run(url, plan.devices, plan.seconds, workers)
+            rows += load_run(url, plan.devices, plan.seconds, workers, pull)
     return rows
 
 
