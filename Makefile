@@ -8,7 +8,7 @@ export YIXIAN_VAR_DIR ?= $(CURDIR)/var
 export YIXIAN_PORT ?= 8000
 export YIXIAN_APP_PORT ?= 8550
 
-.PHONY: run test lint typecheck unit bench soak install lock clean
+.PHONY: run test lint typecheck unit bench bench-scale soak install lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The long load runs: 200 simulated phones syncing for 60 s against one server process and two
+# on PostgreSQL (bench/bench_load.py), and the scale rows (bench/bench_scale.py, and the
+# supervisor's dashboard at 100,000 cases: bench/bench_scale_dashboard.py).
+bench-scale: $(STAMP)
+	YIXIAN_BENCH_LOAD=full $(PY) -m bench load scale scale_dashboard
 
 # The long runs of the sync proofs (20,000 fault schedules in 8 shards, 500 device kills, 24 phones
 # on three server processes), two at a time, schemathesis with its coverage and fuzzing phases,
