@@ -7,7 +7,7 @@ session): request lost, reply lost after commit, duplicate delivery, server rest
 commit and reply, device killed just before sending / just after the server committed (its
 engine is dropped and its store reopened from the file), and device clocks ±7 days off.
 
-600 schedules by default; ``YIXIAN_SOAK=1`` runs 20,000.
+400 schedules by default; ``YIXIAN_SOAK=1`` runs 20,000.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from tests.support.server_ledger import ServerLedger
 from tests.support.server_process import ServerProcess, prepare_demo_db
 
 SOAK = os.environ.get("YIXIAN_SOAK") == "1"
-SCHEDULES = int(os.environ.get("YIXIAN_FAULT_SCHEDULES", 20_000 if SOAK else 600))
+SCHEDULES = int(os.environ.get("YIXIAN_FAULT_SCHEDULES", 20_000 if SOAK else 400))
 # The soak runs in shards, each a test of its own: under ``pytest -n 2`` two run side by side (a
 # schedule alternates between the devices and the server, so one keeps about one core busy), and
 # a stopped soak keeps the figures of the shards it finished.
