@@ -301,6 +301,29 @@ def check_the_installed_app_serves_its_page_and_its_font(running: Running) -> No
     assert "Traceback" not in log, log
 
 
+def check_the_installed_app_draws_its_sign_in_screen(running: Running) -> None:
+    """The first frame, as a phone-sized browser sees it: the installed app's Python draws
+    its sign-in screen (its page, its engine and its fonts all come from the wheel)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, PHONE, open_app
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"no {CHROMIUM}: scripts/install_browser_deps.sh installs it")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            page = browser.new_context(**PHONE).new_page()  # type: ignore[arg-type]
+            open_app(page, running.app_url + "/login")
+            expect(page.get_by_role("button", name="登录")).to_be_visible(timeout=30_000)
+        finally:
+            browser.close()
+    log = running.app_log.read_text(errors="replace")
+    assert "Traceback" not in log, log
+
+
 def test_the_wheel_installed_outside_the_checkout_serves_and_runs_the_app(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -312,3 +335,4 @@ def test_the_wheel_installed_outside_the_checkout_serves_and_runs_the_app(
     with running_from(installed) as running:
         check_the_installed_server_signs_in_and_lists_cases(running)
         check_the_installed_app_serves_its_page_and_its_font(running)
+        check_the_installed_app_draws_its_sign_in_screen(running)
