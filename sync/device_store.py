@@ -220,23 +220,28 @@ class DeviceStore:
             return next_id
 
     def pending(self, limit: int) -> list[Command]:
+        """The next ``limit`` pending commands, in order (their columns only: no ORM row)."""
         with self.reading() as s:
-            rows = s.exec(
-                select(OutboxCommand)
-                .where(OutboxCommand.status == "pending")
-                .order_by(col(OutboxCommand.id))
-                .limit(limit)
-            ).all()
+            rows = (
+                s.connection()
+                .execute(
+                    select(_OUTBOX.c.id, _OUTBOX.c.type, _OUTBOX.c.payload, _OUTBOX.c.created_at)
+                    .where(_OUTBOX.c.status == "pending")
+                    .order_by(_OUTBOX.c.id)
+                    .limit(limit)
+                )
+                .all()
+            )
             commands = []
-            for r in rows:
-                payload = json.loads(r.payload)
+            for id_, type_, text, created_at in rows:
+                payload = json.loads(text)
                 commands.append(
                     Command(
-                        id=r.id,
-                        type=CommandType(r.type),
+                        id=id_,
+                        type=CommandType(type_),
                         payload=payload,
-                        created_at=datetime.fromisoformat(r.created_at),
-                        hash=command_hash(r.type, payload),
+                        created_at=datetime.fromisoformat(created_at),
+                        hash=command_hash(type_, payload),
                     )
                 )
             return commands
