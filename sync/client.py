@@ -270,7 +270,8 @@ class SyncClient:
                     return
                 continue
             self.store.record_results(resp.results, resp.last_applied)
-            fresh = [r for r in resp.results if r.id in {c.id for c in commands}]
+            sent = {c.id for c in commands}
+            fresh = [r for r in resp.results if r.id in sent]
             report.pushed += len(fresh)
             report.applied += sum(r.status == ResultStatus.APPLIED for r in fresh)
             report.rejected += [r for r in fresh if r.status == ResultStatus.REJECTED]

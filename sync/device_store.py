@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Engine, Text, event, update
+from sqlalchemy import Column, Engine, Text, bindparam, delete, event, func, or_, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
@@ -69,6 +70,41 @@ class Meta(DeviceModel, table=True):
     __tablename__ = "meta"
     key: str = Field(primary_key=True)
     value: str
+
+
+_OUTBOX = OutboxCommand.__table__  # type: ignore[attr-defined]
+_CASES = LocalCase.__table__  # type: ignore[attr-defined]
+# a command's server result, by id (run once per batch with every result's parameters)
+_SET_RESULT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("r_id"))
+    .values(status=bindparam("r_status"), code=bindparam("r_code"), reason=bindparam("r_reason"))
+)
+# a case's local copy, replaced whole (what ``Session.merge`` of a LocalCase did, row by row)
+_UPSERT_CASE = sqlite_insert(_CASES)
+_UPSERT_CASE = _UPSERT_CASE.on_conflict_do_update(
+    index_elements=[_CASES.c.id],
+    set_={c.name: _UPSERT_CASE.excluded[c.name] for c in _CASES.columns if c.name != "id"},
+)
+
+
+def _result_params(r: CommandResult) -> dict[str, Any]:
+    return {"r_id": r.id, "r_status": r.status.value, "r_code": r.code, "r_reason": r.reason}
+
+
+def _case_row(snapshot: dict[str, Any], *, from_server: bool) -> dict[str, Any]:
+    """A case snapshot's row in ``local_case``: its searchable columns and the whole JSON."""
+    return {
+        "id": snapshot["id"],
+        "status": snapshot["status"],
+        "category": snapshot["category"],
+        "lat": snapshot.get("lat"),
+        "lon": snapshot.get("lon"),
+        "due_at": snapshot.get("due_at"),
+        "updated_at": snapshot.get("updated_at") or "",
+        "data": json.dumps(snapshot, ensure_ascii=False),
+        "from_server": from_server,
+    }
 
 
 def _utc_iso(moment: datetime) -> str:
@@ -184,31 +220,38 @@ class DeviceStore:
             return next_id
 
     def pending(self, limit: int) -> list[Command]:
+        """The next ``limit`` pending commands, in order (their columns only: no ORM row)."""
         with self.reading() as s:
-            rows = s.exec(
-                select(OutboxCommand)
-                .where(OutboxCommand.status == "pending")
-                .order_by(col(OutboxCommand.id))
-                .limit(limit)
-            ).all()
+            rows = (
+                s.connection()
+                .execute(
+                    select(_OUTBOX.c.id, _OUTBOX.c.type, _OUTBOX.c.payload, _OUTBOX.c.created_at)
+                    .where(_OUTBOX.c.status == "pending")
+                    .order_by(_OUTBOX.c.id)
+                    .limit(limit)
+                )
+                .all()
+            )
             commands = []
-            for r in rows:
-                payload = json.loads(r.payload)
+            for id_, type_, text, created_at in rows:
+                payload = json.loads(text)
                 commands.append(
                     Command(
-                        id=r.id,
-                        type=CommandType(r.type),
+                        id=id_,
+                        type=CommandType(type_),
                         payload=payload,
-                        created_at=datetime.fromisoformat(r.created_at),
-                        hash=command_hash(r.type, payload),
+                        created_at=datetime.fromisoformat(created_at),
+                        hash=command_hash(type_, payload),
                     )
                 )
             return commands
 
     def pending_count(self) -> int:
         with self.reading() as s:
-            return len(
-                s.exec(select(OutboxCommand.id).where(OutboxCommand.status == "pending")).all()
+            return int(
+                s.exec(
+                    select(func.count()).select_from(_OUTBOX).where(_OUTBOX.c.status == "pending")
+                ).one()
             )
 
     def pending_case_count(self) -> int:
@@ -221,26 +264,22 @@ class DeviceStore:
             return len(rows)
 
     def record_results(self, results: list[CommandResult], last_applied: int) -> None:
+        """Store the server's result of each command (one UPDATE run over the batch, in one
+        transaction: no row is loaded); ids this store does not hold are skipped."""
         with self.transaction() as s:
-            for r in results:
-                row = s.get(OutboxCommand, r.id)
-                if row is None:
-                    continue
-                row.status = r.status.value
-                row.code = r.code
-                row.reason = r.reason
-                s.add(row)
+            conn = s.connection()
+            if results:
+                conn.execute(_SET_RESULT, [_result_params(r) for r in results])
             current = int((s.get(Meta, "last_applied") or Meta(key="", value="0")).value)
             if last_applied > current:
                 s.merge(Meta(key="last_applied", value=str(last_applied)))
                 # everything up to last_applied has a server result, even if the reply was lost
-                for row in s.exec(
-                    select(OutboxCommand).where(
-                        OutboxCommand.status == "pending", col(OutboxCommand.id) <= last_applied
-                    )
-                ).all():
-                    row.status = "applied?"  # applied on the server; its result comes by pull
-                    s.add(row)
+                # ("applied?": applied on the server; its result comes by pull)
+                conn.execute(
+                    update(_OUTBOX)
+                    .where(_OUTBOX.c.status == "pending", _OUTBOX.c.id <= last_applied)
+                    .values(status="applied?")
+                )
 
     def honour_last_applied(self, last_applied: int) -> None:
         """The server's last applied id for this device (at registration): new commands are
@@ -322,19 +361,7 @@ class DeviceStore:
     def put_local_case(
         self, session: Session, snapshot: dict[str, Any], *, from_server: bool
     ) -> None:
-        session.merge(
-            LocalCase(
-                id=snapshot["id"],
-                status=snapshot["status"],
-                category=snapshot["category"],
-                lat=snapshot.get("lat"),
-                lon=snapshot.get("lon"),
-                due_at=snapshot.get("due_at"),
-                updated_at=snapshot.get("updated_at") or "",
-                data=json.dumps(snapshot, ensure_ascii=False),
-                from_server=from_server,
-            )
-        )
+        session.merge(LocalCase(**_case_row(snapshot, from_server=from_server)))
 
     def case(self, case_id: str) -> dict[str, Any] | None:
         with self.reading() as s:
@@ -380,33 +407,38 @@ class DeviceStore:
             return list(s.exec(select(LocalCase.id)).all())
 
     def apply_pull(self, response: PullResponse) -> None:
-        """Replace local copies with the server's, except cases with commands still pending."""
+        """Replace local copies with the server's, except cases with commands still pending.
+        One transaction per page; the cases are written by one upsert run (no ORM object per
+        case) and the results by one UPDATE run."""
         with self.transaction() as s:
-            if response.reset:
-                pending_ids = set(
-                    s.exec(
-                        select(OutboxCommand.case_id).where(OutboxCommand.status == "pending")
-                    ).all()
-                )
-                for row in s.exec(select(LocalCase).where(col(LocalCase.from_server))).all():
-                    if row.id not in pending_ids:
-                        s.delete(row)
-            pending_ids = set(
-                s.exec(select(OutboxCommand.case_id).where(OutboxCommand.status == "pending")).all()
+            conn = s.connection()
+            pending = select(_OUTBOX.c.case_id).where(
+                _OUTBOX.c.status == "pending", _OUTBOX.c.case_id.is_not(None)
             )
-            for case_id in response.gone:  # no longer ours: drop it, unless work is queued
-                held = s.get(LocalCase, case_id)
-                if held is not None and case_id not in pending_ids:
-                    s.delete(held)
-            for snap in response.cases:
-                if snap["id"] in pending_ids:
-                    continue
-                self.put_local_case(s, snap, from_server=True)
-            for r in response.results:
-                cmd = s.get(OutboxCommand, r.id)
-                if cmd is not None and cmd.status in ("pending", "applied?"):
-                    cmd.status, cmd.code, cmd.reason = r.status.value, r.code, r.reason
-                    s.add(cmd)
+            if response.reset:
+                conn.execute(
+                    delete(_CASES).where(
+                        _CASES.c.from_server.is_(True), _CASES.c.id.not_in(pending)
+                    )
+                )
+            pending_ids = set(conn.execute(pending).scalars().all())
+            gone = [case_id for case_id in response.gone if case_id not in pending_ids]
+            if gone:  # no longer ours: drop it, unless work is queued
+                conn.execute(delete(_CASES).where(_CASES.c.id.in_(gone)))
+            rows = [
+                _case_row(snap, from_server=True)
+                for snap in response.cases
+                if snap["id"] not in pending_ids
+            ]
+            if rows:
+                conn.execute(_UPSERT_CASE, rows)
+            if response.results:
+                conn.execute(
+                    _SET_RESULT.where(  # an IN list cannot run as executemany
+                        or_(_OUTBOX.c.status == "pending", _OUTBOX.c.status == "applied?")
+                    ),
+                    [_result_params(r) for r in response.results],
+                )
             if response.reference is not None:
                 s.merge(
                     Meta(key="reference", value=json.dumps(response.reference, ensure_ascii=False))
