@@ -272,6 +272,9 @@ COMMAND_PAYLOADS: dict[str, list[dict[str, Any]]] = {
     "EditCase": [{"fields": {"description": {"base": None, "value": "授权矩阵改写"}}}],
     "AddNote": [{"note": "授权矩阵备注"}],
     "AddPhoto": [{"sha256": "{own_photo}"}],
+    # 协办反馈 / 协办评价 of another department's case, naming a department it assists
+    "ReportAssistTask": [{"department": "zj", "note": "授权矩阵反馈", "photos": []}],
+    "RateAssistTask": [{"department": "zj", "rating": 4, "comment": "授权矩阵"}],
     "TransitionCase": [
         {
             "action": action.value,
