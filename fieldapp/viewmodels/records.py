@@ -497,23 +497,15 @@ class CaseWriter:
         _put_fields(snapshot, outcome.fields)
         if action is Action.RETURN:
             snapshot["deadline_note"] = None  # no deadline left to explain
-        snapshot["updated_at"] = _iso(now)
-        snapshot.setdefault("events", []).append(
-            local_event(
-                EVENT_FOR_ACTION[action],
-                self.actor,
-                now,
-                where,
-                data,
-                new_status.value,
-                self.actor_name,
-            )
-        )
-        self.store.enqueue(
+        self._queue_change(
+            snapshot,
+            EVENT_FOR_ACTION[action],
+            data,
             CommandType.TRANSITION_CASE,
             payload,
+            where=where,
             now=now,
-            local_change=lambda s: self._save(s, snapshot),
+            status=new_status.value,
         )
         self._link_photos(case_id, photos, now, event=False)
         return snapshot
@@ -593,23 +585,14 @@ class CaseWriter:
             "photos": shas,
             "where": _point(where),
         }
-        snapshot["updated_at"] = _iso(now)
-        snapshot.setdefault("events", []).append(
-            local_event(
-                ASSIST_TASK_REPORTED,
-                self.actor,
-                now,
-                where,
-                {"department": department, "note": note.strip() or None, "photos": shas},
-                str(snapshot["status"]),
-                self.actor_name,
-            )
-        )
-        self.store.enqueue(
+        self._queue_change(
+            snapshot,
+            ASSIST_TASK_REPORTED,
+            {"department": department, "note": note.strip() or None, "photos": shas},
             CommandType.REPORT_ASSIST_TASK,
             payload,
+            where=where,
             now=now,
-            local_change=lambda s: self._save(s, snapshot),
         )
         self._link_photos(case_id, photos, now, event=False)
         return snapshot
@@ -629,19 +612,10 @@ class CaseWriter:
                 f"{department} 不是本案协办部门 / {department} is not assisting on this case"
             )
         task.rating_refusal(rating=rating, comment=comment, now=now)
-        snapshot["updated_at"] = _iso(now)
-        snapshot.setdefault("events", []).append(
-            local_event(
-                ASSISTING_RATED,
-                self.actor,
-                now,
-                None,
-                {"department": department, "rating": rating, "comment": comment.strip() or None},
-                str(snapshot["status"]),
-                self.actor_name,
-            )
-        )
-        self.store.enqueue(
+        self._queue_change(
+            snapshot,
+            ASSISTING_RATED,
+            {"department": department, "rating": rating, "comment": comment.strip() or None},
             CommandType.RATE_ASSIST_TASK,
             {
                 "case_id": case_id,
@@ -649,7 +623,37 @@ class CaseWriter:
                 "rating": rating,
                 "comment": comment.strip(),
             },
+            where=None,
             now=now,
-            local_change=lambda s: self._save(s, snapshot),
         )
         return snapshot
+
+    def _queue_change(
+        self,
+        snapshot: dict[str, Any],
+        kind: str,
+        data: dict[str, Any],
+        command: CommandType,
+        payload: dict[str, Any],
+        *,
+        where: Point | None,
+        now: datetime,
+        status: str | None = None,
+    ) -> None:
+        """Show the change on this phone at once (a local event on the case) and queue its
+        command; both are written in one transaction of the store."""
+        snapshot["updated_at"] = _iso(now)
+        snapshot.setdefault("events", []).append(
+            local_event(
+                kind,
+                self.actor,
+                now,
+                where,
+                data,
+                status if status is not None else str(snapshot["status"]),
+                self.actor_name,
+            )
+        )
+        self.store.enqueue(
+            command, payload, now=now, local_change=lambda s: self._save(s, snapshot)
+        )
