@@ -69,7 +69,6 @@ def list_rows() -> list[dict[str, Any]]:
         query = "SELECT id, status, data FROM local_case ORDER BY updated_at DESC LIMIT 50"
         raw.execute(query).fetchall()
         ours: list[float] = []
-        painted: list[float] = []  # the loading state's first contentful paint
         base: list[float] = []
         for i in range(LIST_ROUNDS):
             for which in (0, 1) if i % 2 else (1, 0):
@@ -85,18 +84,7 @@ def list_rows() -> list[dict[str, Any]]:
         raw.close()
         store.close()
     value, baseline = statistics.median(ours), statistics.median(base)
-    paint = statistics.median(painted)
     return [
-        {
-            "name": "app_loading_state_first_paint",
-            "value": paint,
-            "unit": "s",
-            "baseline": "static_html_loopback",
-            "baseline_value": baseline,
-            "ratio": paint / baseline,
-            "rounds": FRAME_ROUNDS,
-            "aim": "the loading state within 1 s of opening the page",
-        },
         {
             "name": "app_list_50_of_10k",
             "value": value,
@@ -185,7 +173,6 @@ def map_rows() -> list[dict[str, Any]]:
         nearby = with_map() - without_map()
         assert nearby > 0, "the benchmark's case has no neighbours"
         ours: list[float] = []
-        painted: list[float] = []  # the loading state's first contentful paint
         base: list[float] = []
         for i in range(MAP_ROUNDS):
             for which in (0, 1) if i % 2 else (1, 0):
@@ -194,18 +181,7 @@ def map_rows() -> list[dict[str, Any]]:
                 (ours if which == 0 else base).append(time.perf_counter() - t0)
         store.close()
     value, baseline = statistics.median(ours), statistics.median(base)
-    paint = statistics.median(painted)
     return [
-        {
-            "name": "app_loading_state_first_paint",
-            "value": paint,
-            "unit": "s",
-            "baseline": "static_html_loopback",
-            "baseline_value": baseline,
-            "ratio": paint / baseline,
-            "rounds": FRAME_ROUNDS,
-            "aim": "the loading state within 1 s of opening the page",
-        },
         {
             "name": "app_open_case_with_map_10k",
             "value": value,
